@@ -1,0 +1,96 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsEmail, IsString, Length, MaxLength, MinLength } from 'class-validator';
+
+export const PASSWORD_MIN = 10;
+export const PASSWORD_MAX = 128;
+
+const trim = () => Transform(({ value }) => (typeof value === 'string' ? value.trim() : value));
+const lower = () => Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value));
+const EMAIL_MESSAGE = 'Enter an e-mail address in the correct format, like name@example.nhs.uk';
+
+class PasswordField {
+  @ApiProperty({ minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX, example: 'correct horse battery staple' })
+  @IsString({ message: 'Enter a password' })
+  @MinLength(PASSWORD_MIN, { message: `Your password must be at least ${PASSWORD_MIN} characters` })
+  @MaxLength(PASSWORD_MAX, { message: `Your password must be at most ${PASSWORD_MAX} characters` })
+  password!: string;
+}
+
+export class SignUpDto extends PasswordField {
+  @ApiProperty({ example: 'Priya Shah', maxLength: 120 })
+  @trim()
+  @IsString({ message: 'Enter your full name' })
+  @Length(1, 120, { message: 'Enter your full name (at most 120 characters)' })
+  name!: string;
+
+  @ApiProperty({ example: 'priya.shah@example.nhs.uk', maxLength: 254 })
+  @lower()
+  @IsEmail({}, { message: EMAIL_MESSAGE })
+  @MaxLength(254, { message: EMAIL_MESSAGE })
+  email!: string;
+
+  @ApiProperty({ example: 'Leeds Teaching Hospitals NHS Trust', maxLength: 150, description: 'Your organisation, by name; one is created if it is new' })
+  @trim()
+  @IsString({ message: 'Enter the name of your organisation' })
+  @Length(2, 150, { message: 'Enter the name of your organisation (2 to 150 characters)' })
+  organisation!: string;
+
+  @ApiProperty({ example: 'Clinical safety officer', maxLength: 120 })
+  @trim()
+  @IsString({ message: 'Enter your job role' })
+  @Length(2, 120, { message: 'Enter your job role (2 to 120 characters)' })
+  jobRole!: string;
+}
+
+export class SignInDto {
+  @ApiProperty({ example: 'priya.shah@example.nhs.uk' })
+  @lower()
+  @IsEmail({}, { message: EMAIL_MESSAGE })
+  @MaxLength(254, { message: EMAIL_MESSAGE })
+  email!: string;
+
+  @ApiProperty({ example: 'correct horse battery staple' })
+  @IsString({ message: 'Enter your password' })
+  @Length(1, PASSWORD_MAX, { message: 'Enter your password' })
+  password!: string;
+}
+
+export class ForgotPasswordDto {
+  @lower()
+  @IsEmail({}, { message: EMAIL_MESSAGE })
+  @MaxLength(254, { message: EMAIL_MESSAGE })
+  email!: string;
+}
+
+export class ResetPasswordDto extends PasswordField {}
+
+export class ChangePasswordDto {
+  @IsString({ message: 'Enter your current password' })
+  @Length(1, PASSWORD_MAX, { message: 'Enter your current password' })
+  currentPassword!: string;
+
+  @IsString({ message: 'Enter a new password' })
+  @MinLength(PASSWORD_MIN, { message: `Your new password must be at least ${PASSWORD_MIN} characters` })
+  @MaxLength(PASSWORD_MAX, { message: `Your new password must be at most ${PASSWORD_MAX} characters` })
+  newPassword!: string;
+}
+
+export class TokenResponse {
+  @ApiProperty({ description: 'Send as "Authorization: Bearer <token>"' })
+  token!: string;
+  @ApiProperty({ example: 'Bearer' })
+  tokenType!: 'Bearer';
+  @ApiProperty({ type: String, format: 'date-time' })
+  expiresAt!: string;
+}
+
+export class MeResponse {
+  @ApiProperty() id!: number;
+  @ApiProperty() email!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: ['learner', 'author', 'org_manager', 'admin'] }) role!: string;
+  @ApiProperty() jobRole!: string;
+  @ApiProperty({ type: Number, nullable: true }) organisationId!: number | null;
+  @ApiProperty({ type: String, nullable: true }) organisationName!: string | null;
+}

@@ -1,0 +1,42 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AppConfig } from '../config/config';
+import { APP_CONFIG } from '../config/config.module';
+import { MailModule } from '../mail/mail.module';
+import { AccessGuard, CsrfGuard } from './access.guard';
+import { AccountsPagesController } from './accounts.pages.controller';
+import { AccountsService } from './accounts.service';
+import { AuthApiController } from './auth.api.controller';
+import { ApiToken } from './entities/api-token.entity';
+import { Organisation } from './entities/organisation.entity';
+import { PasswordReset } from './entities/password-reset.entity';
+import { SessionRecord } from './entities/session.entity';
+import { User } from './entities/user.entity';
+import { IdentityResolver } from './identity.resolver';
+import { PasswordHasher } from './password-hasher';
+import { RateLimiter } from './rate-limiter';
+import { DatabaseSessionStore, RedisSessionStore, SessionStore } from './session-store';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([User, Organisation, SessionRecord, ApiToken, PasswordReset]), MailModule],
+  controllers: [AccountsPagesController, AuthApiController],
+  providers: [
+    AccountsService,
+    IdentityResolver,
+    PasswordHasher,
+    RateLimiter,
+    DatabaseSessionStore,
+    RedisSessionStore,
+    {
+      provide: SessionStore,
+      inject: [APP_CONFIG, DatabaseSessionStore, RedisSessionStore],
+      useFactory: (config: AppConfig, database: DatabaseSessionStore, redis: RedisSessionStore) => (config.redis ? redis : database),
+    },
+    // Order matters: who you are and may see first, then whether the form came from us.
+    { provide: APP_GUARD, useClass: AccessGuard },
+    { provide: APP_GUARD, useClass: CsrfGuard },
+  ],
+  exports: [AccountsService, IdentityResolver],
+})
+export class AccountsModule {}

@@ -1,0 +1,219 @@
+import { randomBytes } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { DataSource, IsNull, Repository } from 'typeorm';
+import { Conflict, ValidationFailed } from '../common/errors';
+import { AppConfig } from '../config/config';
+import { InjectConfig } from '../config/config.module';
+import { isUniqueViolation } from '../database/errors';
+import { MailService } from '../mail/mail.service';
+import { SignUpDto } from './accounts.dto';
+import { ApiToken } from './entities/api-token.entity';
+import { Organisation, organisationNameKey } from './entities/organisation.entity';
+import { PasswordReset } from './entities/password-reset.entity';
+import { User } from './entities/user.entity';
+import type { CurrentUser } from './identity';
+import { PasswordHasher } from './password-hasher';
+import { Role } from './roles';
+import { hashToken, newToken, SessionStore } from './session-store';
+
+export const DUPLICATE_EMAIL_MESSAGE = 'An account could not be created with this e-mail address. If you already have one, sign in or reset your password.';
+export const RESET_LINK_INVALID_MESSAGE = 'This password reset link has expired or has already been used. Ask for a new one.';
+
+@Injectable()
+export class AccountsService {
+  private readonly logger = new Logger('Accounts');
+
+  constructor(
+    @InjectRepository(User) private readonly users: Repository<User>,
+    @InjectRepository(Organisation) private readonly organisations: Repository<Organisation>,
+    @InjectRepository(ApiToken) private readonly apiTokens: Repository<ApiToken>,
+    @InjectRepository(PasswordReset) private readonly resets: Repository<PasswordReset>,
+    private readonly dataSource: DataSource,
+    private readonly sessions: SessionStore,
+    private readonly hasher: PasswordHasher,
+    private readonly mail: MailService,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  /** Creates an account. A second account with the same e-mail is refused with a message that does not say whose it is. */
+  async register(input: SignUpDto, role: Role = 'learner'): Promise<User> {
+    const email = input.email.trim().toLowerCase();
+    if (await this.users.exists({ where: { email } })) throw new Conflict(DUPLICATE_EMAIL_MESSAGE, { email: DUPLICATE_EMAIL_MESSAGE });
+    const organisation = await this.findOrCreateOrganisation(input.organisation);
+    const user = this.users.create({
+      email,
+      name: input.name.trim(),
+      passwordHash: await this.hasher.hash(input.password),
+      role,
+      organisationId: organisation.id,
+      jobRole: input.jobRole.trim(),
+      createdAt: new Date(),
+      lastSignInAt: null,
+    });
+    try {
+      return await this.users.save(user);
+    } catch (err) {
+      // Two sign-ups racing with one address: the unique index decides, and the loser hears the same message.
+      if (isUniqueViolation(err)) throw new Conflict(DUPLICATE_EMAIL_MESSAGE, { email: DUPLICATE_EMAIL_MESSAGE });
+      throw err;
+    }
+  }
+
+  /** The user with this e-mail and password, or null. Takes as long whether or not the e-mail is known. */
+  async authenticate(email: string, password: string): Promise<User | null> {
+    const user = await this.users.findOne({ where: { email: email.trim().toLowerCase() } });
+    const ok = await this.hasher.verify(user?.passwordHash ?? null, password);
+    return ok && user ? user : null;
+  }
+
+  /** Starts a new browser session (a fresh id: never one the visitor had before signing in). */
+  async startSession(userId: number, userAgent: string | null): Promise<string> {
+    const token = await this.sessions.create(userId, userAgent);
+    await this.users.update({ id: userId }, { lastSignInAt: new Date() });
+    return token;
+  }
+
+  endSession(token: string): Promise<void> {
+    return this.sessions.destroy(token);
+  }
+
+  /** Signs the user out of every browser and revokes every API token. */
+  async signOutEverywhere(userId: number): Promise<void> {
+    await this.sessions.destroyAllForUser(userId);
+    await this.apiTokens.update({ userId, revokedAt: IsNull() }, { revokedAt: new Date() });
+  }
+
+  /** Changes the password; every other session and every API token is ended, the current session stays. */
+  async changePassword(userId: number, currentPassword: string, newPassword: string, keepSessionToken?: string): Promise<void> {
+    const user = await this.users.findOneByOrFail({ id: userId });
+    if (!(await this.hasher.verify(user.passwordHash, currentPassword))) {
+      throw new ValidationFailed({ currentPassword: 'Your current password is not correct' });
+    }
+    await this.users.update({ id: userId }, { passwordHash: await this.hasher.hash(newPassword) });
+    await this.sessions.destroyAllForUser(userId, keepSessionToken);
+    await this.apiTokens.update({ userId, revokedAt: IsNull() }, { revokedAt: new Date() });
+  }
+
+  /** E-mails a single-use reset link if the address has an account. Says nothing either way. */
+  async requestPasswordReset(email: string): Promise<void> {
+    const user = await this.users.findOne({ where: { email: email.trim().toLowerCase() }, select: { id: true, name: true, email: true } });
+    if (!user) return;
+    const token = newToken();
+    const now = new Date();
+    const expiresAt = new Date(now.getTime() + this.config.passwordResetTtlMinutes * 60_000);
+    const reset = await this.resets.save(this.resets.create({ userId: user.id, tokenHash: hashToken(token), createdAt: now, expiresAt, usedAt: null }));
+    await this.mail.send({
+      to: user.email,
+      template: 'password-reset',
+      dedupeKey: `password-reset:${reset.id}`,
+      data: { name: user.name, link: `${this.config.publicUrl}/reset-password/${token}`, minutes: this.config.passwordResetTtlMinutes },
+    });
+  }
+
+  /** True when the link can still be used; for showing the form or a clear message. */
+  async isResetTokenUsable(token: string): Promise<boolean> {
+    const reset = await this.resets.findOne({ where: { tokenHash: hashToken(token) } });
+    return !!reset && !reset.usedAt && reset.expiresAt.getTime() > Date.now();
+  }
+
+  /** Sets a new password through a reset link, once. Ends every session and API token of the account. */
+  async resetPassword(token: string, newPassword: string): Promise<void> {
+    const tokenHash = hashToken(token);
+    const reset = await this.resets.findOne({ where: { tokenHash } });
+    if (!reset || reset.usedAt || reset.expiresAt.getTime() <= Date.now()) throw new ValidationFailed({ password: RESET_LINK_INVALID_MESSAGE }, RESET_LINK_INVALID_MESSAGE);
+    const passwordHash = await this.hasher.hash(newPassword);
+    const used = await this.dataSource.transaction(async (tx) => {
+      // The conditional update is the single-use guard: of two concurrent uses, one changes a row.
+      const claim = await tx.getRepository(PasswordReset).update({ id: reset.id, usedAt: IsNull() }, { usedAt: new Date() });
+      if (!claim.affected) return false;
+      await tx.getRepository(User).update({ id: reset.userId }, { passwordHash });
+      return true;
+    });
+    if (!used) throw new ValidationFailed({ password: RESET_LINK_INVALID_MESSAGE }, RESET_LINK_INVALID_MESSAGE);
+    await this.signOutEverywhere(reset.userId);
+  }
+
+  async issueApiToken(userId: number): Promise<{ token: string; expiresAt: Date }> {
+    const token = `pa_${newToken()}`;
+    const now = new Date();
+    const expiresAt = new Date(now.getTime() + this.config.apiTokenTtlDays * 86400_000);
+    await this.apiTokens.insert({ userId, tokenHash: hashToken(token), createdAt: now, expiresAt, revokedAt: null });
+    return { token, expiresAt };
+  }
+
+  async revokeApiToken(tokenId: number): Promise<void> {
+    await this.apiTokens.update({ id: tokenId, revokedAt: IsNull() }, { revokedAt: new Date() });
+  }
+
+  /** The user behind a bearer token that is neither expired nor revoked. */
+  async userForApiToken(token: string): Promise<{ user: CurrentUser; tokenId: number } | null> {
+    const row = await this.apiTokens.findOne({ where: { tokenHash: hashToken(token) }, select: { id: true, userId: true, expiresAt: true, revokedAt: true } });
+    if (!row || row.revokedAt || row.expiresAt.getTime() <= Date.now()) return null;
+    const user = await this.currentUser(row.userId);
+    return user ? { user, tokenId: row.id } : null;
+  }
+
+  async userForSession(token: string): Promise<CurrentUser | null> {
+    const session = await this.sessions.find(token);
+    return session ? this.currentUser(session.userId) : null;
+  }
+
+  async currentUser(userId: number): Promise<CurrentUser | null> {
+    const row = await this.users
+      .createQueryBuilder('u')
+      .leftJoin('u.organisation', 'o')
+      .select(['u.id', 'u.email', 'u.name', 'u.role', 'u.jobRole', 'u.organisationId', 'o.id', 'o.name'])
+      .where('u.id = :userId', { userId })
+      .getOne();
+    if (!row) return null;
+    return { id: row.id, email: row.email, name: row.name, role: row.role, jobRole: row.jobRole, organisationId: row.organisationId, organisationName: row.organisation?.name ?? null };
+  }
+
+  /** Creates an administrator, or makes an existing account one (and sets its password). For `npm run admin:create`. */
+  async createOrPromoteAdmin(input: { email: string; name: string; password: string; organisation: string }): Promise<'created' | 'promoted'> {
+    const email = input.email.trim().toLowerCase();
+    const existing = await this.users.findOne({ where: { email } });
+    if (existing) {
+      await this.users.update({ id: existing.id }, { role: 'admin', passwordHash: await this.hasher.hash(input.password) });
+      await this.signOutEverywhere(existing.id);
+      return 'promoted';
+    }
+    await this.register({ email, name: input.name, password: input.password, organisation: input.organisation, jobRole: 'Academy administrator' }, 'admin');
+    return 'created';
+  }
+
+  /**
+   * On embedded defaults only: one account per role with a random password, created at the first start.
+   * Returns the credentials it created (empty when they already exist), for printing once.
+   */
+  async seedDemoAccounts(): Promise<Array<{ role: Role; email: string; password: string }>> {
+    const demo: Array<{ role: Role; email: string; name: string; jobRole: string }> = [
+      { role: 'admin', email: 'admin@demo.peer-academy.local', name: 'Alex Morgan', jobRole: 'Academy administrator' },
+      { role: 'author', email: 'author@demo.peer-academy.local', name: 'Sam Okafor', jobRole: 'Chief clinical information officer' },
+      { role: 'org_manager', email: 'manager@demo.peer-academy.local', name: 'Jo Whitfield', jobRole: 'Head of digital learning' },
+      { role: 'learner', email: 'learner@demo.peer-academy.local', name: 'Priya Shah', jobRole: 'Clinical safety officer' },
+    ];
+    if (await this.users.exists({ where: { email: demo[0].email } })) return [];
+    const created = [];
+    for (const account of demo) {
+      const password = randomBytes(9).toString('base64url');
+      await this.register({ ...account, password, organisation: 'Demo Community Health NHS Trust' }, account.role);
+      created.push({ role: account.role, email: account.email, password });
+    }
+    this.logger.log(`Created ${created.length} demo accounts`);
+    return created;
+  }
+
+  private async findOrCreateOrganisation(name: string): Promise<Organisation> {
+    const nameKey = organisationNameKey(name);
+    const existing = await this.organisations.findOne({ where: { nameKey } });
+    if (existing) return existing;
+    try {
+      return await this.organisations.save(this.organisations.create({ name: name.trim().replace(/\s+/g, ' '), nameKey, createdAt: new Date() }));
+    } catch (err) {
+      if (isUniqueViolation(err)) return this.organisations.findOneByOrFail({ nameKey });
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,73 @@
+import { Body, Controller, Delete, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { Unauthenticated } from '../common/errors';
+import { AppConfig } from '../config/config';
+import { InjectConfig } from '../config/config.module';
+import { MeResponse, SignInDto, SignUpDto, TokenResponse } from './accounts.dto';
+import { AccountsService } from './accounts.service';
+import { SIGN_IN_FAILED } from './accounts.pages.controller';
+import { Public, SignedInUser, type CurrentUser } from './identity';
+import { RateLimiter } from './rate-limiter';
+
+class RegisterResponse extends TokenResponse {
+  @ApiProperty({ type: MeResponse }) user!: MeResponse;
+}
+
+const meOf = (user: CurrentUser): MeResponse => ({ ...user });
+
+@ApiTags('auth')
+@Controller('api/v1')
+export class AuthApiController {
+  constructor(
+    private readonly accounts: AccountsService,
+    private readonly limiter: RateLimiter,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  @Public()
+  @Post('auth/token')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Exchange an e-mail and password for a bearer token (expiring, revocable)' })
+  @ApiCreatedResponse({ type: TokenResponse })
+  async token(@Body() input: SignInDto, @Req() request: FastifyRequest): Promise<TokenResponse> {
+    const { perIp, perAccount, windowSeconds } = this.config.authRateLimit;
+    await this.limiter.hit(`signin:ip:${request.ip}`, perIp, windowSeconds);
+    await this.limiter.hit(`signin:account:${input.email}`, perAccount, windowSeconds);
+    const user = await this.accounts.authenticate(input.email, input.password);
+    if (!user) throw new Unauthenticated(SIGN_IN_FAILED);
+    const { token, expiresAt } = await this.accounts.issueApiToken(user.id);
+    return { token, tokenType: 'Bearer', expiresAt: expiresAt.toISOString() };
+  }
+
+  @Delete('auth/token')
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Revoke the bearer token used for this request' })
+  @ApiNoContentResponse()
+  async revoke(@Req() request: FastifyRequest): Promise<void> {
+    if (request.identity?.apiTokenId === undefined) throw new Unauthenticated('Only a bearer token can be revoked here; sign out in the browser instead');
+    await this.accounts.revokeApiToken(request.identity.apiTokenId);
+  }
+
+  @Public()
+  @Post('auth/register')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Create a learner account (as the sign-up page does) and get a bearer token' })
+  @ApiCreatedResponse({ type: RegisterResponse })
+  async register(@Body() input: SignUpDto, @Req() request: FastifyRequest): Promise<RegisterResponse> {
+    await this.limiter.hit(`signup:ip:${request.ip}`, this.config.authRateLimit.perIp, this.config.authRateLimit.windowSeconds);
+    const created = await this.accounts.register(input);
+    const user = (await this.accounts.currentUser(created.id))!;
+    const { token, expiresAt } = await this.accounts.issueApiToken(created.id);
+    return { token, tokenType: 'Bearer', expiresAt: expiresAt.toISOString(), user: meOf(user) };
+  }
+
+  @Get('me')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'The caller' })
+  @ApiOkResponse({ type: MeResponse })
+  me(@SignedInUser() user: CurrentUser): MeResponse {
+    return meOf(user);
+  }
+}

@@ -1,0 +1,96 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppConfig } from '../config/config';
+import { InjectConfig } from '../config/config.module';
+import { AccountsService } from './accounts.service';
+import { csrfTokenFor, newCsrfSecret } from './csrf';
+import type { CurrentUser } from './identity';
+import { navigationFor } from './navigation';
+
+const STATIC_PREFIXES = ['/assets/', '/public/', '/favicon.ico'];
+
+/**
+ * Works out who is asking, once per request and before any route runs: a bearer token, or a session cookie.
+ * Also gives every visitor a CSRF secret and fills the page locals (user, navigation, CSRF token).
+ */
+@Injectable()
+export class IdentityResolver {
+  private readonly logger = new Logger('Identity');
+  readonly sessionCookie: string;
+  readonly csrfCookie: string;
+
+  constructor(
+    private readonly accounts: AccountsService,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {
+    // __Host- cookies are only accepted over HTTPS, bound to this host and path /.
+    const prefix = config.session.cookieSecure ? '__Host-' : '';
+    this.sessionCookie = `${prefix}academy_session`;
+    this.csrfCookie = `${prefix}academy_csrf`;
+  }
+
+  install(fastify: FastifyInstance): void {
+    fastify.addHook('onRequest', async (request, reply) => {
+      request.identity = null;
+      request.csrfToken = '';
+      reply.locals = {};
+      if (STATIC_PREFIXES.some((p) => request.url.startsWith(p))) return;
+      await this.resolve(request, reply);
+      this.ensureCsrfSecret(request, reply);
+      this.setLocals(request, reply);
+    });
+  }
+
+  /** Signs the browser in: a new session id and a new CSRF secret, never the ones it had before. */
+  setSession(reply: FastifyReply, request: FastifyRequest, token: string): void {
+    reply.setCookie(this.sessionCookie, token, this.cookieOptions(this.config.session.ttlHours * 3600));
+    this.rotateCsrf(request, reply);
+  }
+
+  clearSession(reply: FastifyReply, request: FastifyRequest): void {
+    reply.clearCookie(this.sessionCookie, this.cookieOptions());
+    request.identity = null;
+    this.rotateCsrf(request, reply);
+  }
+
+  private async resolve(request: FastifyRequest, reply: FastifyReply) {
+    try {
+      const authorization = request.headers.authorization;
+      if (authorization?.toLowerCase().startsWith('bearer ')) {
+        const found = await this.accounts.userForApiToken(authorization.slice(7).trim());
+        if (found) request.identity = { user: found.user, via: 'token', apiTokenId: found.tokenId };
+        return;
+      }
+      const token = request.cookies[this.sessionCookie];
+      if (!token) return;
+      const user = await this.accounts.userForSession(token);
+      if (user) request.identity = { user, via: 'session', sessionToken: token };
+      else reply.clearCookie(this.sessionCookie, this.cookieOptions());
+    } catch (err) {
+      // A session store that cannot answer leaves the visitor signed out rather than failing every page.
+      this.logger.warn(`Could not resolve the visitor's session: ${err instanceof Error ? err.message : err}`);
+    }
+  }
+
+  private ensureCsrfSecret(request: FastifyRequest, reply: FastifyReply) {
+    const secret = request.cookies[this.csrfCookie];
+    if (secret && /^[\w-]{32}$/.test(secret)) request.csrfToken = csrfTokenFor(secret, this.config.session.secret);
+    else this.rotateCsrf(request, reply);
+  }
+
+  private rotateCsrf(request: FastifyRequest, reply: FastifyReply) {
+    const secret = newCsrfSecret();
+    reply.setCookie(this.csrfCookie, secret, { ...this.cookieOptions(), sameSite: 'strict' });
+    request.csrfToken = csrfTokenFor(secret, this.config.session.secret);
+    if (reply.locals) reply.locals.csrfToken = request.csrfToken;
+  }
+
+  private setLocals(request: FastifyRequest, reply: FastifyReply) {
+    const user: CurrentUser | null = request.identity?.user ?? null;
+    Object.assign(reply.locals!, { currentUser: user, csrfToken: request.csrfToken, navigation: navigationFor(user, request.url) });
+  }
+
+  private cookieOptions(maxAgeSeconds?: number) {
+    return { path: '/', httpOnly: true, secure: this.config.session.cookieSecure, sameSite: 'lax' as const, ...(maxAgeSeconds ? { maxAge: maxAgeSeconds } : {}) };
+  }
+}

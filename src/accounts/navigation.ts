@@ -1,0 +1,23 @@
+import type { CurrentUser } from './identity';
+import type { Role } from './roles';
+
+interface NavItem {
+  href: string;
+  text: string;
+  roles?: Role[];
+}
+
+/** The header menu, by role. Pages a role cannot open are not offered to it. */
+const ITEMS: NavItem[] = [
+  { href: '/', text: 'Home' },
+  { href: '/account', text: 'Your account', roles: ['learner', 'author', 'org_manager', 'admin'] },
+  { href: '/admin', text: 'Admin', roles: ['admin'] },
+];
+
+export function navigationFor(user: CurrentUser | null, currentUrl: string) {
+  const path = currentUrl.split('?')[0];
+  return ITEMS.filter((item) => !item.roles || (user && item.roles.includes(user.role))).map((item) => ({
+    ...item,
+    current: item.href === '/' ? path === '/' : path === item.href || path.startsWith(`${item.href}/`),
+  }));
+}

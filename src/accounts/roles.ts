@@ -1,0 +1,9 @@
+export const ROLES = ['learner', 'author', 'org_manager', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const ROLE_LABELS: Record<Role, string> = {
+  learner: 'Learner',
+  author: 'Author',
+  org_manager: 'Organisation manager',
+  admin: 'Administrator',
+};

@@ -1,0 +1,36 @@
+import { Controller, Get, Param, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Roles } from '../accounts/identity';
+import { JobsService } from '../jobs/jobs.service';
+import { MailService } from '../mail/mail.service';
+import { OutboxReader } from '../mail/outbox.reader';
+
+@ApiExcludeController()
+@Roles('admin')
+@Controller('admin')
+export class AdminController {
+  constructor(
+    private readonly outbox: OutboxReader,
+    private readonly mail: MailService,
+    private readonly jobs: JobsService,
+  ) {}
+
+  @Get()
+  async index(@Res() reply: FastifyReply) {
+    const queue = await this.jobs.stats().catch(() => null);
+    return reply.view('admin/index', { pageTitle: 'Admin', queue, mailTransport: this.mail.transportKind });
+  }
+
+  @Get('outbox')
+  async outboxList(@Res() reply: FastifyReply) {
+    const messages = await this.outbox.list();
+    return reply.view('admin/outbox', { pageTitle: 'Outbox', messages, mailTransport: this.mail.transportKind });
+  }
+
+  @Get('outbox/:file')
+  async outboxMessage(@Param('file') file: string, @Res() reply: FastifyReply) {
+    const message = await this.outbox.read(file);
+    return reply.view('admin/outbox-message', { pageTitle: message.subject, message });
+  }
+}

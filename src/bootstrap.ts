@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import { INestApplicationContext, LoggerService, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import pino, { Logger as Pino } from 'pino';
+import { IdentityResolver } from './accounts/identity.resolver';
+import { AppModule } from './app.module';
+import { ErrorResponsesFilter, sendError } from './common/error-responses';
+import { ValidationFailed } from './common/errors';
+import { fieldErrorsOf } from './common/forms';
+import { NHSUK_DIR, PUBLIC_DIR, VIEWS_DIR } from './common/paths';
+import { createHandlebars, partialsMap } from './common/views';
+import { AppConfig } from './config/config';
+
+/** Nest's logger, writing structured lines through the same pino instance as Fastify. */
+const NEST_BOOT_CONTEXTS = new Set(['NestFactory', 'InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestApplication']);
+
+class PinoNestLogger implements LoggerService {
+  constructor(private readonly pino: Pino) {}
+  log(message: unknown, context?: string) {
+    // Nest's start-up chatter (every module and route) is debug detail, not news.
+    if (context && NEST_BOOT_CONTEXTS.has(context)) this.pino.debug({ context }, String(message));
+    else this.pino.info({ context }, String(message));
+  }
+  error(message: unknown, trace?: string, context?: string) {
+    this.pino.error({ context, trace }, String(message));
+  }
+  warn(message: unknown, context?: string) {
+    this.pino.warn({ context }, String(message));
+  }
+  debug(message: unknown, context?: string) {
+    this.pino.debug({ context }, String(message));
+  }
+  verbose(message: unknown, context?: string) {
+    this.pino.trace({ context }, String(message));
+  }
+}
+
+export function createLogger(config: AppConfig): Pino {
+  const redact = ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'];
+  // Readable lines for a person at a terminal in development; JSON lines everywhere else.
+  const pretty = config.env === 'development' && process.stdout.isTTY && canResolve('pino-pretty');
+  return pino({ level: config.logLevel, redact, ...(pretty ? { transport: { target: 'pino-pretty', options: { ignore: 'pid,hostname' } } } : {}) });
+}
+
+function canResolve(name: string): boolean {
+  try {
+    require.resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const REQUEST_ID = /^[\w.-]{1,64}$/;
+
+/** The web application: Fastify with its plugins, the Nest modules, pages, API and OpenAPI document. Not yet listening. */
+export async function createWebApp(config: AppConfig, logger = createLogger(config)): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    trustProxy: true,
+    bodyLimit: 1024 * 1024,
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
+    logger: new PinoNestLogger(logger),
+    bufferLogs: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+
+  fastify.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  fastify.setErrorHandler((error, request, reply) => sendError(error, request, reply));
+
+  await app.register(fastifyCookie);
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        mediaSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        ...(config.session.cookieSecure ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    hsts: config.session.cookieSecure ? { maxAge: 31536000, includeSubDomains: true } : false,
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(fastifyStatic, { root: NHSUK_DIR, prefix: '/assets/nhsuk/', decorateReply: false, maxAge: '1d', allowedPath: (path) => /\.(css|js|map|svg|png|ico|json|woff2?)$/.test(path) && !path.includes('..') });
+  await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/public/', decorateReply: false, maxAge: '1h' });
+
+  // Declared here so every request starts with its own locals object, set by the identity hook below.
+  fastify.decorateReply('locals', null);
+  app.setViewEngine({
+    engine: { handlebars: createHandlebars() },
+    templates: VIEWS_DIR,
+    layout: 'layouts/main.hbs',
+    viewExt: 'hbs',
+    includeViewExtension: true,
+    production: config.env !== 'development',
+    defaultContext: { academyName: config.academyName },
+    options: { partials: partialsMap() },
+  });
+  app.get(IdentityResolver).install(fastify);
+
+  app.useGlobalFilters(new ErrorResponsesFilter());
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      exceptionFactory: (errors) => new ValidationFailed(fieldErrorsOf(errors)),
+    }),
+  );
+  mountOpenApi(app, config);
+  app.enableShutdownHooks();
+  return app;
+}
+
+/** The OpenAPI document of /api/v1, as JSON at /api/docs/openapi.json and browsable at /api/docs. */
+function mountOpenApi(app: NestFastifyApplication, config: AppConfig) {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle(`${config.academyName} API`)
+      .setDescription('Courses, enrolments, progress, webinars and certificates. Authenticate with a bearer token from POST /api/v1/auth/token.')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  document.paths = Object.fromEntries(Object.entries(document.paths).filter(([path]) => path.startsWith('/api/v1')));
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/openapi.json', yamlDocumentUrl: 'api/docs/openapi.yaml' });
+}
+
+/** A worker process: the Nest modules without an HTTP server; jobs start on bootstrap. */
+export async function createWorker(config: AppConfig, logger = createLogger(config)): Promise<INestApplicationContext> {
+  const app = await NestFactory.createApplicationContext(AppModule.register(config), { logger: new PinoNestLogger(logger) });
+  app.enableShutdownHooks();
+  return app;
+}

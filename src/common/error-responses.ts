@@ -1,0 +1,91 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isApiRequest } from '../accounts/identity';
+import { DomainError, STATUS_BY_KIND, TooManyRequests } from './errors';
+
+interface ErrorAnswer {
+  status: number;
+  title: string;
+  detail: string;
+  errors?: Record<string, string>;
+  retryAfterSeconds?: number;
+}
+
+const TITLES: Record<number, string> = {
+  400: 'There is a problem with your request',
+  401: 'You need to sign in',
+  403: 'You do not have permission to see this page',
+  404: 'Page not found',
+  405: 'That action is not allowed here',
+  409: 'That could not be done',
+  413: 'What you sent is too large',
+  415: 'That kind of content is not accepted here',
+  429: 'Too many attempts',
+  500: 'Sorry, there is a problem with the service',
+  503: 'Sorry, the service is unavailable',
+};
+
+const logger = new Logger('Errors');
+
+/** Turns any thrown value into the status and words a person should see. Unknown errors are 500s, logged, never shown. */
+export function describeError(error: unknown): ErrorAnswer {
+  if (error instanceof DomainError) {
+    const status = STATUS_BY_KIND[error.kind];
+    return {
+      status,
+      title: TITLES[status],
+      detail: error.message,
+      errors: Object.keys(error.fieldErrors).length ? error.fieldErrors : undefined,
+      retryAfterSeconds: error instanceof TooManyRequests ? error.retryAfterSeconds : undefined,
+    };
+  }
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const response = error.getResponse();
+    const message = typeof response === 'object' && response && 'message' in response ? (response as { message: unknown }).message : error.message;
+    const detail = status === 404 ? 'The page or item you asked for does not exist.' : Array.isArray(message) ? message.join('; ') : String(message);
+    return { status, title: TITLES[status] ?? TITLES[400], detail };
+  }
+  // Fastify's own errors (bad JSON, body too large, unsupported content type) carry a 4xx statusCode and a safe message.
+  const fastifyError = error as { statusCode?: number; code?: string; message?: string };
+  if (fastifyError?.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    const status = fastifyError.statusCode;
+    const detail = fastifyError.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || /JSON/.test(fastifyError.message ?? '') ? 'The request body is not valid JSON.' : (fastifyError.message ?? TITLES[status]);
+    return { status, title: TITLES[status] ?? TITLES[400], detail };
+  }
+  return { status: 500, title: TITLES[500], detail: 'Something went wrong on our side. Please try again later.' };
+}
+
+/** Answers an error: JSON problem details (RFC 9457) under /api, a friendly page elsewhere. */
+export async function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const answer = describeError(error);
+  if (answer.status >= 500) logger.error(`${request.method} ${request.url} (${request.id}): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  if (reply.sent) return;
+  if (answer.retryAfterSeconds) reply.header('Retry-After', String(answer.retryAfterSeconds));
+  if (isApiRequest(request.url)) {
+    reply
+      .status(answer.status)
+      .type('application/problem+json')
+      .send({ type: 'about:blank', title: answer.title, status: answer.status, detail: answer.detail, ...(answer.errors ? { errors: answer.errors } : {}), requestId: request.id });
+    return;
+  }
+  if (answer.status === 401) {
+    const next = request.method === 'GET' ? `?next=${encodeURIComponent(request.url)}` : '';
+    reply.redirect(`/sign-in${next}`, 303);
+    return;
+  }
+  try {
+    await reply.status(answer.status).view('errors/error', { pageTitle: answer.title, title: answer.title, detail: answer.detail, status: answer.status, requestId: request.id });
+  } catch (renderError) {
+    logger.error(`Could not render the error page: ${String(renderError)}`);
+    reply.status(answer.status).type('text/plain; charset=utf-8').send(`${answer.title}\n\n${answer.detail}\n`);
+  }
+}
+
+@Catch()
+export class ErrorResponsesFilter implements ExceptionFilter {
+  async catch(error: unknown, host: ArgumentsHost): Promise<void> {
+    const http = host.switchToHttp();
+    await sendError(error, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
+  }
+}

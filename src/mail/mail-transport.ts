@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import nodemailer, { Transporter } from 'nodemailer';
+import type { RenderedMail } from './mail-templates';
+
+export interface OutgoingMail extends RenderedMail {
+  to: string;
+  from: string;
+  messageId: string;
+  headers?: Record<string, string>;
+}
+
+/** Where e-mail goes: an SMTP server (SMTP_URL), or .eml files in the local outbox folder. */
+export abstract class MailTransport {
+  abstract readonly kind: 'smtp' | 'outbox';
+  abstract deliver(mail: OutgoingMail): Promise<void>;
+  close(): void {}
+}
+
+export class SmtpTransport extends MailTransport {
+  readonly kind = 'smtp' as const;
+  private readonly transporter: Transporter;
+
+  constructor(url: string) {
+    super();
+    this.transporter = nodemailer.createTransport(url);
+  }
+
+  async deliver(mail: OutgoingMail): Promise<void> {
+    await this.transporter.sendMail({ ...mail, messageId: mail.messageId });
+  }
+
+  override close(): void {
+    this.transporter.close();
+  }
+}
+
+export class OutboxTransport extends MailTransport {
+  readonly kind = 'outbox' as const;
+  private readonly composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+
+  constructor(private readonly dir: string) {
+    super();
+  }
+
+  async deliver(mail: OutgoingMail): Promise<void> {
+    const info = await this.composer.sendMail({ ...mail, messageId: mail.messageId });
+    await mkdir(this.dir, { recursive: true });
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const file = join(this.dir, `${stamp}-${randomUUID().slice(0, 8)}.eml`);
+    // Written under a temporary name and renamed, so the outbox page never lists half a message.
+    await writeFile(`${file}.tmp`, info.message as Buffer);
+    await rename(`${file}.tmp`, file);
+  }
+}

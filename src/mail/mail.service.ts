@@ -1,0 +1,118 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { LessThan, Repository } from 'typeorm';
+import { AppConfig } from '../config/config';
+import { InjectConfig } from '../config/config.module';
+import { isUniqueViolation } from '../database/errors';
+import { JobsService } from '../jobs/jobs.service';
+import { MailMessage } from './mail-message.entity';
+import { MailTemplates } from './mail-templates';
+import { MailTransport } from './mail-transport';
+
+declare module '../jobs/job-registry' {
+  interface JobRegistry {
+    'mail.deliver': { messageId: number };
+    'mail.sweep': Record<string, never>;
+  }
+}
+
+export interface MailRequest {
+  to: string;
+  /** A template in views/mail/. */
+  template: string;
+  data: Record<string, unknown>;
+  /** One message per key, ever: e.g. `password-reset:{resetId}`. */
+  dedupeKey: string;
+}
+
+/** Tries per message across jobs and sweeps before it is marked failed. */
+export const MAX_MAIL_ATTEMPTS = 10;
+/** A pending message this old is assumed lost from the queue and re-enqueued by the sweep. */
+const SWEEP_AFTER_MS = 60_000;
+
+@Injectable()
+export class MailService implements OnApplicationShutdown {
+  private readonly logger = new Logger('Mail');
+
+  constructor(
+    @InjectRepository(MailMessage) private readonly messages: Repository<MailMessage>,
+    private readonly templates: MailTemplates,
+    @Inject(MailTransport) private readonly transport: MailTransport,
+    private readonly jobs: JobsService,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Records the message in the outbox table, then asks the queue to deliver it. If the queue is away the
+   * row waits for the sweep; if the key was used before, nothing happens: one message per key.
+   */
+  async send(request: MailRequest): Promise<void> {
+    if (!this.templates.has(request.template)) throw new Error(`No e-mail template named "${request.template}"`);
+    let id: number;
+    try {
+      const result = await this.messages.insert({
+        dedupeKey: request.dedupeKey,
+        toAddress: request.to,
+        template: request.template,
+        payload: JSON.stringify(request.data),
+        status: 'pending',
+        attempts: 0,
+        lastError: null,
+        createdAt: new Date(),
+        sentAt: null,
+      });
+      id = Number(result.identifiers[0].id);
+    } catch (err) {
+      if (isUniqueViolation(err)) return;
+      throw err;
+    }
+    await this.jobs.tryEnqueue('mail.deliver', { messageId: id }, { jobId: deliverJobId(id, 0) });
+  }
+
+  /** Delivers one recorded message; a message already sent (or gone) is success. */
+  async deliver(messageId: number): Promise<void> {
+    const message = await this.messages.findOne({ where: { id: messageId } });
+    if (!message || message.status !== 'pending') return;
+    await this.messages.update({ id: messageId }, { attempts: message.attempts + 1 });
+    try {
+      const rendered = this.templates.render(message.template, { ...JSON.parse(message.payload), academyName: this.config.academyName, publicUrl: this.config.publicUrl });
+      await this.transport.deliver({
+        ...rendered,
+        to: message.toAddress,
+        from: this.config.mail.from,
+        messageId: `<mail-${message.id}-${message.createdAt.getTime()}@${new URL(this.config.publicUrl).hostname}>`,
+      });
+    } catch (err) {
+      const failed = message.attempts + 1 >= MAX_MAIL_ATTEMPTS;
+      await this.messages.update({ id: messageId }, { lastError: String(err instanceof Error ? err.message : err).slice(0, 500), status: failed ? 'failed' : 'pending' });
+      throw err;
+    }
+    await this.messages.update({ id: messageId }, { status: 'sent', sentAt: new Date(), lastError: null });
+  }
+
+  /** Re-enqueues pending messages that have waited too long: the queue lost them, or Redis was down. */
+  async sweep(): Promise<number> {
+    const stale = await this.messages.find({
+      where: { status: 'pending', createdAt: LessThan(new Date(Date.now() - SWEEP_AFTER_MS)) },
+      select: { id: true, attempts: true },
+      order: { id: 'ASC' },
+      take: 500,
+    });
+    for (const message of stale) {
+      await this.jobs.enqueue('mail.deliver', { messageId: message.id }, { jobId: deliverJobId(message.id, message.attempts) });
+    }
+    if (stale.length) this.logger.log(`Re-enqueued ${stale.length} pending message(s)`);
+    return stale.length;
+  }
+
+  get transportKind(): MailTransport['kind'] {
+    return this.transport.kind;
+  }
+
+  onApplicationShutdown(): void {
+    this.transport.close();
+  }
+}
+
+/** One job id per message and try count: a lost job is replaced, a kept one is not doubled. */
+const deliverJobId = (messageId: number, attempts: number) => `mail.deliver:${messageId}:${attempts}`;

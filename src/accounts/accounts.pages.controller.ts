@@ -137,7 +137,7 @@ export class AccountsPagesController {
       await this.limiter.hit(`reset:account:${input.email}`, this.config.authRateLimit.perAccount, this.config.authRateLimit.windowSeconds);
       await this.accounts.requestPasswordReset(input.email);
       // The same answer whether or not the address has an account.
-      return reply.view('accounts/reset-sent', { pageTitle: 'Check your e-mail', email: input.email, minutes: this.config.passwordResetTtlMinutes });
+      return reply.status(200).view('accounts/reset-sent', { pageTitle: 'Check your e-mail', email: input.email, minutes: this.config.passwordResetTtlMinutes });
     } catch (err) {
       return reply.status(400).view('accounts/forgot-password', { pageTitle: 'Error: Reset your password', values: { email: body?.email }, ...errorView(formErrors(err)) });
     }

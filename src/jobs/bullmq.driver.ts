@@ -94,7 +94,12 @@ export class BullMqDriver implements QueueDriver {
   async close(timeoutMs: number): Promise<void> {
     if (this.worker) {
       // close() waits for running jobs; past the timeout we force it, and BullMQ's stalled-job check retries them.
-      await Promise.race([this.worker.close(), sleep(timeoutMs).then(() => this.worker?.close(true))]);
+      let timer: NodeJS.Timeout | undefined;
+      const forced = new Promise<void>((resolve) => {
+        timer = setTimeout(() => resolve(this.worker?.close(true)), timeoutMs);
+      });
+      await Promise.race([this.worker.close(), forced]);
+      clearTimeout(timer);
     }
     await this.queue.close().catch(() => undefined);
     this.producerConnection.disconnect();
@@ -124,5 +129,3 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     clearTimeout(timer);
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,118 @@
+'use strict';
+
+/**
+ * Page benchmark: each page of the built app against a bare Fastify server that returns the
+ * same bytes from memory. Run with `npm run bench` (builds first); BENCH_DURATION=30 for longer runs.
+ * Always exits 0 once measurements are made: budgets are reported, not enforced.
+ */
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { fetchRaw, formatTable, measure, startAppServer, startBareServer, stopAll } = require('./lib');
+
+const PAGES = [
+  { name: 'home page', path: '/', budgetRatio: 0.4 },
+  { name: 'sign-in page', path: '/sign-in', budgetRatio: null },
+];
+
+const RESULTS_DIR = path.join(__dirname, 'results');
+
+function settingsFromEnv() {
+  const duration = Number(process.env.BENCH_DURATION || 10);
+  if (!Number.isFinite(duration) || duration <= 0) throw new Error(`BENCH_DURATION must be a positive number of seconds (got "${process.env.BENCH_DURATION}")`);
+  return { connections: 10, duration, pipelining: 1, warmupSeconds: 2, workers: 1 };
+}
+
+const strip = ({ raw, ...rest }) => rest;
+
+async function main() {
+  const settings = settingsFromEnv();
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  const describe = `${settings.connections} connections, pipelining ${settings.pipelining}, ${settings.warmupSeconds} s warm-up + ${settings.duration} s measured, one after the other`;
+  console.log(`bench: ${describe}; node ${process.version}, ${os.cpus().length} CPUs`);
+
+  const startedAt = Date.now();
+  const app = await startAppServer({}, { logFile: path.join(RESULTS_DIR, 'app.log') });
+  console.log(`bench: app ready at ${app.url} (pid ${app.pid}) in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+
+  const pages = [];
+  try {
+    for (const page of PAGES) {
+      const sample = await fetchRaw(app.url + page.path);
+      if (sample.status < 200 || sample.status > 299) {
+        throw new Error(`GET ${page.path} answered ${sample.status}, not 2xx: ${sample.body.toString('utf8').slice(0, 300)}`);
+      }
+      const contentType = sample.headers['content-type'] || null;
+      const bare = await startBareServer(page.path, sample.body, contentType);
+      let oursResult;
+      let bareResult;
+      try {
+        oursResult = await measure(app.url + page.path, settings);
+        bareResult = await measure(bare.url + page.path, settings);
+      } finally {
+        await bare.stop();
+      }
+      const { text, verdict } = formatTable({
+        name: page.name,
+        path: page.path,
+        ours: oursResult,
+        bare: bareResult,
+        budgetRatio: page.budgetRatio,
+        bytes: sample.body.length,
+        contentType,
+        settings: describe,
+      });
+      console.log(text);
+      pages.push({
+        name: page.name,
+        path: page.path,
+        bytes: sample.body.length,
+        contentType,
+        setCookie: sample.headers['set-cookie'] ? [].concat(sample.headers['set-cookie']).map((c) => c.split('=')[0]) : [],
+        ours: strip(oursResult),
+        bare: strip(bareResult),
+        ratio: verdict.ratio,
+        budgetRatio: verdict.budgetRatio,
+        pass: verdict.pass,
+      });
+    }
+  } finally {
+    const stopped = await app.stop();
+    const how = stopped.killed ? 'killed after not exiting on SIGTERM' : `exited (code ${stopped.code}, signal ${stopped.signal})`;
+    console.log(`\nbench: app ${how} in ${(stopped.ms / 1000).toFixed(1)} s`);
+  }
+
+  const budgeted = pages.filter((p) => p.pass !== null);
+  const met = budgeted.filter((p) => p.pass).length;
+  const report = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0] && os.cpus()[0].model,
+    settings,
+    pages,
+    budgets: { met, total: budgeted.length },
+  };
+  const file = path.join(RESULTS_DIR, 'latest.json');
+  fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`bench: results written to ${path.relative(process.cwd(), file)}`);
+  console.log(`bench: ${met} of ${budgeted.length} budgets met`);
+}
+
+let interrupted = false;
+process.on('SIGINT', () => {
+  if (interrupted) process.exit(130);
+  interrupted = true;
+  console.error('\nbench: interrupted, stopping servers…');
+  stopAll().finally(() => process.exit(130));
+});
+
+main().then(
+  () => process.exit(0),
+  async (err) => {
+    console.error(`bench: failed: ${err && err.stack ? err.stack : err}`);
+    await stopAll();
+    process.exit(1);
+  },
+);

@@ -1,0 +1,81 @@
+import { startTestApp, TestApp } from '../support/app';
+
+describe('page shell, errors and operations', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('serves the home page in the NHS.UK layout with a skip link, header, navigation and footer', async () => {
+    const page = await t.visitor().get('/');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+    expect(page.body).toContain('<a class="nhsuk-skip-link"');
+    expect(page.body).toContain('class="nhsuk-header"');
+    expect(page.body).toContain('class="nhsuk-footer"');
+    expect(page.body).toContain('href="/assets/nhsuk/nhsuk-frontend.min.css"');
+    expect(page.body).toContain('Learn from peers across health and care IT');
+    expect(page.body).toContain('href="/sign-in"');
+  });
+
+  it('serves nhsuk-frontend from this server, not a CDN', async () => {
+    const css = await t.visitor().get('/assets/nhsuk/nhsuk-frontend.min.css');
+    expect(css.status).toBe(200);
+    expect(css.headers['content-type']).toMatch(/text\/css/);
+    const js = await t.visitor().get('/assets/nhsuk/nhsuk-frontend.min.js');
+    expect(js.status).toBe(200);
+    expect(js.body).toContain('initAll');
+    expect((await t.visitor().get('/assets/nhsuk/../../package.json')).status).toBe(404);
+  });
+
+  it('sends a strict CSP without inline script, and other security headers', async () => {
+    const page = await t.visitor().get('/');
+    const csp = String(page.headers['content-security-policy']);
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
+    expect(page.body).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+  });
+
+  it('answers an unknown page with a friendly 404 page', async () => {
+    const page = await t.visitor().get('/no/such/page');
+    expect(page.status).toBe(404);
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+    expect(page.body).toContain('Page not found');
+  });
+
+  it('answers an unknown API path with JSON problem details', async () => {
+    const answer = await t.visitor().get('/api/v1/no-such-thing');
+    expect(answer.status).toBe(404);
+    expect(answer.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(answer.json()).toMatchObject({ status: 404, title: 'Page not found' });
+  });
+
+  it('reports health of the database, Redis and the queue', async () => {
+    const answer = await t.visitor().get('/health');
+    expect(answer.status).toBe(200);
+    const body = answer.json();
+    expect(body.status).toBe('ok');
+    expect(body.database.status).toBe('up');
+    expect(body.database.engine).toBe(t.config.database.kind);
+    expect(body.redis.status).toBe(t.config.redis ? 'up' : 'not configured');
+    expect(body.queue.driver).toBe(t.config.redis ? 'bullmq' : 'in-process');
+  });
+
+  it('tags every response with a request id, keeping a sane one the client sent', async () => {
+    const mine = await t.visitor().get('/', { 'x-request-id': 'trace-123' });
+    expect(mine.headers['x-request-id']).toBe('trace-123');
+    const generated = await t.visitor().get('/', { 'x-request-id': 'bad id with spaces' });
+    expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('publishes the OpenAPI document of /api/v1 at /api/docs', async () => {
+    const doc = (await t.visitor().get('/api/docs/openapi.json')).json();
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/auth/token', '/api/v1/auth/register', '/api/v1/me']));
+    expect(Object.keys(doc.paths).every((p: string) => p.startsWith('/api/v1'))).toBe(true);
+    expect((await t.visitor().get('/api/docs')).status).toBe(200);
+  });
+});

@@ -1,0 +1,132 @@
+import 'reflect-metadata';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AccountsService } from '../../src/accounts/accounts.service';
+import type { Role } from '../../src/accounts/roles';
+import { createLogger, createWebApp } from '../../src/bootstrap';
+import { AppConfig, loadConfig } from '../../src/config/config';
+import { InProcessDriver } from '../../src/jobs/in-process.driver';
+import { JobsService } from '../../src/jobs/jobs.service';
+import { provisionEngines, TestEngines } from './engines';
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  config: AppConfig;
+  engines: TestEngines;
+  /** A new visitor with an empty cookie jar. */
+  visitor(): Visitor;
+  /** Creates an account directly and returns a visitor signed in as it. */
+  signedIn(role?: Role, overrides?: Partial<{ email: string; password: string; name: string }>): Promise<Visitor & { email: string; password: string; userId: number }>;
+  /** Waits until background jobs have run (in-process driver) or the BullMQ queue is idle. */
+  drainJobs(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+export const uniqueEmail = (label = 'user') => `${label}.${process.pid}.${Date.now()}.${++counter}@example.nhs.uk`;
+export const PASSWORD = 'a long enough password';
+
+/** Boots the whole academy (web and jobs in one process) on the engines the environment names. */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const engines = await provisionEngines();
+  const config = loadConfig({ AUTH_RATE_LIMIT_PER_IP: '10000', AUTH_RATE_LIMIT_PER_ACCOUNT: '10000', ...engines.env, ...env });
+  const app = await createWebApp(config, createLogger(config));
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  const jobs = app.get(JobsService);
+
+  const testApp: TestApp = {
+    app,
+    config,
+    engines,
+    visitor: () => new Visitor(app),
+    async signedIn(role = 'learner', overrides = {}) {
+      const email = overrides.email ?? uniqueEmail(role);
+      const password = overrides.password ?? PASSWORD;
+      const accounts = app.get(AccountsService);
+      const user = await accounts.register({ email, password, name: overrides.name ?? `Test ${role}`, organisation: 'Test Trust', jobRole: 'Tester' }, role);
+      const visitor = new Visitor(app);
+      await visitor.signIn(email, password);
+      return Object.assign(visitor, { email, password, userId: user.id });
+    },
+    async drainJobs(timeoutMs = 15000) {
+      const deadline = Date.now() + timeoutMs;
+      if (jobs.driver instanceof InProcessDriver) return jobs.driver.drain();
+      for (;;) {
+        const stats = await jobs.stats();
+        if (stats.waiting + stats.active === 0) return;
+        if (Date.now() > deadline) throw new Error(`jobs still running after ${timeoutMs} ms: ${JSON.stringify(stats)}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    async close() {
+      await app.close();
+      await engines.dispose();
+    },
+  };
+  return testApp;
+}
+
+export interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  json<T = any>(): T;
+}
+
+/** A visitor with a cookie jar, driving the server through Fastify's inject (no socket, real HTTP semantics). */
+export class Visitor {
+  readonly cookies = new Map<string, string>();
+  bearer: string | null = null;
+  csrf = '';
+
+  constructor(private readonly app: NestFastifyApplication) {}
+
+  async request(method: string, url: string, options: { form?: Record<string, string>; json?: unknown; headers?: Record<string, string>; raw?: string } = {}): Promise<Answer> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    if (this.bearer) headers.authorization = `Bearer ${this.bearer}`;
+    let payload: string | undefined = options.raw;
+    if (options.form) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      payload = new URLSearchParams(options.form).toString();
+    } else if (options.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      payload = JSON.stringify(options.json);
+    }
+    const response = await this.app.getHttpAdapter().getInstance().inject({ method: method as 'GET', url, headers, payload });
+    this.keepCookies(response.headers['set-cookie']);
+    const body = response.body;
+    const token = /name="_csrf" value="([^"]+)"/.exec(body)?.[1];
+    if (token) this.csrf = token;
+    return { status: response.statusCode, headers: response.headers, body, json: () => JSON.parse(body) };
+  }
+
+  get(url: string, headers?: Record<string, string>) {
+    return this.request('GET', url, { headers });
+  }
+
+  /** Submits a form as a browser would: with the CSRF token from the last page this visitor saw. */
+  async submit(url: string, form: Record<string, string>, options: { withCsrf?: boolean } = {}) {
+    if (!this.csrf) await this.get('/sign-in');
+    return this.request('POST', url, { form: options.withCsrf === false ? form : { _csrf: this.csrf, ...form } });
+  }
+
+  async signIn(email: string, password: string) {
+    await this.get('/sign-in');
+    const answer = await this.submit('/sign-in', { email, password });
+    if (answer.status !== 303) throw new Error(`sign-in failed with ${answer.status}`);
+    return answer;
+  }
+
+  private keepCookies(setCookie: string | string[] | undefined) {
+    for (const line of [setCookie ?? []].flat()) {
+      const [pair, ...attributes] = line.split(';');
+      const index = pair.indexOf('=');
+      const name = pair.slice(0, index).trim();
+      const value = pair.slice(index + 1).trim();
+      const expired = attributes.some((a) => /^\s*max-age=0/i.test(a) || /^\s*expires=thu, 01 jan 1970/i.test(a));
+      if (expired || value === '') this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+}

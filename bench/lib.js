@@ -270,14 +270,15 @@ async function measure(url, opts = {}) {
 
 const num = (n, digits = 0) =>
   n === null || n === undefined || Number.isNaN(n) ? '-' : Number(n).toLocaleString('en-GB', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const ms = (n) => (n === null || n === undefined ? '-' : `${num(n, n < 10 ? 2 : 1)} ms`);
+// autocannon records latency in whole milliseconds, so percentiles are printed without decimals ("0 ms" means under 1 ms).
+const ms = (n) => (n === null || n === undefined ? '-' : `${num(n, Number.isInteger(n) ? 0 : 2)} ms`);
 const pct = (ratio) => (ratio === null || ratio === undefined || !Number.isFinite(ratio) ? '-' : `${(ratio * 100).toFixed(1)}%`);
 
 const COLUMNS = [
   { title: '', width: 6, align: 'left' },
   { title: 'req/s (avg)', width: 12 },
-  { title: 'p50', width: 10 },
-  { title: 'p99', width: 10 },
+  { title: 'p50', width: 8 },
+  { title: 'p99', width: 8 },
   { title: 'non-2xx', width: 8 },
   { title: 'errors', width: 7 },
   { title: 'requests', width: 9 },
@@ -316,7 +317,7 @@ function formatTable({ name, path: pagePath, ours, bare, budgetRatio, bytes, con
   const lines = [
     '',
     `== ${name}  GET ${pagePath}${bytes !== undefined ? `  (${num(bytes)} bytes, ${contentType || 'no content-type'})` : ''}`,
-    settings ? `   ${settings}` : null,
+    settings ? `   ${settings}; latency in whole ms (autocannon's resolution)` : null,
     header,
     '-'.repeat(header.length),
     printRow('ours', ours),

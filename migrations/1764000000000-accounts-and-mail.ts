@@ -31,7 +31,7 @@ export class AccountsAndMail1764000000000 implements MigrationInterface {
           new TableIndex({ name: 'idx_users_organisation', columnNames: ['organisation_id'] }),
         ],
         foreignKeys: [
-          new TableForeignKey({ name: 'fk_users_organisation', columnNames: ['organisation_id'], referencedTableName: 'organisations', referencedColumnNames: ['id'], onDelete: 'SET NULL' }),
+          new TableForeignKey({ name: 'fk_users_organisation', columnNames: ['organisation_id'], referencedTableName: 'organisations', referencedColumnNames: ['id'], onDelete: 'SET NULL', onUpdate: 'NO ACTION' }),
         ],
       }),
     );
@@ -105,5 +105,5 @@ export class AccountsAndMail1764000000000 implements MigrationInterface {
 }
 
 function userForeignKey(name: string) {
-  return new TableForeignKey({ name, columnNames: ['user_id'], referencedTableName: 'users', referencedColumnNames: ['id'], onDelete: 'CASCADE' });
+  return new TableForeignKey({ name, columnNames: ['user_id'], referencedTableName: 'users', referencedColumnNames: ['id'], onDelete: 'CASCADE', onUpdate: 'NO ACTION' });
 }

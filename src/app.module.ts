@@ -19,7 +19,9 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        TypeOrmModule.forRoot({ ...dataSourceOptions(config), autoLoadEntities: true, migrationsRun: config.migrateOnBoot, retryAttempts: 3, retryDelay: 2000 }),
+        TypeOrmModule.forRootAsync({
+          useFactory: async () => ({ ...(await dataSourceOptions(config)), autoLoadEntities: true, migrationsRun: config.migrateOnBoot, retryAttempts: 3, retryDelay: 2000 }),
+        }),
         RedisModule,
         JobsModule,
         MailModule,

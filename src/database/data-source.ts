@@ -9,7 +9,7 @@ import { SnakeNamingStrategy } from './naming.strategy';
  * The one DataSource definition, shared by the app (which adds its entities) and `npm run migrate`.
  * `synchronize` is hard-coded off: the schema changes only through the files in migrations/.
  */
-export function dataSourceOptions(config: AppConfig): DataSourceOptions {
+export async function dataSourceOptions(config: AppConfig): Promise<DataSourceOptions> {
   const common = {
     synchronize: false,
     migrations,
@@ -21,8 +21,8 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
   if (config.database.kind === 'mysql') {
     return {
       ...common,
-      type: 'mysql',
-      url: config.database.url,
+      type: await serverFlavour(config.database.url),
+      url: config.database.url.replace(/^mariadb:/, 'mysql:'),
       timezone: 'Z',
       charset: 'utf8mb4_unicode_ci',
       extra: { connectionLimit: 20, connectTimeout: 5000 },
@@ -42,9 +42,25 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
   };
 }
 
+/**
+ * TypeORM reads MariaDB's catalogue differently from MySQL's (column defaults, for one), so it must be told
+ * which it talks to. A mariadb:// URL says so; for mysql:// we ask the server once at start.
+ */
+async function serverFlavour(url: string): Promise<'mysql' | 'mariadb'> {
+  if (url.startsWith('mariadb:')) return 'mariadb';
+  const { createConnection } = await import('mysql2/promise');
+  const connection = await createConnection({ uri: url, connectTimeout: 5000 });
+  try {
+    const [rows] = await connection.query('SELECT VERSION() AS version');
+    return /mariadb/i.test((rows as Array<{ version: string }>)[0].version) ? 'mariadb' : 'mysql';
+  } finally {
+    await connection.end();
+  }
+}
+
 /** Applies pending migrations; returns the names it ran. */
 export async function migrate(config: AppConfig): Promise<string[]> {
-  const dataSource = new DataSource(dataSourceOptions(config));
+  const dataSource = new DataSource(await dataSourceOptions(config));
   await dataSource.initialize();
   try {
     const ran = await dataSource.runMigrations({ transaction: 'each' });

@@ -30,7 +30,7 @@ export class MailMessage {
   @VarcharColumn(20)
   status!: MailStatus;
 
-  @Column({ type: 'int', default: 0 })
+  @Column({ type: 'integer', default: 0 })
   attempts!: number;
 
   @VarcharColumn(500, { nullable: true })

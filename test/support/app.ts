@@ -68,7 +68,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
 
 export interface Answer {
   status: number;
-  headers: Record<string, string | string[] | undefined>;
+  headers: Record<string, string | string[] | number | undefined>;
   body: string;
   json<T = any>(): T;
 }

@@ -10,7 +10,7 @@ export class SessionRecord {
   @PrimaryColumn({ type: 'varchar', length: 64 })
   id!: string;
 
-  @Column({ type: 'int' })
+  @Column({ type: 'integer' })
   userId!: number;
 
   @ManyToOne(() => User, { onDelete: 'CASCADE' })

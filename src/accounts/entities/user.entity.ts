@@ -23,7 +23,7 @@ export class User {
   @VarcharColumn(20)
   role!: Role;
 
-  @Column({ type: 'int', nullable: true })
+  @Column({ type: 'integer', nullable: true })
   organisationId!: number | null;
 
   @ManyToOne(() => Organisation, { onDelete: 'SET NULL' })

@@ -8,7 +8,8 @@ const ENTRY = join(ROOT, 'dist', 'src', 'main.js');
 /** The newest modification time of any file below `dir` (0 if it does not exist). */
 function newestMtime(dir: string): number {
   if (!existsSync(dir)) return 0;
-  let newest = 0;
+  // The folder's own time counts too: it changes when a file is added, renamed or deleted.
+  let newest = statSync(dir).mtimeMs;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     const mtime = entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs;

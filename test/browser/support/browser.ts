@@ -1,0 +1,165 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
+import { Browser, BrowserContext, chromium, ConsoleMessage, Page, Response } from 'playwright-core';
+
+export const SCREENSHOTS_DIR = join(__dirname, '..', 'screenshots');
+
+/** Headless Chromium from the system (CHROMIUM_PATH, default /usr/bin/chromium): the tests never download a browser. */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** The error an aborted external request gets, and Chromium's name for it. */
+const OFFLINE_ERROR = 'ERR_INTERNET_DISCONNECTED';
+
+/**
+ * BROWSER_TEST_IGNORE: a regular expression; console errors, CSP violations and failed requests matching it are
+ * tolerated (listed as a warning at the end of the test) instead of failing the test. For a known app bug that is
+ * being fixed elsewhere; unset by default.
+ */
+const IGNORE = process.env.BROWSER_TEST_IGNORE ? new RegExp(process.env.BROWSER_TEST_IGNORE) : null;
+
+/** The WCAG 2.0, 2.1 and 2.2 A/AA rules (the level the NHS service standard asks for). */
+export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+
+/** Runs axe on the page as it is now and throws, listing every violation, if there is any. */
+export async function checkAccessibility(page: Page, label = page.url()): Promise<void> {
+  const results = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
+  if (results.violations.length === 0) return;
+  const lines = results.violations.map((violation) => {
+    const nodes = violation.nodes.map((node) => `      - ${node.target.map(String).join(' ')}\n        ${node.html.replace(/\s+/g, ' ').slice(0, 300)}`);
+    return `  • ${violation.id} [${violation.impact ?? 'n/a'}]: ${violation.help}\n    ${violation.helpUrl}\n${nodes.join('\n')}`;
+  });
+  throw new Error(`Accessibility violations (axe, ${AXE_TAGS.join(', ')}) on ${label}:\n${lines.join('\n')}`);
+}
+
+/**
+ * A page whose every load is checked: after each navigation the journey awaits (goto, or an action that
+ * navigates), it runs axe and fails if the browser logged a console error, an uncaught script error,
+ * a Content-Security-Policy violation or a failed sub-resource since the last check.
+ */
+export class CheckedPage {
+  /** Problems seen since the last check (console errors, page errors, CSP violations, failed requests). */
+  private problems: string[] = [];
+  /** Problems matched by BROWSER_TEST_IGNORE, reported as a warning instead of failing. */
+  readonly ignored: string[] = [];
+  /**
+   * Requests to other origins. The test machine is offline, so they are answered with a network error
+   * (not sent) and their failure is not counted as a problem; the test can assert which origins the pages use.
+   */
+  readonly externalRequests: string[] = [];
+  /** Every URL checked so far, in order, for the test to assert on the path taken. */
+  readonly visited: string[] = [];
+  /** The last main-frame document response that was not a redirect. */
+  private lastDocument: Response | null = null;
+
+  private constructor(
+    readonly page: Page,
+    private readonly baseUrl: string,
+  ) {
+    const external = (url: string) => /^https?:/.test(url) && new URL(url).origin !== new URL(baseUrl).origin;
+    page.on('console', (message: ConsoleMessage) => {
+      if (message.type() !== 'error') return;
+      // Chromium's own line for an external request the test aborted (see externalRequests).
+      if (message.text().includes(`net::${OFFLINE_ERROR}`) && external(message.location().url)) return;
+      this.problem(`console error: ${message.text()}${locationOf(message)}`);
+    });
+    page.on('pageerror', (error) => this.problem(`uncaught error: ${error.stack ?? error.message}`));
+    page.on('requestfailed', (request) => {
+      const reason = request.failure()?.errorText ?? 'unknown';
+      if (external(request.url()) && reason.includes(OFFLINE_ERROR)) return;
+      this.problem(`request failed: ${request.method()} ${request.url()} (${reason})`);
+    });
+    page.on('response', (response: Response) => {
+      const request = response.request();
+      if (request.isNavigationRequest() && request.frame() === page.mainFrame() && !(response.status() >= 300 && response.status() < 400)) this.lastDocument = response;
+      // The document itself may be a 4xx on purpose (a form with errors); its sub-resources never should.
+      if (response.status() >= 400 && response.request().resourceType() !== 'document') {
+        this.problem(`sub-resource ${response.status()}: ${response.request().method()} ${response.url()}`);
+      }
+    });
+  }
+
+  static async open(context: BrowserContext, baseUrl: string): Promise<CheckedPage> {
+    // Chromium also reports CSP violations as console errors; this listener makes sure none is missed
+    // (for example a blocked inline style) and names the directive. Init scripts are not subject to the page's CSP.
+    await context.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (event) => {
+        console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || 'inline'} at ${event.sourceFile}:${event.lineNumber}`);
+      });
+    });
+    const page = await context.newPage();
+    const checked = new CheckedPage(page, baseUrl);
+    const origin = new URL(baseUrl).origin;
+    await page.route(
+      (url) => url.origin !== origin && /^https?:$/.test(url.protocol),
+      (route) => {
+        checked.externalRequests.push(route.request().url());
+        return route.abort('internetdisconnected');
+      },
+    );
+    return checked;
+  }
+
+  private problem(text: string) {
+    if (IGNORE && IGNORE.test(text)) this.ignored.push(text);
+    else this.problems.push(text);
+  }
+
+  /** Opens a path of the app (or an absolute URL) and checks the page. */
+  async goto(path: string, options: { expectStatus?: number } = {}): Promise<Response | null> {
+    this.lastDocument = null;
+    const response = await this.page.goto(new URL(path, this.baseUrl).toString(), { waitUntil: 'load' });
+    if (options.expectStatus !== undefined && response?.status() !== options.expectStatus) {
+      throw new Error(`GET ${path} answered ${response?.status()}, expected ${options.expectStatus}`);
+    }
+    await this.check();
+    return response;
+  }
+
+  /** Runs an action that loads a new document in the page (click a link, submit a form), waits for it to load, then checks the page. */
+  async navigate(action: () => Promise<unknown>): Promise<Response | null> {
+    const main = this.page.mainFrame();
+    const committed = this.page.waitForEvent('framenavigated', { predicate: (frame) => frame === main, timeout: 30_000 });
+    this.lastDocument = null;
+    await action();
+    await committed;
+    await this.page.waitForLoadState('load');
+    await this.check();
+    return this.lastDocument;
+  }
+
+  /** axe plus the console/CSP/network problems collected since the last check. */
+  async check(): Promise<void> {
+    const label = this.page.url();
+    this.visited.push(label);
+    // Let late console messages (for example from module scripts) arrive before judging.
+    await this.page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))));
+    this.assertNoProblems(label);
+    await checkAccessibility(this.page, label);
+  }
+
+  assertNoProblems(label = this.page.url()): void {
+    const problems = this.problems;
+    this.problems = [];
+    if (problems.length) throw new Error(`Browser problems on ${label}:\n${problems.map((p) => `  • ${p}`).join('\n')}`);
+  }
+
+  /** A full-page PNG in test/browser/screenshots/NAME.png, for a person to look at. */
+  async screenshot(name: string): Promise<string> {
+    mkdirSync(SCREENSHOTS_DIR, { recursive: true });
+    const path = join(SCREENSHOTS_DIR, `${name}.png`);
+    await this.page.screenshot({ path, fullPage: true });
+    return path;
+  }
+}
+
+function locationOf(message: ConsoleMessage): string {
+  const { url, lineNumber } = message.location();
+  return url ? ` (${url}:${lineNumber})` : '';
+}

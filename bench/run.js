@@ -31,6 +31,10 @@ async function main() {
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   const describe = `${settings.connections} connections, pipelining ${settings.pipelining}, ${settings.warmupSeconds} s warm-up + ${settings.duration} s measured, one after the other`;
   console.log(`bench: ${describe}; node ${process.version}, ${os.cpus().length} CPUs`);
+  const loadBefore = os.loadavg();
+  if (loadBefore[0] > os.cpus().length * 0.5) {
+    console.log(`bench: warning: load average is ${loadBefore.map((l) => l.toFixed(2)).join(' ')} before starting; other work on this machine will skew the figures`);
+  }
 
   const startedAt = Date.now();
   const app = await startAppServer({}, { logFile: path.join(RESULTS_DIR, 'app.log') });
@@ -91,6 +95,7 @@ async function main() {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0] && os.cpus()[0].model,
     settings,
+    loadAverage: { before: loadBefore, after: os.loadavg() },
     pages,
     budgets: { met, total: budgeted.length },
   };

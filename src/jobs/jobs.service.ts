@@ -32,7 +32,13 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.collectHandlers();
+    try {
+      this.collectHandlers();
+    } catch (err) {
+      // The process will not start: release the queue's connections so it can exit.
+      await this.driver.close(0);
+      throw err;
+    }
     if (this.config.role === 'web') return;
     for (const { metadata } of this.handlers.values()) {
       if (metadata.everyMs) await this.driver.repeat(`every.${metadata.name}`, metadata.name, metadata.everyMs);

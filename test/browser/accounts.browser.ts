@@ -27,6 +27,9 @@ describe('accounts (browser)', () => {
   });
 
   afterEach(async () => {
+    if (checked?.ignored.length) console.warn(`Tolerated because of BROWSER_TEST_IGNORE:\n${[...new Set(checked.ignored)].join('\n')}`);
+    // The pages may use the NHS design system's own asset host (fonts), and nothing else outside the academy.
+    for (const url of checked?.externalRequests ?? []) expect(url).toMatch(/^https:\/\/assets\.nhs\.uk\//);
     await context?.close();
   });
 

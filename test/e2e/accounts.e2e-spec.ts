@@ -125,7 +125,7 @@ describe('accounts: sign up, sign in, sign out, passwords, sessions and API toke
       await visitor.get('/sign-in');
       const user = await t.signedIn();
       const answer = await visitor.submit('/sign-in', { email: user.email, password: PASSWORD });
-      const cookie = [answer.headers['set-cookie']].flat().find((c) => c?.startsWith('academy_session='))!;
+      const cookie = [answer.headers['set-cookie']].flat().map(String).find((c) => c.startsWith('academy_session='))!;
       expect(cookie).toMatch(/HttpOnly/i);
       expect(cookie).toMatch(/SameSite=Lax/i);
     });

@@ -57,6 +57,10 @@ export class CheckedPage {
   readonly visited: string[] = [];
   /** The last main-frame document response that was not a redirect. */
   private lastDocument: Response | null = null;
+  /** The status of every main-frame document, by URL. */
+  private readonly documentStatus = new Map<string, number>();
+  /** Chromium's "Failed to load resource: … status of N" lines, kept until the check can tell a document's from a sub-resource's. */
+  private statusMessages: Array<{ url: string; text: string }> = [];
 
   private constructor(
     readonly page: Page,
@@ -65,19 +69,32 @@ export class CheckedPage {
     const external = (url: string) => /^https?:/.test(url) && new URL(url).origin !== new URL(baseUrl).origin;
     page.on('console', (message: ConsoleMessage) => {
       if (message.type() !== 'error') return;
+      const text = message.text();
+      const where = message.location().url;
       // Chromium's own line for an external request the test aborted (see externalRequests).
-      if (message.text().includes(`net::${OFFLINE_ERROR}`) && external(message.location().url)) return;
-      this.problem(`console error: ${message.text()}${locationOf(message)}`);
+      if (text.includes(`net::${OFFLINE_ERROR}`) && external(where)) return;
+      // Reported, with its directive and source, by the securitypolicyviolation listener below.
+      if (/Content Security Policy/.test(text)) return;
+      // A form sent back with errors is a 4xx document on purpose; judged in assertNoProblems, once its response is known.
+      if (/^Failed to load resource: the server responded with a status of \d+/.test(text)) {
+        this.statusMessages.push({ url: where, text: `console error: ${text}${locationOf(message)}` });
+        return;
+      }
+      this.problem(`console error: ${text}${locationOf(message)}`);
     });
     page.on('pageerror', (error) => this.problem(`uncaught error: ${error.stack ?? error.message}`));
     page.on('requestfailed', (request) => {
       const reason = request.failure()?.errorText ?? 'unknown';
       if (external(request.url()) && reason.includes(OFFLINE_ERROR)) return;
+      if (reason === 'csp') return; // reported by the securitypolicyviolation listener
       this.problem(`request failed: ${request.method()} ${request.url()} (${reason})`);
     });
     page.on('response', (response: Response) => {
       const request = response.request();
-      if (request.isNavigationRequest() && request.frame() === page.mainFrame() && !(response.status() >= 300 && response.status() < 400)) this.lastDocument = response;
+      if (request.isNavigationRequest() && request.frame() === page.mainFrame() && !(response.status() >= 300 && response.status() < 400)) {
+        this.lastDocument = response;
+        this.documentStatus.set(response.url(), response.status());
+      }
       // The document itself may be a 4xx on purpose (a form with errors); its sub-resources never should.
       if (response.status() >= 400 && response.request().resourceType() !== 'document') {
         this.problem(`sub-resource ${response.status()}: ${response.request().method()} ${response.url()}`);
@@ -86,15 +103,20 @@ export class CheckedPage {
   }
 
   static async open(context: BrowserContext, baseUrl: string): Promise<CheckedPage> {
-    // Chromium also reports CSP violations as console errors; this listener makes sure none is missed
-    // (for example a blocked inline style) and names the directive. Init scripts are not subject to the page's CSP.
+    // Every CSP violation (a blocked script, style, font, image, connection…) is reported with its directive and source.
+    // Bindings and init scripts are not subject to the page's CSP.
+    const pages = new Map<Page, CheckedPage>();
+    await context.exposeBinding('__academyCspViolation', ({ page }, text: string) => pages.get(page)?.problem(`CSP violation: ${text}`));
     await context.addInitScript(() => {
       document.addEventListener('securitypolicyviolation', (event) => {
-        console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || 'inline'} at ${event.sourceFile}:${event.lineNumber}`);
+        const source = event.sourceFile ? ` (${event.sourceFile}:${event.lineNumber})` : '';
+        const report = (window as unknown as { __academyCspViolation?: (text: string) => void }).__academyCspViolation;
+        report?.(`${event.effectiveDirective} blocked ${event.blockedURI || 'inline code'} on ${event.documentURI}${source}`);
       });
     });
     const page = await context.newPage();
     const checked = new CheckedPage(page, baseUrl);
+    pages.set(page, checked);
     const origin = new URL(baseUrl).origin;
     await page.route(
       (url) => url.origin !== origin && /^https?:$/.test(url.protocol),
@@ -145,6 +167,8 @@ export class CheckedPage {
   }
 
   assertNoProblems(label = this.page.url()): void {
+    for (const { url, text } of this.statusMessages) if (!((this.documentStatus.get(url) ?? 0) >= 400)) this.problem(text);
+    this.statusMessages = [];
     const problems = this.problems;
     this.problems = [];
     if (problems.length) throw new Error(`Browser problems on ${label}:\n${problems.map((p) => `  • ${p}`).join('\n')}`);

@@ -129,7 +129,6 @@ export async function createWebApp(config: AppConfig, logger = createLogger(conf
     }),
   );
   mountOpenApi(app, config);
-  app.enableShutdownHooks();
   return app;
 }
 
@@ -150,7 +149,5 @@ function mountOpenApi(app: NestFastifyApplication, config: AppConfig) {
 
 /** A worker process: the Nest modules without an HTTP server; jobs start on bootstrap. */
 export async function createWorker(config: AppConfig, logger = createLogger(config)): Promise<INestApplicationContext> {
-  const app = await NestFactory.createApplicationContext(AppModule.register(config), { logger: new PinoNestLogger(logger) });
-  app.enableShutdownHooks();
-  return app;
+  return NestFactory.createApplicationContext(AppModule.register(config), { logger: new PinoNestLogger(logger) });
 }

@@ -1,4 +1,7 @@
 import 'reflect-metadata';
+import type { INestApplicationContext } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Logger } from 'pino';
 import { createLogger, createWebApp, createWorker } from './bootstrap';
 import { ConfigError, loadConfig } from './config/config';
 import { seedDemo } from './demo/demo.seeder';
@@ -7,19 +10,39 @@ import { seedDemo } from './demo/demo.seeder';
 async function main() {
   const config = loadConfig();
   const logger = createLogger(config);
-  const forceExit = () => setTimeout(() => process.exit(1), (config.shutdownTimeoutSeconds + 5) * 1000).unref();
-  process.once('SIGTERM', forceExit);
-  process.once('SIGINT', forceExit);
 
+  const app = config.role === 'worker' ? await createWorker(config, logger) : await createWebApp(config, logger);
+  stopGracefullyOnSignal(app, config.shutdownTimeoutSeconds, logger);
   if (config.role === 'worker') {
-    await createWorker(config, logger);
     logger.info('Worker started');
     return;
   }
-  const app = await createWebApp(config, logger);
-  await app.listen({ port: config.port, host: config.host });
+  await (app as NestFastifyApplication).listen({ port: config.port, host: config.host });
   if (config.demoData) await seedDemo(app, config.publicUrl, (line) => process.stdout.write(`${line}\n`));
   logger.info(`${config.academyName} is running at ${config.publicUrl} (role ${config.role}, ${config.database.kind}, jobs ${config.redis ? 'bullmq' : 'in-process'})`);
+}
+
+/**
+ * On SIGTERM or SIGINT: stop taking requests, let in-flight requests and running jobs finish, close
+ * connections, exit 0. If that takes longer than SHUTDOWN_TIMEOUT_SECONDS, exit 1 anyway.
+ */
+function stopGracefullyOnSignal(app: INestApplicationContext, timeoutSeconds: number, logger: Logger) {
+  const stop = async (signal: NodeJS.Signals) => {
+    logger.info(`${signal} received: finishing in-flight work`);
+    setTimeout(() => {
+      logger.error(`Still busy after ${timeoutSeconds} s; exiting anyway`);
+      process.exit(1);
+    }, timeoutSeconds * 1000).unref();
+    try {
+      await app.close();
+      process.exit(0);
+    } catch (err) {
+      logger.error(`Shutdown failed: ${err instanceof Error ? err.message : err}`);
+      process.exit(1);
+    }
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
 }
 
 main().catch((err) => {

@@ -109,10 +109,9 @@ describe('accounts (browser)', () => {
 
     // The design system moves focus to the summary, and following a link focuses its field.
     await expect(page.evaluate(() => document.activeElement?.closest('.nhsuk-error-summary') !== null)).resolves.toBe(true);
+    await checked.screenshot('sign-up-errors');
     await links.first().click();
     await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe(hrefs[0]!.slice(1));
     checked.assertNoProblems();
-
-    await checked.screenshot('sign-up-errors');
   });
 });

@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from './config';
+
+const base = { DATA_DIR: '/tmp/academy-config-spec' };
+
+describe('configuration', () => {
+  it('runs with no configuration at all on the embedded defaults', () => {
+    const config = loadConfig(base);
+    expect(config.role).toBe('all');
+    expect(config.port).toBe(3000);
+    expect(config.database).toEqual({ kind: 'sqlite', file: '/tmp/academy-config-spec/academy.sqlite' });
+    expect(config.redis).toBeNull();
+    expect(config.mail.smtpUrl).toBeNull();
+    expect(config.demoData).toBe(true);
+    expect(config.session.secret.length).toBeGreaterThanOrEqual(32);
+    expect(loadConfig(base).session.secret).toBe(config.session.secret);
+  });
+
+  it('uses MySQL and Redis when their URLs are given, and then seeds no demo data', () => {
+    const config = loadConfig({ ...base, DATABASE_URL: 'mysql://u:p@db:3306/academy', REDIS_URL: 'redis://cache:6379' });
+    expect(config.database).toEqual({ kind: 'mysql', url: 'mysql://u:p@db:3306/academy' });
+    expect(config.redis).toEqual({ url: 'redis://cache:6379', prefix: 'academy' });
+    expect(config.demoData).toBe(false);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, /^Invalid configuration: PORT must be a whole number between 0 and 65535 \(got "abc"\)$/],
+    [{ PORT: '70000' }, /PORT must be a whole number/],
+    [{ PROCESS_ROLE: 'cron' }, /PROCESS_ROLE must be web, worker or all \(got "cron"\)/],
+    [{ DATABASE_URL: 'postgres://x' }, /DATABASE_URL must be a URL starting with mysql:\/\/ or mariadb:\/\//],
+    [{ REDIS_URL: 'localhost:6379' }, /REDIS_URL must be a URL starting with redis:\/\//],
+    [{ SMTP_URL: 'mail.example.org' }, /SMTP_URL must be a URL/],
+    [{ SESSION_SECRET: 'short' }, /SESSION_SECRET must be at least 32 characters/],
+    [{ NODE_ENV: 'production' }, /SESSION_SECRET is required when NODE_ENV=production/],
+    [{ PROCESS_ROLE: 'worker' }, /PROCESS_ROLE=worker needs REDIS_URL/],
+    [{ MIGRATE_ON_BOOT: 'maybe' }, /MIGRATE_ON_BOOT must be true or false/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
+  ])('refuses %j with one clear line', (env, message) => {
+    let error: unknown;
+    try {
+      loadConfig({ ...base, ...env });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('documents every variable in the README configuration table', () => {
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    for (const name of CONFIG_VARIABLES) expect(readme).toContain(`| \`${name}\``);
+  });
+});

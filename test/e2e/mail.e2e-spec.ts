@@ -1,0 +1,129 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { AddressInfo } from 'node:net';
+import { ParsedMail, simpleParser } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+import { DataSource } from 'typeorm';
+import { MailMessage } from '../../src/mail/mail-message.entity';
+import { MailService } from '../../src/mail/mail.service';
+import { startTestApp, TestApp } from '../support/app';
+
+/** A real SMTP server on a free local port, keeping every message it accepts. */
+async function startSmtpServer() {
+  const received: ParsedMail[] = [];
+  let refuse = false;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    onData(stream, _session, callback) {
+      if (refuse) {
+        stream.resume();
+        stream.on('end', () => callback(Object.assign(new Error('451 try again later'), { responseCode: 451 })));
+        return;
+      }
+      simpleParser(stream).then((mail) => {
+        received.push(mail);
+        callback();
+      }, callback);
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.server.address() as AddressInfo).port;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    received,
+    refuse(value: boolean) {
+      refuse = value;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+const waitFor = async (predicate: () => boolean | Promise<boolean>, timeoutMs = 10000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+};
+
+describe('e-mail over SMTP', () => {
+  let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
+  let t: TestApp;
+  beforeAll(async () => {
+    smtp = await startSmtpServer();
+    t = await startTestApp({ SMTP_URL: smtp.url, MAIL_FROM: 'Peer Academy <no-reply@academy.test>' });
+  });
+  afterAll(async () => {
+    await t.close();
+    await smtp.close();
+  });
+
+  it('delivers the password-reset e-mail with HTML and text parts, the academy name and a plain link', async () => {
+    const user = await t.signedIn();
+    await t.visitor().submit('/forgot-password', { email: user.email });
+    await waitFor(() => smtp.received.some((m) => m.to && JSON.stringify(m.to).includes(user.email)));
+    const mail = smtp.received.find((m) => JSON.stringify(m.to).includes(user.email))!;
+    expect(mail.subject).toBe('Reset your Peer Academy password');
+    expect(mail.from?.text).toContain('no-reply@academy.test');
+    expect(mail.text).toMatch(/http:\/\/academy\.test\/reset-password\/[\w-]{43}/);
+    expect(mail.html).toContain('href="http://academy.test/reset-password/');
+    expect(mail.html).toContain('Peer Academy');
+    const [row] = await t.app.get(DataSource).getRepository(MailMessage).find({ where: { toAddress: user.email } });
+    expect(row.status).toBe('sent');
+    expect(row.sentAt).toBeInstanceOf(Date);
+  });
+
+  it('sends one message per dedupe key, however often it is asked for', async () => {
+    const mail = t.app.get(MailService);
+    const request = { to: 'once@example.nhs.uk', template: 'password-reset', dedupeKey: 'test:once', data: { name: 'Once', link: 'http://academy.test/x', minutes: 60 } };
+    await Promise.all([mail.send(request), mail.send(request), mail.send(request)]);
+    await waitFor(() => smtp.received.some((m) => JSON.stringify(m.to).includes('once@example.nhs.uk')));
+    await t.drainJobs();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(smtp.received.filter((m) => JSON.stringify(m.to).includes('once@example.nhs.uk'))).toHaveLength(1);
+  });
+
+  it('keeps a message the server refused as pending, and the sweep delivers it later', async () => {
+    const mail = t.app.get(MailService);
+    const repository = t.app.get(DataSource).getRepository(MailMessage);
+    smtp.refuse(true);
+    await mail.send({ to: 'later@example.nhs.uk', template: 'password-reset', dedupeKey: 'test:later', data: { name: 'Later', link: 'http://academy.test/y', minutes: 60 } });
+    await waitFor(async () => (await repository.findOneByOrFail({ dedupeKey: 'test:later' })).lastError !== null);
+    const pending = await repository.findOneByOrFail({ dedupeKey: 'test:later' });
+    expect(pending.status).toBe('pending');
+    expect(pending.lastError).toMatch(/451/);
+    smtp.refuse(false);
+    // As if the queue had lost the job: make it old enough for the sweep, and sweep.
+    await repository.update({ id: pending.id }, { createdAt: new Date(Date.now() - 5 * 60_000) });
+    expect(await mail.sweep()).toBeGreaterThanOrEqual(1);
+    await waitFor(async () => (await repository.findOneByOrFail({ id: pending.id })).status === 'sent');
+    expect(smtp.received.filter((m) => JSON.stringify(m.to).includes('later@example.nhs.uk'))).toHaveLength(1);
+  });
+});
+
+describe('e-mail to the local outbox (no SMTP_URL)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('writes each message as an .eml file, listed and readable on the admin outbox page', async () => {
+    const user = await t.signedIn();
+    await t.visitor().submit('/forgot-password', { email: user.email });
+    await waitFor(() => existsSync(t.config.mail.outboxDir) && readdirSync(t.config.mail.outboxDir).some((f) => f.endsWith('.eml')));
+    const files = readdirSync(t.config.mail.outboxDir).filter((f) => f.endsWith('.eml'));
+    expect(files).toHaveLength(1);
+    const admin = await t.signedIn('admin');
+    const list = await admin.get('/admin/outbox');
+    expect(list.status).toBe(200);
+    expect(list.body).toContain('Reset your Peer Academy password');
+    expect(list.body).toContain(user.email);
+    const message = await admin.get(`/admin/outbox/${files[0]}`);
+    expect(message.status).toBe(200);
+    expect(message.body).toContain('/reset-password/');
+    expect((await admin.get('/admin/outbox/..%2F..%2Fsession-secret')).status).toBe(404);
+    expect((await user.get('/admin/outbox')).status).toBe(403);
+    expect((await user.get(`/admin/outbox/${files[0]}`)).status).toBe(403);
+  });
+});

@@ -16,7 +16,8 @@ export async function dataSourceOptions(config: AppConfig): Promise<DataSourceOp
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each' as const,
     namingStrategy: new SnakeNamingStrategy(),
-    logging: ['error' as const],
+    // Failures reach our own logs through the errors they raise; TypeORM's console logging would repeat them.
+    logging: false,
   };
   if (config.database.kind === 'mysql') {
     return {

@@ -28,7 +28,7 @@ export class HealthController {
   }
 
   private async database() {
-    const engine = this.dataSource.options.type === 'mysql' ? 'mysql' : 'sqlite';
+    const engine = this.dataSource.options.type === 'better-sqlite3' ? 'sqlite' : 'mysql';
     try {
       await this.dataSource.query('SELECT 1');
       return { status: 'up', engine };

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Job, JobsOptions, Queue, Worker } from 'bullmq';
 import IORedis, { RedisOptions } from 'ioredis';
 import { KEEP_COMPLETED, KEEP_FAILED, QueueStats, QueueUnavailableError } from './job-registry';
+import { logConnectionTrouble } from '../redis/connection-log';
 import type { QueueDriver, RunJob } from './queue-driver';
 
 const QUEUE_NAME = 'academy';
@@ -33,9 +34,9 @@ export class BullMqDriver implements QueueDriver {
       connectTimeout: 2000,
       retryStrategy: (times) => Math.min(times * 200, 2000),
     });
-    this.producerConnection.on('error', (err) => this.logger.warn(`Redis (producer): ${err.message}`));
+    logConnectionTrouble(this.producerConnection, this.logger, 'job producer');
     this.queue = new Queue(QUEUE_NAME, { connection: this.producerConnection, prefix });
-    this.queue.on('error', (err) => this.logger.warn(`Queue: ${err.message}`));
+    this.queue.on('error', () => undefined); // connection trouble is logged once, above
   }
 
   async add(name: string, data: unknown, options: { jobId?: string; delayMs: number; attempts: number; backoffMs: number }): Promise<void> {
@@ -61,13 +62,13 @@ export class BullMqDriver implements QueueDriver {
 
   async consume(run: RunJob, concurrency: number): Promise<void> {
     this.workerConnection = new IORedis(this.redisUrl, { maxRetriesPerRequest: null } satisfies RedisOptions);
-    this.workerConnection.on('error', (err) => this.logger.warn(`Redis (worker): ${err.message}`));
+    logConnectionTrouble(this.workerConnection, this.logger, 'job worker');
     this.worker = new Worker(
       QUEUE_NAME,
       async (job: Job) => run(job.name, job.data, { jobId: job.id ?? '', attempt: job.attemptsMade + 1 }),
       { connection: this.workerConnection, prefix: this.prefix, concurrency, autorun: true },
     );
-    this.worker.on('error', (err) => this.logger.warn(`Worker: ${err.message}`));
+    this.worker.on('error', () => undefined); // connection trouble is logged once, above
     this.worker.on('failed', (job, err) => {
       if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
         this.logger.error(`Job ${job.name} (${job.id}) failed after ${job.attemptsMade} attempt(s): ${err.message}; kept as failed`);

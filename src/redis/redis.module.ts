@@ -2,6 +2,7 @@ import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } fro
 import IORedis from 'ioredis';
 import { AppConfig } from '../config/config';
 import { InjectConfig } from '../config/config.module';
+import { logConnectionTrouble } from './connection-log';
 
 /**
  * The shared Redis connection for request-path state (sessions, rate limits), or null on embedded defaults.
@@ -18,7 +19,7 @@ export class RedisConnection implements OnApplicationShutdown {
     this.client = config.redis
       ? new IORedis(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 2000, retryStrategy: (n) => Math.min(n * 200, 2000) })
       : null;
-    this.client?.on('error', (err) => this.logger.warn(`Redis: ${err.message}`));
+    if (this.client) logConnectionTrouble(this.client, this.logger, 'sessions and rate limits');
   }
 
   key(...parts: Array<string | number>): string {

@@ -35,6 +35,11 @@ describe('accounts (browser)', () => {
 
   const pathOf = (url: string) => new URL(url).pathname;
 
+  it('runs on the engines the environment names', () => {
+    expect(server.health.database?.engine).toBe(process.env.DATABASE_URL ? 'mysql' : 'sqlite');
+    expect(server.health.redis?.status).toBe(process.env.REDIS_URL ? 'up' : 'not configured');
+  });
+
   it('creates an account, signs out, signs in again and signs out', async () => {
     const { page } = checked;
     const name = 'Aisha Browser-Test';

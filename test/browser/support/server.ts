@@ -24,6 +24,8 @@ export interface RunningServer {
   baseUrl: string;
   /** 'embedded' (SQLite, in-process jobs) or 'mysql' / 'mysql+redis'. */
   engines: string;
+  /** The body of the first GET /health that answered 200 (database engine, Redis and queue state). */
+  health: { database?: { engine?: string }; redis?: { status?: string }; queue?: { driver?: string } } & Record<string, unknown>;
   /** Everything the server printed so far, for failure messages. */
   output(): string;
   stop(): Promise<void>;
@@ -57,6 +59,7 @@ export async function startServer(extraEnv: Record<string, string> = {}): Promis
 
   let child: ChildProcess | undefined;
   let output = '';
+  let health: RunningServer['health'] = {};
   const runCleanups = async () => {
     const errors: unknown[] = [];
     for (const cleanup of cleanups.reverse()) await cleanup().catch((err) => errors.push(err));
@@ -83,7 +86,7 @@ export async function startServer(extraEnv: Record<string, string> = {}): Promis
     child.stderr!.on('data', collect);
     const exited = new Promise<string>((resolve) => child!.once('exit', (code, signal) => resolve(`exited with ${signal ?? `code ${code}`}`)));
 
-    await waitForHealth(baseUrl, exited, () => output);
+    health = await waitForHealth(baseUrl, exited, () => output);
   } catch (err) {
     if (child && child.exitCode === null && child.signalCode === null) await stopChild(child);
     await runCleanups().catch(() => undefined);
@@ -94,6 +97,7 @@ export async function startServer(extraEnv: Record<string, string> = {}): Promis
   return {
     baseUrl,
     engines: env.DATABASE_URL ? (env.REDIS_URL ? 'mysql+redis' : 'mysql') : env.REDIS_URL ? 'sqlite+redis' : 'embedded',
+    health,
     output: () => output,
     async stop() {
       await stopChild(running);
@@ -102,7 +106,7 @@ export async function startServer(extraEnv: Record<string, string> = {}): Promis
   };
 }
 
-async function waitForHealth(baseUrl: string, exited: Promise<string>, output: () => string) {
+async function waitForHealth(baseUrl: string, exited: Promise<string>, output: () => string): Promise<RunningServer['health']> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let exitReason: string | null = null;
   void exited.then((reason) => (exitReason = reason));
@@ -112,7 +116,7 @@ async function waitForHealth(baseUrl: string, exited: Promise<string>, output: (
     try {
       const response = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(5000) });
       const body = await response.text();
-      if (response.status === 200) return;
+      if (response.status === 200) return JSON.parse(body);
       last = `${response.status} ${body}`;
     } catch (err) {
       last = err instanceof Error ? `${err.message}${err.cause ? ` (${String(err.cause)})` : ''}` : String(err);

@@ -9,7 +9,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import pino, { Logger as Pino } from 'pino';
 import { IdentityResolver } from './accounts/identity.resolver';
 import { AppModule } from './app.module';
-import { ErrorResponsesFilter, sendError } from './common/error-responses';
+import { ErrorResponsesFilter } from './common/error-responses';
 import { ValidationFailed } from './common/errors';
 import { fieldErrorsOf } from './common/forms';
 import { NHSUK_DIR, PUBLIC_DIR, VIEWS_DIR } from './common/paths';
@@ -77,8 +77,10 @@ export async function createWebApp(config: AppConfig, logger = createLogger(conf
 
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // Swagger UI (our only third-party page) needs inline styles; scripts stay 'self' there too.
+    const csp = reply.getHeader('content-security-policy');
+    if (request.url.startsWith('/api/docs') && typeof csp === 'string') reply.header('content-security-policy', csp.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"));
   });
-  fastify.setErrorHandler((error, request, reply) => sendError(error, request, reply));
 
   await app.register(fastifyCookie);
   await app.register(fastifyHelmet, {

@@ -1,3 +1,4 @@
+import { DataSource } from 'typeorm';
 import { startTestApp, TestApp } from '../support/app';
 
 describe('page shell, errors and operations', () => {
@@ -77,5 +78,30 @@ describe('page shell, errors and operations', () => {
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/auth/token', '/api/v1/auth/register', '/api/v1/me']));
     expect(Object.keys(doc.paths).every((p: string) => p.startsWith('/api/v1'))).toBe(true);
     expect((await t.visitor().get('/api/docs')).status).toBe(200);
+  });
+});
+
+describe('when the database is gone', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('answers 503 on /health, and a friendly 500 page or problem with a reference, never a stack trace', async () => {
+    const visitor = t.visitor();
+    await visitor.get('/sign-in');
+    await t.app.get(DataSource).destroy();
+    const health = await visitor.get('/health');
+    expect(health.status).toBe(503);
+    expect(health.json().database.status).toBe('down');
+    const page = await visitor.submit('/sign-in', { email: 'someone@example.nhs.uk', password: 'whatever password' });
+    expect(page.status).toBe(500);
+    expect(page.body).toContain('Sorry, there is a problem with the service');
+    expect(page.body).toContain(String(page.headers['x-request-id']));
+    expect(page.body).not.toMatch(/at \w+.* \(/);
+    const api = await visitor.request('POST', '/api/v1/auth/token', { json: { email: 'someone@example.nhs.uk', password: 'whatever password' } });
+    expect(api.status).toBe(500);
+    expect(api.json()).toMatchObject({ status: 500, detail: 'Something went wrong on our side. Please try again later.' });
   });
 });

@@ -1,0 +1,22 @@
+import { TooManyRequests } from '../common/errors';
+import { RateLimiter } from './rate-limiter';
+
+describe('RateLimiter (in-process counters)', () => {
+  const limiter = () => new RateLimiter({ client: null, key: (...p: unknown[]) => p.join(':') } as never);
+
+  it('allows the limit, then refuses with the time left in the window', async () => {
+    const l = limiter();
+    for (let i = 0; i < 3; i++) await l.hit('k', 3, 60);
+    const error = await l.hit('k', 3, 60).catch((e) => e);
+    expect(error).toBeInstanceOf(TooManyRequests);
+    expect(error.retryAfterSeconds).toBeGreaterThan(50);
+    await expect(l.hit('other', 3, 60)).resolves.toBeUndefined();
+  });
+
+  it('starts a new window once the old one is over', async () => {
+    const l = limiter();
+    await l.hit('w', 1, 0.05 as number);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    await expect(l.hit('w', 1, 60)).resolves.toBeUndefined();
+  });
+});

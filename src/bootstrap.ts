@@ -12,6 +12,7 @@ import { AppModule } from './app.module';
 import { ErrorResponsesFilter } from './common/error-responses';
 import { ValidationFailed } from './common/errors';
 import { fieldErrorsOf } from './common/forms';
+import { serveNhsukStylesheet } from './common/nhsuk-stylesheet';
 import { NHSUK_DIR, PUBLIC_DIR, VIEWS_DIR } from './common/paths';
 import { createHandlebars, partialsMap } from './common/views';
 import { AppConfig } from './config/config';
@@ -106,6 +107,7 @@ export async function createWebApp(config: AppConfig, logger = createLogger(conf
   });
   await app.register(fastifyStatic, { root: NHSUK_DIR, prefix: '/assets/nhsuk/', decorateReply: false, maxAge: '1d', allowedPath: (path) => /\.(css|js|map|svg|png|ico|json|woff2?)$/.test(path) && !path.includes('..') });
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/public/', decorateReply: false, maxAge: '1h' });
+  serveNhsukStylesheet(fastify);
 
   // Declared here so every request starts with its own locals object, set by the identity hook below.
   fastify.decorateReply('locals', null);

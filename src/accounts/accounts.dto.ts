@@ -21,7 +21,8 @@ export class SignUpDto extends PasswordField {
   @ApiProperty({ example: 'Priya Shah', maxLength: 120 })
   @trim()
   @IsString({ message: 'Enter your full name' })
-  @Length(1, 120, { message: 'Enter your full name (at most 120 characters)' })
+  @MinLength(1, { message: 'Enter your full name' })
+  @MaxLength(120, { message: 'Full name must be 120 characters or fewer' })
   name!: string;
 
   @ApiProperty({ example: 'priya.shah@example.nhs.uk', maxLength: 254 })
@@ -33,13 +34,15 @@ export class SignUpDto extends PasswordField {
   @ApiProperty({ example: 'Leeds Teaching Hospitals NHS Trust', maxLength: 150, description: 'Your organisation, by name; one is created if it is new' })
   @trim()
   @IsString({ message: 'Enter the name of your organisation' })
-  @Length(2, 150, { message: 'Enter the name of your organisation (2 to 150 characters)' })
+  @MinLength(2, { message: 'Enter the name of your organisation' })
+  @MaxLength(150, { message: 'Organisation must be 150 characters or fewer' })
   organisation!: string;
 
   @ApiProperty({ example: 'Clinical safety officer', maxLength: 120 })
   @trim()
   @IsString({ message: 'Enter your job role' })
-  @Length(2, 120, { message: 'Enter your job role (2 to 120 characters)' })
+  @MinLength(2, { message: 'Enter your job role' })
+  @MaxLength(120, { message: 'Job role must be 120 characters or fewer' })
   jobRole!: string;
 }
 

@@ -15,15 +15,19 @@ describe('page shell, errors and operations', () => {
     expect(page.body).toContain('<a class="nhsuk-skip-link"');
     expect(page.body).toContain('class="nhsuk-header"');
     expect(page.body).toContain('class="nhsuk-footer"');
-    expect(page.body).toContain('href="/assets/nhsuk/nhsuk-frontend.min.css"');
+    expect(page.body).toContain('href="/assets/academy/nhsuk-frontend.css"');
     expect(page.body).toContain('Learn from peers across health and care IT');
     expect(page.body).toContain('href="/sign-in"');
   });
 
   it('serves nhsuk-frontend from this server, not a CDN', async () => {
-    const css = await t.visitor().get('/assets/nhsuk/nhsuk-frontend.min.css');
+    const css = await t.visitor().get('/assets/academy/nhsuk-frontend.css');
     expect(css.status).toBe(200);
     expect(css.headers['content-type']).toMatch(/text\/css/);
+    expect(css.body).toContain('.nhsuk-header');
+    expect(css.body).not.toMatch(/https?:\/\//);
+    const icon = /url\((\/assets\/nhsuk\/assets\/images\/[\w.-]+\.svg)\)/.exec(css.body)![1];
+    expect((await t.visitor().get(icon)).status).toBe(200);
     const js = await t.visitor().get('/assets/nhsuk/nhsuk-frontend.min.js');
     expect(js.status).toBe(200);
     expect(js.body).toContain('initAll');

@@ -38,6 +38,8 @@ export async function checkAccessibility(page: Page, label = page.url()): Promis
   throw new Error(`Accessibility violations (axe, ${AXE_TAGS.join(', ')}) on ${label}:\n${lines.join('\n')}`);
 }
 
+const checkedPages = new WeakMap<BrowserContext, Map<Page, CheckedPage>>();
+
 /**
  * A page whose every load is checked: after each navigation the journey awaits (goto, or an action that
  * navigates), it runs axe and fails if the browser logged a console error, an uncaught script error,
@@ -102,18 +104,23 @@ export class CheckedPage {
     });
   }
 
+  /** Opens a new checked page in `context` (which may hold several). */
   static async open(context: BrowserContext, baseUrl: string): Promise<CheckedPage> {
-    // Every CSP violation (a blocked script, style, font, image, connection…) is reported with its directive and source.
-    // Bindings and init scripts are not subject to the page's CSP.
-    const pages = new Map<Page, CheckedPage>();
-    await context.exposeBinding('__academyCspViolation', ({ page }, text: string) => pages.get(page)?.problem(`CSP violation: ${text}`));
-    await context.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (event) => {
-        const source = event.sourceFile ? ` (${event.sourceFile}:${event.lineNumber})` : '';
-        const report = (window as unknown as { __academyCspViolation?: (text: string) => void }).__academyCspViolation;
-        report?.(`${event.effectiveDirective} blocked ${event.blockedURI || 'inline code'} on ${event.documentURI}${source}`);
+    let pages = checkedPages.get(context);
+    if (!pages) {
+      const known = new Map<Page, CheckedPage>();
+      checkedPages.set(context, (pages = known));
+      // Every CSP violation (a blocked script, style, font, image, connection…) is reported with its directive and source.
+      // Bindings and init scripts are not subject to the page's CSP.
+      await context.exposeBinding('__academyCspViolation', ({ page }, text: string) => known.get(page)?.problem(`CSP violation: ${text}`));
+      await context.addInitScript(() => {
+        document.addEventListener('securitypolicyviolation', (event) => {
+          const source = event.sourceFile ? ` (${event.sourceFile}:${event.lineNumber})` : '';
+          const report = (window as unknown as { __academyCspViolation?: (text: string) => void }).__academyCspViolation;
+          report?.(`${event.effectiveDirective} blocked ${event.blockedURI || 'inline code'} on ${event.documentURI}${source}`);
+        });
       });
-    });
+    }
     const page = await context.newPage();
     const checked = new CheckedPage(page, baseUrl);
     pages.set(page, checked);

@@ -24,7 +24,12 @@ function settingsFromEnv() {
   return { connections: 10, duration, pipelining: 1, warmupSeconds: 2, workers: 1 };
 }
 
-const strip = ({ raw, ...rest }) => rest;
+/** A measure() result without autocannon's raw object, for the JSON report. */
+function strip(result) {
+  const copy = { ...result };
+  delete copy.raw;
+  return copy;
+}
 
 async function main() {
   const settings = settingsFromEnv();

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import fastifyCookie from '@fastify/cookie';
-import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import { INestApplicationContext, LoggerService, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -13,8 +12,9 @@ import { ErrorResponsesFilter } from './common/error-responses';
 import { ValidationFailed } from './common/errors';
 import { fieldErrorsOf } from './common/forms';
 import { serveNhsukStylesheet } from './common/nhsuk-stylesheet';
-import { NHSUK_DIR, PUBLIC_DIR, VIEWS_DIR } from './common/paths';
-import { createHandlebars, partialsMap } from './common/views';
+import { applySecurityHeaders } from './common/security-headers';
+import { NHSUK_DIR, PUBLIC_DIR } from './common/paths';
+import { installPageViews, PageViews } from './common/views';
 import { AppConfig } from './config/config';
 
 /** Nest's logger, writing structured lines through the same pino instance as Fastify. */
@@ -76,51 +76,18 @@ export async function createWebApp(config: AppConfig, logger = createLogger(conf
   });
   const fastify = app.getHttpAdapter().getInstance();
 
-  fastify.addHook('onSend', async (request, reply) => {
+  fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
-    // Swagger UI (our only third-party page) needs inline styles; scripts stay 'self' there too.
-    const csp = reply.getHeader('content-security-policy');
-    if (request.url.startsWith('/api/docs') && typeof csp === 'string') reply.header('content-security-policy', csp.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"));
+    done();
   });
 
   await app.register(fastifyCookie);
-  await app.register(fastifyHelmet, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        fontSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        mediaSrc: ["'self'"],
-        objectSrc: ["'none'"],
-        baseUri: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        ...(config.session.cookieSecure ? { upgradeInsecureRequests: [] } : {}),
-      },
-    },
-    hsts: config.session.cookieSecure ? { maxAge: 31536000, includeSubDomains: true } : false,
-    crossOriginEmbedderPolicy: false,
-  });
+  applySecurityHeaders(fastify, config);
   await app.register(fastifyStatic, { root: NHSUK_DIR, prefix: '/assets/nhsuk/', decorateReply: false, maxAge: '1d', allowedPath: (path) => /\.(css|js|map|svg|png|ico|json|woff2?)$/.test(path) && !path.includes('..') });
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/public/', decorateReply: false, maxAge: '1h' });
   serveNhsukStylesheet(fastify);
 
-  // Declared here so every request starts with its own locals object, set by the identity hook below.
-  fastify.decorateReply('locals', null);
-  app.setViewEngine({
-    engine: { handlebars: createHandlebars() },
-    templates: VIEWS_DIR,
-    layout: 'layouts/main.hbs',
-    viewExt: 'hbs',
-    includeViewExtension: true,
-    production: config.env !== 'development',
-    defaultContext: { academyName: config.academyName },
-    options: { partials: partialsMap() },
-  });
+  installPageViews(fastify, new PageViews(config.env === 'development'), { academyName: config.academyName });
   app.get(IdentityResolver).install(fastify);
 
   app.useGlobalFilters(new ErrorResponsesFilter());

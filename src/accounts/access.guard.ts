@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { Forbidden, Unauthenticated } from '../common/errors';
 import { csrfTokenMatches } from './csrf';
 import { isApiRequest, IS_PUBLIC, ROLES_ALLOWED } from './identity';
+import { IdentityResolver } from './identity.resolver';
 import type { Role } from './roles';
 
 /**
@@ -34,6 +35,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 @Injectable()
 export class CsrfGuard implements CanActivate {
+  constructor(private readonly identity: IdentityResolver) {}
+
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     if (SAFE_METHODS.has(request.method)) return true;
@@ -41,7 +44,8 @@ export class CsrfGuard implements CanActivate {
     if (isApiRequest(request.url) && request.identity?.via !== 'session') return true;
     const body = request.body as Record<string, unknown> | undefined;
     const given = request.headers['x-csrf-token'] ?? body?._csrf;
-    if (!request.csrfToken || !csrfTokenMatches(given, request.csrfToken)) {
+    const expected = this.identity.expectedCsrfToken(request);
+    if (!expected || !csrfTokenMatches(given, expected)) {
       throw new Forbidden('This form has expired or did not come from this site. Go back, reload the page and try again.');
     }
     return true;

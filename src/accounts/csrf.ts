@@ -1,11 +1,12 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 
 /**
  * Signed double-submit CSRF tokens: a random secret lives in an HttpOnly cookie, and forms carry
  * HMAC(SESSION_SECRET, secret). A forged form cannot know the secret, so cannot carry the token.
  * The secret is replaced at sign-in and sign-out.
  */
-export const newCsrfSecret = () => randomBytes(24).toString('base64url');
+/** 122 random bits; randomUUID draws from a pooled buffer, far cheaper per request than randomBytes. */
+export const newCsrfSecret = () => randomUUID().replace(/-/g, '');
 
 export const csrfTokenFor = (secret: string, key: string) => createHmac('sha256', key).update(`csrf:${secret}`).digest('base64url');
 

@@ -30,14 +30,18 @@ export class IdentityResolver {
   }
 
   install(fastify: FastifyInstance): void {
-    fastify.addHook('onRequest', async (request, reply) => {
+    // Callback style, not async: most requests (no cookie, no token) finish synchronously, which is measurably cheaper.
+    fastify.addHook('onRequest', (request, reply, done) => {
       request.identity = null;
-      request.csrfToken = '';
+      request.csrfToken = undefined;
       reply.locals = {};
-      if (STATIC_PREFIXES.some((p) => request.url.startsWith(p))) return;
-      await this.resolve(request, reply);
-      this.ensureCsrfSecret(request, reply);
-      this.setLocals(request, reply);
+      if (STATIC_PREFIXES.some((p) => request.url.startsWith(p))) return done();
+      const finish = () => {
+        this.setLocals(request, reply);
+        done();
+      };
+      if (!request.headers.authorization && !request.cookies[this.sessionCookie]) return finish();
+      this.resolve(request, reply).then(finish, done);
     });
   }
 
@@ -72,22 +76,35 @@ export class IdentityResolver {
     }
   }
 
-  private ensureCsrfSecret(request: FastifyRequest, reply: FastifyReply) {
+  /** The token a state-changing request from this browser must carry, or null if it has no CSRF cookie. */
+  expectedCsrfToken(request: FastifyRequest): string | null {
+    if (request.csrfToken) return request.csrfToken;
     const secret = request.cookies[this.csrfCookie];
-    if (secret && /^[\w-]{32}$/.test(secret)) request.csrfToken = csrfTokenFor(secret, this.config.session.secret);
-    else this.rotateCsrf(request, reply);
+    if (!secret || !/^[\w-]{32}$/.test(secret)) return null;
+    request.csrfToken = csrfTokenFor(secret, this.config.session.secret);
+    return request.csrfToken;
   }
 
-  private rotateCsrf(request: FastifyRequest, reply: FastifyReply) {
+  /**
+   * The token for a form on the page being rendered. Pages ask for it only when they hold a form, so a
+   * visitor gets a CSRF cookie on the first page that needs one, not on every request.
+   */
+  private csrfTokenForPage(request: FastifyRequest, reply: FastifyReply): string {
+    return this.expectedCsrfToken(request) ?? this.rotateCsrf(request, reply);
+  }
+
+  private rotateCsrf(request: FastifyRequest, reply: FastifyReply): string {
     const secret = newCsrfSecret();
     reply.setCookie(this.csrfCookie, secret, { ...this.cookieOptions(), sameSite: 'strict' });
     request.csrfToken = csrfTokenFor(secret, this.config.session.secret);
-    if (reply.locals) reply.locals.csrfToken = request.csrfToken;
+    return request.csrfToken;
   }
 
   private setLocals(request: FastifyRequest, reply: FastifyReply) {
     const user: CurrentUser | null = request.identity?.user ?? null;
-    Object.assign(reply.locals!, { currentUser: user, csrfToken: request.csrfToken, navigation: navigationFor(user, request.url) });
+    // A function: Handlebars calls it where a template writes {{csrfToken}}, and only there.
+    const csrfToken = () => this.csrfTokenForPage(request, reply);
+    Object.assign(reply.locals!, { currentUser: user, csrfToken, navigation: navigationFor(user, request.url) });
   }
 
   private cookieOptions(maxAgeSeconds?: number) {

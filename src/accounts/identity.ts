@@ -1,5 +1,4 @@
 import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
-import type {} from '@fastify/view';
 import type { FastifyRequest } from 'fastify';
 import type { Role } from './roles';
 
@@ -26,11 +25,8 @@ export interface Identity {
 declare module 'fastify' {
   interface FastifyRequest {
     identity: Identity | null;
-    csrfToken: string;
-  }
-  interface FastifyReply {
-    /** Merged into every rendered page by @fastify/view: the user, navigation and CSRF token. */
-    locals: Record<string, unknown> | null;
+    /** This request's expected CSRF token, once worked out (see IdentityResolver). */
+    csrfToken?: string;
   }
 }
 

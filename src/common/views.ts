@@ -1,7 +1,17 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import Handlebars from 'handlebars';
 import { VIEWS_DIR } from './paths';
+
+declare module 'fastify' {
+  interface FastifyReply {
+    /** Values every page gets (user, navigation, CSRF token), set per request before the route runs. */
+    locals: Record<string, unknown> | null;
+    /** Renders views/NAME.hbs inside views/layouts/main.hbs and sends it as HTML. */
+    view(name: string, data?: Record<string, unknown>): FastifyReply;
+  }
+}
 
 const LONDON_DATE = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'long', year: 'numeric' });
 const LONDON_DATE_TIME = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'long', year: 'numeric', hour: 'numeric', minute: '2-digit', hour12: true });
@@ -14,24 +24,58 @@ export function createHandlebars(): typeof Handlebars {
   hbs.registerHelper('and', (...args: unknown[]) => args.slice(0, -1).every(Boolean));
   hbs.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).join(''));
   hbs.registerHelper('not', (a: unknown) => !a);
-  hbs.registerHelper('lookupError', (errors: Record<string, string> | undefined, field: string) => errors?.[field]);
   hbs.registerHelper('date', (value: Date | string | null | undefined) => (value ? LONDON_DATE.format(new Date(value)) : ''));
   hbs.registerHelper('dateTime', (value: Date | string | null | undefined) => (value ? LONDON_DATE_TIME.format(new Date(value)) : ''));
   hbs.registerHelper('isoDate', (value: Date | string | null | undefined) => (value ? new Date(value).toISOString() : ''));
   return hbs;
 }
 
-/** Every file under views/partials/, by name without extension ("form/input" for partials/form/input.hbs). */
-export function partialsMap(): Record<string, string> {
-  const dir = join(VIEWS_DIR, 'partials');
-  const result: Record<string, string> = {};
-  const walk = (folder: string) => {
-    for (const entry of readdirSync(folder, { withFileTypes: true })) {
-      const path = join(folder, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.hbs')) result[relative(dir, path).replace(/\.hbs$/, '')] = relative(VIEWS_DIR, path);
+function templateFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return templateFiles(path);
+    return entry.name.endsWith('.hbs') ? [path] : [];
+  });
+}
+
+/**
+ * Page templates: every views/**.hbs compiled once (partials from views/partials/), rendered into the layout.
+ * With `reload` (development) the files are read and compiled again on each render, so edits show at once.
+ */
+export class PageViews {
+  private hbs = createHandlebars();
+  private compiled = new Map<string, HandlebarsTemplateDelegate>();
+
+  constructor(private readonly reload: boolean) {
+    this.load();
+  }
+
+  render(name: string, data: Record<string, unknown>): string {
+    if (this.reload) this.load();
+    const page = this.compiled.get(name);
+    const layout = this.compiled.get('layouts/main');
+    if (!page || !layout) throw new Error(`No page template views/${name}.hbs`);
+    return layout({ ...data, body: page(data) });
+  }
+
+  private load() {
+    this.hbs = createHandlebars();
+    this.compiled.clear();
+    for (const file of templateFiles(VIEWS_DIR)) {
+      const name = relative(VIEWS_DIR, file).replace(/\.hbs$/, '');
+      if (name.startsWith('mail/')) continue;
+      const source = readFileSync(file, 'utf8');
+      if (name.startsWith('partials/')) this.hbs.registerPartial(name.slice('partials/'.length), source);
+      else this.compiled.set(name, this.hbs.compile(source, { strict: false }));
     }
-  };
-  walk(dir);
-  return result;
+  }
+}
+
+/** Adds `reply.view(name, data)`, merging the request's locals and the site-wide values into the data. */
+export function installPageViews(fastify: FastifyInstance, views: PageViews, siteWide: Record<string, unknown>): void {
+  fastify.decorateReply('locals', null);
+  fastify.decorateReply('view', function (this: import('fastify').FastifyReply, name: string, data: Record<string, unknown> = {}) {
+    const html = views.render(name, { ...siteWide, ...this.locals, ...data });
+    return this.type('text/html; charset=utf-8').send(html);
+  });
 }

@@ -110,7 +110,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.PROCESS_ROLE !== 'all' && !e.REDIS_URL) {
     throw new ConfigError(`Invalid configuration: PROCESS_ROLE=${e.PROCESS_ROLE} needs REDIS_URL (without Redis, jobs run inside the one process: use PROCESS_ROLE=all)`);
   }
-  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const publicUrl = (e.PUBLIC_URL ?? `http://${['0.0.0.0', '::'].includes(e.HOST) ? 'localhost' : e.HOST}:${e.PORT}`).replace(/\/+$/, '');
   return Object.freeze({
     env: e.NODE_ENV,
     role: e.PROCESS_ROLE,
@@ -132,7 +132,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     authRateLimit: { perIp: e.AUTH_RATE_LIMIT_PER_IP, perAccount: e.AUTH_RATE_LIMIT_PER_ACCOUNT, windowSeconds: e.AUTH_RATE_WINDOW_SECONDS },
     jobs: { concurrency: e.JOBS_CONCURRENCY },
     migrateOnBoot: e.MIGRATE_ON_BOOT,
-    demoData: e.DEMO_DATA ?? !e.DATABASE_URL,
+    // Demo accounts (with printed passwords) only on the embedded default, never by default in production.
+    demoData: e.DEMO_DATA ?? (!e.DATABASE_URL && e.NODE_ENV !== 'production'),
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
   } satisfies AppConfig);

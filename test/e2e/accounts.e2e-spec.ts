@@ -370,3 +370,26 @@ describe('throttling of sign-in, sign-up and password reset', () => {
     expect(answers[4]).toBe(429);
   });
 });
+
+describe('cookies behind HTTPS', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ PUBLIC_URL: 'https://academy.example.nhs.uk' });
+  });
+  afterAll(() => t.close());
+
+  it('uses __Host- cookies with the Secure flag, and sends HSTS', async () => {
+    const user = await t.signedIn();
+    const visitor = t.visitor();
+    const page = await visitor.get('/sign-in');
+    expect(page.headers['strict-transport-security']).toMatch(/max-age=31536000/);
+    const answer = await visitor.submit('/sign-in', { email: user.email, password: PASSWORD });
+    expect(answer.status).toBe(303);
+    const cookies = [answer.headers['set-cookie']].flat().map(String);
+    const session = cookies.find((c) => c.startsWith('__Host-academy_session='))!;
+    expect(session).toMatch(/; Secure/i);
+    expect(session).toMatch(/; Path=\//i);
+    expect(session).not.toMatch(/Domain=/i);
+    expect(cookies.find((c) => c.startsWith('__Host-academy_csrf='))).toMatch(/; Secure/i);
+  });
+});

@@ -8,6 +8,7 @@ import type { JobContext, JobData, JobHandler as Handler } from '../../src/jobs/
 import { JobsModule } from '../../src/jobs/jobs.module';
 import { JobsService } from '../../src/jobs/jobs.service';
 import { provisionEngines, TestEngines } from '../support/engines';
+import { waitFor } from '../support/wait';
 
 declare module '../../src/jobs/job-registry' {
   interface JobRegistry {
@@ -74,13 +75,6 @@ async function context(config: AppConfig, handlers: Array<new (...args: never[])
   return app;
 }
 
-const waitFor = async (predicate: () => boolean, timeoutMs = 10000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-};
 const count = (job: string, value?: string) => seen.filter((s) => s.job === job && (value === undefined || s.value === value)).length;
 
 describe(`jobs port (${process.env.REDIS_URL ? 'BullMQ on Redis' : 'in-process'} driver)`, () => {

@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { MailMessage } from '../../src/mail/mail-message.entity';
 import { MailService } from '../../src/mail/mail.service';
 import { startTestApp, TestApp } from '../support/app';
+import { waitFor } from '../support/wait';
 
 /** A real SMTP server on a free local port, keeping every message it accepts. */
 async function startSmtpServer() {
@@ -38,13 +39,6 @@ async function startSmtpServer() {
   };
 }
 
-const waitFor = async (predicate: () => boolean | Promise<boolean>, timeoutMs = 10000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-};
 
 describe('e-mail over SMTP', () => {
   let smtp: Awaited<ReturnType<typeof startSmtpServer>>;

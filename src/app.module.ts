@@ -2,12 +2,14 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccountsModule } from './accounts/accounts.module';
 import { AdminModule } from './admin/admin.module';
+import { CatalogueModule } from './catalogue/catalogue.module';
 import { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source';
 import { HealthModule } from './health/health.module';
 import { HomeModule } from './home/home.module';
 import { JobsModule } from './jobs/jobs.module';
+import { LearningModule } from './learning/learning.module';
 import { MailModule } from './mail/mail.module';
 import { RedisModule } from './redis/redis.module';
 
@@ -26,6 +28,8 @@ export class AppModule {
         JobsModule,
         MailModule,
         AccountsModule,
+        CatalogueModule,
+        LearningModule,
         AdminModule,
         HomeModule,
         HealthModule,

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { CourseModule } from './entities/course-module.entity';
+import { Course } from './entities/course.entity';
+import { Lesson } from './entities/lesson.entity';
+import { QuizOption, QuizQuestion } from './entities/quiz-question.entity';
+import { Topic } from './entities/topic.entity';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([Topic, Course, CourseModule, Lesson, QuizQuestion, QuizOption])],
+})
+export class CatalogueModule {}

@@ -10,6 +10,8 @@ interface NavItem {
 /** The header menu, by role. Pages a role cannot open are not offered to it. */
 const ITEMS: NavItem[] = [
   { href: '/', text: 'Home' },
+  { href: '/courses', text: 'Courses' },
+  { href: '/my-learning', text: 'My learning', roles: ['learner', 'author', 'org_manager', 'admin'] },
   { href: '/account', text: 'Your account', roles: ['learner', 'author', 'org_manager', 'admin'] },
   { href: '/admin', text: 'Admin', roles: ['admin'] },
 ];

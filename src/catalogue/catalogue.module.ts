@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { CatalogueApiController } from './catalogue.api.controller';
+import { CatalogueService } from './catalogue.service';
 import { CourseModule } from './entities/course-module.entity';
 import { Course } from './entities/course.entity';
 import { Lesson } from './entities/lesson.entity';
@@ -8,5 +10,8 @@ import { Topic } from './entities/topic.entity';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Topic, Course, CourseModule, Lesson, QuizQuestion, QuizOption])],
+  controllers: [CatalogueApiController],
+  providers: [CatalogueService],
+  exports: [CatalogueService],
 })
 export class CatalogueModule {}

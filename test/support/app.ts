@@ -16,6 +16,8 @@ export interface TestApp {
   visitor(): Visitor;
   /** Creates an account directly and returns a visitor signed in as it. */
   signedIn(role?: Role, overrides?: Partial<{ email: string; password: string; name: string }>): Promise<Visitor & { email: string; password: string; userId: number }>;
+  /** An API client (no cookies) holding a bearer token for this account. */
+  apiClient(email: string, password: string): Promise<Visitor>;
   /** Waits until background jobs have run (in-process driver) or the BullMQ queue is idle. */
   drainJobs(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -47,6 +49,13 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       const visitor = new Visitor(app);
       await visitor.signIn(email, password);
       return Object.assign(visitor, { email, password, userId: user.id });
+    },
+    async apiClient(email, password) {
+      const client = new Visitor(app);
+      const issued = await client.request('POST', '/api/v1/auth/token', { json: { email, password } });
+      if (issued.status !== 201) throw new Error(`token request failed with ${issued.status}`);
+      client.bearer = issued.json().token;
+      return client;
     },
     async drainJobs(timeoutMs = 15000) {
       const deadline = Date.now() + timeoutMs;

@@ -1,0 +1,171 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Brackets, EntityManager, In, Repository } from 'typeorm';
+import type { CurrentUser } from '../accounts/identity';
+import { NotFound } from '../common/errors';
+import { CourseModule } from './entities/course-module.entity';
+import { Course, CourseLevel } from './entities/course.entity';
+import { Lesson, LessonKind } from './entities/lesson.entity';
+import { Topic } from './entities/topic.entity';
+
+export const LENGTHS = { short: [0, 30], medium: [31, 60], long: [61, 100_000] } as const;
+export type LengthBand = keyof typeof LENGTHS;
+export const SORTS = ['newest', 'shortest', 'popular'] as const;
+export type CatalogueSort = (typeof SORTS)[number];
+export const PAGE_SIZE = 12;
+
+export interface CatalogueQuery {
+  q?: string;
+  topic?: string;
+  level?: CourseLevel;
+  length?: LengthBand;
+  sort?: CatalogueSort;
+  page?: number;
+}
+
+export interface CourseCard {
+  id: number;
+  slug: string;
+  title: string;
+  summary: string;
+  level: CourseLevel;
+  estimatedMinutes: number;
+  cpdHours: number;
+  topic: { slug: string; name: string };
+  enrolmentCount: number;
+  publishedAt: Date | null;
+}
+
+export interface CataloguePage {
+  items: CourseCard[];
+  total: number;
+  page: number;
+  pages: number;
+  perPage: number;
+}
+
+export interface SyllabusLesson {
+  id: number;
+  title: string;
+  kind: LessonKind;
+  minutes: number;
+  required: boolean;
+}
+
+export interface CourseDetail extends CourseCard {
+  description: string;
+  whoFor: string;
+  status: Course['status'];
+  authorId: number;
+  modules: Array<{ id: number; title: string; lessons: SyllabusLesson[] }>;
+}
+
+export const cpdHours = (minutes: number) => Math.round((minutes / 60) * 10) / 10;
+
+/** Reads the catalogue: the published courses people can find, and one course with its syllabus. */
+@Injectable()
+export class CatalogueService {
+  constructor(
+    @InjectRepository(Course) private readonly courses: Repository<Course>,
+    @InjectRepository(Topic) private readonly topics: Repository<Topic>,
+    @InjectRepository(CourseModule) private readonly modules: Repository<CourseModule>,
+    @InjectRepository(Lesson) private readonly lessons: Repository<Lesson>,
+  ) {}
+
+  listTopics(): Promise<Topic[]> {
+    return this.topics.find({ order: { name: 'ASC' } });
+  }
+
+  /** Published courses matching every word of `q` (in title or summary) and the filters; one page of them. */
+  async search(query: CatalogueQuery): Promise<CataloguePage> {
+    const page = Math.max(1, query.page ?? 1);
+    const builder = this.courses
+      .createQueryBuilder('c')
+      .innerJoin('c.topic', 't')
+      .select(['c.id', 'c.slug', 'c.title', 'c.summary', 'c.level', 'c.estimatedMinutes', 'c.cpdMinutes', 'c.enrolmentCount', 'c.publishedAt', 't.slug', 't.name'])
+      .where('c.status = :status', { status: 'published' });
+    const words = (query.q ?? '').trim().toLowerCase().split(/\s+/).filter(Boolean).slice(0, 8);
+    words.forEach((word, i) => {
+      // '!' escapes LIKE's wildcards: a backslash would mean different things to MySQL and SQLite.
+      const pattern = `%${word.replace(/[!%_]/g, (m) => `!${m}`)}%`;
+      builder.andWhere(new Brackets((w) => w.where(`LOWER(c.title) LIKE :w${i} ESCAPE '!'`, { [`w${i}`]: pattern }).orWhere(`LOWER(c.summary) LIKE :w${i} ESCAPE '!'`)));
+    });
+    if (query.topic) builder.andWhere('t.slug = :topic', { topic: query.topic });
+    if (query.level) builder.andWhere('c.level = :level', { level: query.level });
+    if (query.length) builder.andWhere('c.estimatedMinutes BETWEEN :min AND :max', { min: LENGTHS[query.length][0], max: LENGTHS[query.length][1] });
+    const sort = query.sort ?? 'newest';
+    if (sort === 'shortest') builder.orderBy('c.estimatedMinutes', 'ASC');
+    else if (sort === 'popular') builder.orderBy('c.enrolmentCount', 'DESC');
+    else builder.orderBy('c.publishedAt', 'DESC');
+    builder.addOrderBy('c.id', 'DESC');
+    const [rows, total] = await builder
+      .skip((page - 1) * PAGE_SIZE)
+      .take(PAGE_SIZE)
+      .getManyAndCount();
+    return { items: rows.map(toCard), total, page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)), perPage: PAGE_SIZE };
+  }
+
+  /**
+   * One course with its modules and lessons (three indexed queries, whatever the size). Drafts and archived
+   * courses exist only for their author and admins: anyone else gets "not found".
+   */
+  async courseBySlug(slug: string, viewer: CurrentUser | null): Promise<CourseDetail> {
+    const course = await this.courses.findOne({ where: { slug }, relations: { topic: true } });
+    if (!course || !canSee(course, viewer)) throw new NotFound('There is no course at this address');
+    const [modules, lessons] = await Promise.all([
+      this.modules.find({ where: { courseId: course.id }, order: { position: 'ASC' }, select: { id: true, title: true, position: true } }),
+      this.lessons.find({ where: { courseId: course.id }, order: { position: 'ASC' }, select: { id: true, moduleId: true, title: true, kind: true, minutes: true, required: true, position: true } }),
+    ]);
+    return {
+      ...toCard(course),
+      description: course.description,
+      whoFor: course.whoFor,
+      status: course.status,
+      authorId: course.authorId,
+      modules: modules.map((m) => ({
+        id: m.id,
+        title: m.title,
+        lessons: lessons.filter((l) => l.moduleId === m.id).map((l) => ({ id: l.id, title: l.title, kind: l.kind, minutes: l.minutes, required: l.required })),
+      })),
+    };
+  }
+
+  /** Published course ids and their titles, for the learning module's lists. */
+  async cards(courseIds: number[]): Promise<Map<number, CourseCard>> {
+    if (!courseIds.length) return new Map();
+    const rows = await this.courses.find({ where: { id: In(courseIds) }, relations: { topic: true } });
+    return new Map(rows.map((c) => [c.id, toCard(c)]));
+  }
+
+  /** Whether a learner may enrol: the course exists and is published. */
+  async requirePublished(courseId: number): Promise<Course> {
+    const course = await this.courses.findOne({ where: { id: courseId, status: 'published' }, select: { id: true, slug: true, title: true } });
+    if (!course) throw new NotFound('There is no published course with that id');
+    return course;
+  }
+
+  /** Keeps the "most popular" counter in step with enrolments, inside the enrolment's transaction. */
+  async countEnrolment(manager: EntityManager, courseId: number, delta: 1 | -1): Promise<void> {
+    await manager.getRepository(Course).increment({ id: courseId }, 'enrolmentCount', delta);
+  }
+}
+
+function canSee(course: Course, viewer: CurrentUser | null): boolean {
+  if (course.status === 'published') return true;
+  return !!viewer && (viewer.role === 'admin' || viewer.id === course.authorId);
+}
+
+function toCard(c: Course): CourseCard {
+  return {
+    id: c.id,
+    slug: c.slug,
+    title: c.title,
+    summary: c.summary,
+    level: c.level,
+    estimatedMinutes: c.estimatedMinutes,
+    cpdHours: cpdHours(c.cpdMinutes),
+    topic: { slug: c.topic!.slug, name: c.topic!.name },
+    enrolmentCount: c.enrolmentCount,
+    publishedAt: c.publishedAt,
+  };
+}

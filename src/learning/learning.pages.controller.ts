@@ -1,0 +1,90 @@
+import { Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Public, SignedInUser, type CurrentUser } from '../accounts/identity';
+import { CatalogueQueryDto } from '../catalogue/catalogue.dto';
+import { CatalogueService, LENGTHS, SORTS } from '../catalogue/catalogue.service';
+import { COURSE_LEVELS } from '../catalogue/entities/course.entity';
+import { parseForm } from '../common/forms';
+import { renderMarkdown } from '../common/markdown';
+import { LearningService } from './learning.service';
+
+const LENGTH_LABELS: Record<string, string> = { short: 'Up to 30 minutes', medium: '30 minutes to an hour', long: 'Over an hour' };
+const SORT_LABELS: Record<string, string> = { newest: 'Newest', shortest: 'Shortest', popular: 'Most popular' };
+const LEVEL_LABELS: Record<string, string> = { introductory: 'Introductory', intermediate: 'Intermediate', advanced: 'Advanced' };
+
+/** The learner's side of courses: the catalogue with their progress, a course page, enrolling and "My learning". */
+@ApiExcludeController()
+@Controller()
+export class LearningPagesController {
+  constructor(
+    private readonly catalogue: CatalogueService,
+    private readonly learning: LearningService,
+  ) {}
+
+  @Public()
+  @Get('courses')
+  async cataloguePage(@Query() raw: Record<string, string>, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const query = await parseForm(CatalogueQueryDto, raw);
+    const [result, topics] = await Promise.all([this.catalogue.search(query), this.catalogue.listTopics()]);
+    const user = request.identity?.user;
+    const progress = user ? await this.learning.progressByCourse(user.id, result.items.map((c) => c.id)) : new Map();
+    const pageLink = (page: number) => `/courses?${new URLSearchParams({ ...stringEntries(query), page: String(page) })}`;
+    return reply.view('learning/catalogue', {
+      pageTitle: query.q ? `Courses matching “${query.q}”` : 'Courses',
+      query,
+      result,
+      courses: result.items.map((c) => ({ ...c, levelLabel: LEVEL_LABELS[c.level], progress: progress.get(c.id) })),
+      topics: topics.map((t) => ({ value: t.slug, text: t.name, selected: t.slug === query.topic })),
+      levels: COURSE_LEVELS.map((l) => ({ value: l, text: LEVEL_LABELS[l], selected: l === query.level })),
+      lengths: Object.keys(LENGTHS).map((l) => ({ value: l, text: LENGTH_LABELS[l], selected: l === query.length })),
+      sorts: SORTS.map((s) => ({ value: s, text: SORT_LABELS[s], selected: s === (query.sort ?? 'newest') })),
+      previous: result.page > 1 ? pageLink(result.page - 1) : null,
+      next: result.page < result.pages ? pageLink(result.page + 1) : null,
+    });
+  }
+
+  @Public()
+  @Get('courses/:slug')
+  async coursePage(@Param('slug') slug: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const user = request.identity?.user ?? null;
+    const course = await this.catalogue.courseBySlug(slug, user);
+    const enrolment = user ? await this.learning.enrolmentFor(user.id, course.id) : null;
+    return reply.view('learning/course', {
+      pageTitle: course.title,
+      course: { ...course, levelLabel: LEVEL_LABELS[course.level] },
+      descriptionHtml: renderMarkdown(course.description),
+      whoForHtml: renderMarkdown(course.whoFor),
+      enrolment: enrolment && enrolment.status !== 'withdrawn' ? enrolment : null,
+      preview: course.status !== 'published',
+    });
+  }
+
+  @Post('courses/:slug/enrol')
+  async enrol(@Param('slug') slug: string, @SignedInUser() user: CurrentUser, @Res() reply: FastifyReply) {
+    const course = await this.catalogue.courseBySlug(slug, user);
+    await this.learning.enrol(user.id, course.id);
+    return reply.redirect(`/courses/${course.slug}`, 303);
+  }
+
+  @Post('courses/:slug/withdraw')
+  async withdraw(@Param('slug') slug: string, @SignedInUser() user: CurrentUser, @Res() reply: FastifyReply) {
+    const course = await this.catalogue.courseBySlug(slug, user);
+    await this.learning.withdraw(user.id, course.id);
+    return reply.redirect('/my-learning', 303);
+  }
+
+  @Get('my-learning')
+  async myLearning(@SignedInUser() user: CurrentUser, @Res() reply: FastifyReply) {
+    const enrolments = await this.learning.listFor(user.id);
+    return reply.view('learning/my-learning', {
+      pageTitle: 'My learning',
+      inProgress: enrolments.filter((e) => e.status === 'active'),
+      completed: enrolments.filter((e) => e.status === 'completed'),
+    });
+  }
+}
+
+function stringEntries(query: object): Record<string, string> {
+  return Object.fromEntries(Object.entries(query).filter(([k, v]) => v !== undefined && k !== 'page').map(([k, v]) => [k, String(v)]));
+}

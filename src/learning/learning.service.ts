@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { DataSource, In, Not, Repository } from 'typeorm';
+import { CatalogueService, CourseCard } from '../catalogue/catalogue.service';
+import { NotFound } from '../common/errors';
+import { isUniqueViolation } from '../database/errors';
+import { Enrolment, EnrolmentStatus } from './entities/enrolment.entity';
+
+export interface EnrolmentView {
+  id: number;
+  courseId: number;
+  status: EnrolmentStatus;
+  progressPercent: number;
+  enrolledAt: Date;
+  lastActivityAt: Date;
+  completedAt: Date | null;
+  course: CourseCard;
+}
+
+/** Enrolments: enrol (idempotent), withdraw, re-enrol with progress kept, and the learner's list. */
+@Injectable()
+export class LearningService {
+  constructor(
+    @InjectRepository(Enrolment) private readonly enrolments: Repository<Enrolment>,
+    private readonly catalogue: CatalogueService,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  /**
+   * Enrols the learner on a published course. Enrolling twice (a double submit, two tabs) is one enrolment:
+   * the unique index on (learner, course) decides. A withdrawn enrolment comes back with its progress.
+   */
+  async enrol(userId: number, courseId: number): Promise<{ enrolment: Enrolment; created: boolean }> {
+    await this.catalogue.requirePublished(courseId);
+    const now = new Date();
+    try {
+      const enrolment = await this.dataSource.transaction(async (tx) => {
+        const created = await tx.getRepository(Enrolment).save(
+          tx.getRepository(Enrolment).create({ userId, courseId, status: 'active', progressPercent: 0, enrolledAt: now, lastActivityAt: now, withdrawnAt: null, completedAt: null }),
+        );
+        await this.catalogue.countEnrolment(tx, courseId, 1);
+        return created;
+      });
+      return { enrolment, created: true };
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+    }
+    const existing = await this.enrolments.findOneByOrFail({ userId, courseId });
+    if (existing.status === 'withdrawn') {
+      await this.dataSource.transaction(async (tx) => {
+        const back = await tx
+          .getRepository(Enrolment)
+          .update({ id: existing.id, status: 'withdrawn' }, { status: existing.completedAt ? 'completed' : 'active', withdrawnAt: null, lastActivityAt: now });
+        if (back.affected) await this.catalogue.countEnrolment(tx, courseId, 1);
+      });
+    }
+    return { enrolment: await this.enrolments.findOneByOrFail({ id: existing.id }), created: false };
+  }
+
+  /** Withdraws from a course in progress. Progress is kept for a later re-enrolment. */
+  async withdraw(userId: number, courseId: number): Promise<void> {
+    const enrolment = await this.enrolments.findOne({ where: { userId, courseId } });
+    if (!enrolment || enrolment.status === 'withdrawn') throw new NotFound('You are not enrolled on this course');
+    await this.dataSource.transaction(async (tx) => {
+      const left = await tx.getRepository(Enrolment).update({ id: enrolment.id, status: 'active' }, { status: 'withdrawn', withdrawnAt: new Date() });
+      if (left.affected) await this.catalogue.countEnrolment(tx, courseId, -1);
+    });
+  }
+
+  enrolmentFor(userId: number, courseId: number): Promise<Enrolment | null> {
+    return this.enrolments.findOne({ where: { userId, courseId } });
+  }
+
+  /** The learner's current enrolments, most recently active first, with their courses (two queries). */
+  async listFor(userId: number): Promise<EnrolmentView[]> {
+    const rows = await this.enrolments.find({ where: { userId, status: Not('withdrawn') }, order: { lastActivityAt: 'DESC', id: 'DESC' }, take: 500 });
+    const cards = await this.catalogue.cards(rows.map((r) => r.courseId));
+    return rows
+      .filter((r) => cards.has(r.courseId))
+      .map((r) => ({
+        id: r.id,
+        courseId: r.courseId,
+        status: r.status,
+        progressPercent: r.progressPercent,
+        enrolledAt: r.enrolledAt,
+        lastActivityAt: r.lastActivityAt,
+        completedAt: r.completedAt,
+        course: cards.get(r.courseId)!,
+      }));
+  }
+
+  /** The learner's enrolment state per course, for catalogue cards (one query). */
+  async progressByCourse(userId: number, courseIds: number[]): Promise<Map<number, { status: EnrolmentStatus; progressPercent: number }>> {
+    if (!courseIds.length) return new Map();
+    const rows = await this.enrolments.find({ where: { userId, courseId: In(courseIds) }, select: { courseId: true, status: true, progressPercent: true } });
+    return new Map(rows.map((r) => [r.courseId, { status: r.status, progressPercent: r.progressPercent }]));
+  }
+}

@@ -17,6 +17,7 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY views ./views
 COPY public ./public
+COPY src/demo/content ./src/demo/content
 USER node
 EXPOSE 3000
 CMD ["node", "dist/src/main.js"]

@@ -45,7 +45,22 @@ export function createLogger(config: AppConfig): Pino {
   const redact = ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'];
   // Readable lines for a person at a terminal in development; JSON lines everywhere else.
   const pretty = config.env === 'development' && process.stdout.isTTY && canResolve('pino-pretty');
-  return pino({ level: config.logLevel, redact, ...(pretty ? { transport: { target: 'pino-pretty', options: { ignore: 'pid,hostname' } } } : {}) });
+  return pino({
+    level: config.logLevel,
+    redact,
+    serializers: { req: requestForLog },
+    ...(pretty ? { transport: { target: 'pino-pretty', options: { ignore: 'pid,hostname' } } } : {}),
+  });
+}
+
+/** What a log line says of a request; secrets in URLs (password-reset links) are masked. */
+function requestForLog(req: { method?: string; url?: string; headers?: Record<string, unknown>; ip?: string; socket?: { remoteAddress?: string } }) {
+  return {
+    method: req.method,
+    url: req.url?.replace(/\/reset-password\/[^/?#]+/, '/reset-password/[redacted]'),
+    host: req.headers?.host,
+    remoteAddress: req.ip ?? req.socket?.remoteAddress,
+  };
 }
 
 function canResolve(name: string): boolean {

@@ -17,6 +17,8 @@ import { PasswordHasher } from './password-hasher';
 import { Role } from './roles';
 import { hashToken, newToken, SessionStore } from './session-store';
 
+export const DEMO_ADMIN_EMAIL = 'admin@demo.peer-academy.local';
+export const DEMO_AUTHOR_EMAIL = 'author@demo.peer-academy.local';
 export const DUPLICATE_EMAIL_MESSAGE = 'An account could not be created with this e-mail address. If you already have one, sign in or reset your password.';
 export const RESET_LINK_INVALID_MESSAGE = 'This password reset link has expired or has already been used. Ask for a new one.';
 
@@ -170,6 +172,11 @@ export class AccountsService {
     return { id: row.id, email: row.email, name: row.name, role: row.role, jobRole: row.jobRole, organisationId: row.organisationId, organisationName: row.organisation?.name ?? null };
   }
 
+  async userIdByEmail(email: string): Promise<number | null> {
+    const user = await this.users.findOne({ where: { email: email.trim().toLowerCase() }, select: { id: true } });
+    return user?.id ?? null;
+  }
+
   /** Creates an administrator, or makes an existing account one (and sets its password). For `npm run admin:create`. */
   async createOrPromoteAdmin(input: { email: string; name: string; password: string; organisation: string }): Promise<'created' | 'promoted'> {
     const email = input.email.trim().toLowerCase();
@@ -189,8 +196,8 @@ export class AccountsService {
    */
   async seedDemoAccounts(): Promise<Array<{ role: Role; email: string; password: string }>> {
     const demo: Array<{ role: Role; email: string; name: string; jobRole: string }> = [
-      { role: 'admin', email: 'admin@demo.peer-academy.local', name: 'Alex Morgan', jobRole: 'Academy administrator' },
-      { role: 'author', email: 'author@demo.peer-academy.local', name: 'Sam Okafor', jobRole: 'Chief clinical information officer' },
+      { role: 'admin', email: DEMO_ADMIN_EMAIL, name: 'Alex Morgan', jobRole: 'Academy administrator' },
+      { role: 'author', email: DEMO_AUTHOR_EMAIL, name: 'Sam Okafor', jobRole: 'Chief clinical information officer' },
       { role: 'org_manager', email: 'manager@demo.peer-academy.local', name: 'Jo Whitfield', jobRole: 'Head of digital learning' },
       { role: 'learner', email: 'learner@demo.peer-academy.local', name: 'Priya Shah', jobRole: 'Clinical safety officer' },
     ];

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CatalogueApiController } from './catalogue.api.controller';
 import { CatalogueService } from './catalogue.service';
+import { CourseImporter } from './course-importer';
 import { CourseModule } from './entities/course-module.entity';
 import { Course } from './entities/course.entity';
 import { Lesson } from './entities/lesson.entity';
@@ -11,7 +12,7 @@ import { Topic } from './entities/topic.entity';
 @Module({
   imports: [TypeOrmModule.forFeature([Topic, Course, CourseModule, Lesson, QuizQuestion, QuizOption])],
   controllers: [CatalogueApiController],
-  providers: [CatalogueService],
-  exports: [CatalogueService],
+  providers: [CatalogueService, CourseImporter],
+  exports: [CatalogueService, CourseImporter],
 })
 export class CatalogueModule {}

@@ -1,15 +1,36 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
-import { AccountsService } from '../accounts/accounts.service';
+import { AccountsService, DEMO_AUTHOR_EMAIL } from '../accounts/accounts.service';
+import { CourseDefinition, CourseImporter } from '../catalogue/course-importer';
+import { PROJECT_ROOT } from '../common/paths';
+
+export const DEMO_CONTENT_DIR = join(PROJECT_ROOT, 'src', 'demo', 'content');
 
 /**
- * Demo content for the embedded default: one account per role, created at the first start only.
- * Passwords are random and shown once, in the console, so no known password ever ships with the code.
+ * Demo content for the embedded default, created at the first start: one account per role (random passwords,
+ * shown once in the console, so no known password ships with the code) and the demo courses, written by
+ * the project, in src/demo/content/. Safe to run at every start: what exists is left alone.
  */
 export async function seedDemo(app: INestApplicationContext, publicUrl: string, print: (line: string) => void): Promise<void> {
-  const accounts = await app.get(AccountsService).seedDemoAccounts();
-  if (!accounts.length) return;
-  print('');
-  print(`Demo accounts (shown once; sign in at ${publicUrl}/sign-in):`);
-  for (const { role, email, password } of accounts) print(`  ${role.padEnd(12)} ${email.padEnd(34)} ${password}`);
-  print('');
+  const accountsService = app.get(AccountsService);
+  const accounts = await accountsService.seedDemoAccounts();
+  if (accounts.length) {
+    print('');
+    print(`Demo accounts (shown once; sign in at ${publicUrl}/sign-in):`);
+    for (const { role, email, password } of accounts) print(`  ${role.padEnd(12)} ${email.padEnd(34)} ${password}`);
+    print('');
+  }
+  const authorId = await accountsService.userIdByEmail(DEMO_AUTHOR_EMAIL);
+  if (authorId) await seedDemoCourses(app.get(CourseImporter), authorId);
+}
+
+export async function seedDemoCourses(importer: CourseImporter, authorId: number): Promise<number> {
+  const dir = join(DEMO_CONTENT_DIR, 'courses');
+  let created = 0;
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+    const definition = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CourseDefinition;
+    if ((await importer.import(definition, authorId, (path) => `demo/${path}`)) === 'created') created++;
+  }
+  return created;
 }

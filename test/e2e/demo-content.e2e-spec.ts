@@ -1,0 +1,68 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { CourseDefinition, CourseImporter } from '../../src/catalogue/course-importer';
+import { DEMO_CONTENT_DIR, seedDemoCourses } from '../../src/demo/demo.seeder';
+import { startTestApp, TestApp } from '../support/app';
+
+const definitions: CourseDefinition[] = readdirSync(join(DEMO_CONTENT_DIR, 'courses'))
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => JSON.parse(readFileSync(join(DEMO_CONTENT_DIR, 'courses', f), 'utf8')));
+
+describe('demo courses (content written by the project)', () => {
+  it('has at least six courses, each with text lessons, a resource, a required quiz, and one with a real video', () => {
+    expect(definitions.length).toBeGreaterThanOrEqual(6);
+    for (const course of definitions) {
+      const lessons = course.modules.flatMap((m) => m.lessons);
+      expect(lessons.filter((l) => l.kind === 'text').length).toBeGreaterThanOrEqual(2);
+      expect(lessons.some((l) => l.kind === 'resource')).toBe(true);
+      expect(lessons.some((l) => l.kind === 'quiz' && l.required)).toBe(true);
+      expect(course.description).not.toMatch(/lorem ipsum/i);
+    }
+    const videos = definitions.flatMap((c) => c.modules.flatMap((m) => m.lessons)).filter((l) => l.kind === 'video');
+    expect(videos.length).toBeGreaterThanOrEqual(1);
+    for (const video of videos) {
+      if (video.kind !== 'video') continue;
+      const file = join(DEMO_CONTENT_DIR, video.video);
+      expect(readFileSync(file).subarray(4, 8).toString('latin1')).toBe('ftyp');
+      expect(statSync(file).size).toBeLessThan(3 * 1024 * 1024);
+    }
+  });
+
+  it('has quiz questions a learner can answer: one right option for single choice, two or more for multiple', () => {
+    for (const lesson of definitions.flatMap((c) => c.modules.flatMap((m) => m.lessons))) {
+      if (lesson.kind === 'resource') expect(existsSync(join(DEMO_CONTENT_DIR, lesson.file))).toBe(true);
+      if (lesson.kind !== 'quiz') continue;
+      expect(lesson.passMark).toBeGreaterThan(0);
+      for (const question of lesson.questions) {
+        const right = question.options.filter((o) => o.correct).length;
+        if (question.multiple) expect(right).toBeGreaterThanOrEqual(2);
+        else expect(right).toBe(1);
+        expect(question.explanation.length).toBeGreaterThan(10);
+      }
+    }
+  });
+});
+
+describe('seeding the demo courses', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('imports every course once, published, with its syllabus and quiz, and finds them in the catalogue', async () => {
+    const author = await t.signedIn('author');
+    const importer = t.app.get(CourseImporter);
+    expect(await seedDemoCourses(importer, author.userId)).toBe(definitions.length);
+    expect(await seedDemoCourses(importer, author.userId)).toBe(0);
+    const listed = (await t.visitor().get('/api/v1/courses')).json();
+    expect(listed.total).toBe(definitions.length);
+    const [{ n }] = await t.app.get(DataSource).query('SELECT COUNT(*) AS n FROM quiz_options');
+    expect(Number(n)).toBeGreaterThan(definitions.length * 10);
+    const first = definitions[0];
+    const page = await t.visitor().get(`/courses/${first.slug}`);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain(first.modules[0].lessons[0].title.replace(/&/g, '&amp;').replace(/'/g, '&#x27;'));
+  });
+});

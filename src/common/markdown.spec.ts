@@ -15,3 +15,9 @@ describe('renderMarkdown', () => {
     expect(html).toContain('href="https://www.nhs.uk"');
   });
 });
+
+describe('renderMarkdown with demoted headings', () => {
+  it('steps each heading down a level, for content inside a page section', () => {
+    expect(renderMarkdown('## Why\n\n### How', { demoteHeadings: true })).toBe('<h3>Why</h3>\n<h4>How</h4>\n');
+  });
+});

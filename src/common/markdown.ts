@@ -4,7 +4,7 @@ import sanitizeHtml from 'sanitize-html';
 const markdown = new MarkdownIt({ html: false, linkify: true, typographer: true });
 
 const ALLOWED = {
-  allowedTags: ['h2', 'h3', 'h4', 'p', 'ul', 'ol', 'li', 'strong', 'em', 'a', 'code', 'pre', 'blockquote', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'hr', 'br'],
+  allowedTags: ['h2', 'h3', 'h4', 'h5', 'p', 'ul', 'ol', 'li', 'strong', 'em', 'a', 'code', 'pre', 'blockquote', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'hr', 'br'],
   allowedAttributes: { a: ['href'] },
   allowedSchemes: ['http', 'https', 'mailto'],
   // NHS.UK classes on the elements Markdown produces, so content looks like the rest of the site.
@@ -20,6 +20,8 @@ const ALLOWED = {
  * Author-written Markdown to HTML that is safe to put in a page: raw HTML in the source is not rendered,
  * and the output is sanitised again (only the tags above, links to http(s) and mailto only).
  */
-export function renderMarkdown(source: string): string {
-  return sanitizeHtml(markdown.render(source), ALLOWED);
+export function renderMarkdown(source: string, options: { demoteHeadings?: boolean } = {}): string {
+  const html = sanitizeHtml(markdown.render(source), ALLOWED);
+  // Inside a page that has its own h2 sections, the author's headings step down a level.
+  return options.demoteHeadings ? html.replace(/<(\/?)h([234])>/g, (_, slash: string, level: string) => `<${slash}h${Number(level) + 1}>`) : html;
 }

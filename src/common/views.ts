@@ -24,6 +24,7 @@ export function createHandlebars(): typeof Handlebars {
   hbs.registerHelper('and', (...args: unknown[]) => args.slice(0, -1).every(Boolean));
   hbs.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).join(''));
   hbs.registerHelper('not', (a: unknown) => !a);
+  hbs.registerHelper('hours', (n: number) => `${n} ${n === 1 ? 'hour' : 'hours'}`);
   hbs.registerHelper('date', (value: Date | string | null | undefined) => (value ? LONDON_DATE.format(new Date(value)) : ''));
   hbs.registerHelper('dateTime', (value: Date | string | null | undefined) => (value ? LONDON_DATE_TIME.format(new Date(value)) : ''));
   hbs.registerHelper('isoDate', (value: Date | string | null | undefined) => (value ? new Date(value).toISOString() : ''));

@@ -53,8 +53,8 @@ export class LearningPagesController {
     return reply.view('learning/course', {
       pageTitle: course.title,
       course: { ...course, levelLabel: LEVEL_LABELS[course.level] },
-      descriptionHtml: renderMarkdown(course.description),
-      whoForHtml: renderMarkdown(course.whoFor),
+      descriptionHtml: renderMarkdown(course.description, { demoteHeadings: true }),
+      whoForHtml: renderMarkdown(course.whoFor, { demoteHeadings: true }),
       enrolment: enrolment && enrolment.status !== 'withdrawn' ? enrolment : null,
       preview: course.status !== 'published',
     });

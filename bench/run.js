@@ -9,12 +9,15 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { seedCatalogue } = require('./data/catalogue');
 const { fetchRaw, formatTable, measure, startAppServer, startBareServer, stopAll } = require('./lib');
 
 const PAGES = [
   { name: 'home page', path: '/', budgetRatio: 0.4 },
   { name: 'sign-in page', path: '/sign-in', budgetRatio: null },
+  { name: 'catalogue page (1,000 published courses)', path: '/courses', budgetRatio: 0.3 },
 ];
+const CATALOGUE_COURSES = 1000;
 
 const RESULTS_DIR = path.join(__dirname, 'results');
 
@@ -61,6 +64,8 @@ async function main() {
   const startedAt = Date.now();
   const app = await startAppServer({}, { logFile: path.join(RESULTS_DIR, 'app.log') });
   console.log(`bench: app ready at ${app.url} (pid ${app.pid}) in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+  seedCatalogue(path.join(app.dataDir, 'academy.sqlite'), CATALOGUE_COURSES);
+  console.log(`bench: ${CATALOGUE_COURSES} published courses written for the catalogue page`);
 
   const pages = [];
   try {

@@ -98,10 +98,9 @@ export class CatalogueService {
     else if (sort === 'popular') builder.orderBy('c.enrolmentCount', 'DESC');
     else builder.orderBy('c.publishedAt', 'DESC');
     builder.addOrderBy('c.id', 'DESC');
-    const [rows, total] = await builder
-      .skip((page - 1) * PAGE_SIZE)
-      .take(PAGE_SIZE)
-      .getManyAndCount();
+    // limit/offset, not skip/take: the only join is many-to-one, so rows are not multiplied and TypeORM's
+    // DISTINCT sub-query for paging joined rows would be wasted work.
+    const [rows, total] = await Promise.all([builder.clone().limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE).getMany(), builder.clone().orderBy().getCount()]);
     return { items: rows.map(toCard), total, page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)), perPage: PAGE_SIZE };
   }
 

@@ -12,6 +12,7 @@ import { JobsModule } from './jobs/jobs.module';
 import { LearningModule } from './learning/learning.module';
 import { MailModule } from './mail/mail.module';
 import { RedisModule } from './redis/redis.module';
+import { StorageModule } from './storage/storage.module';
 
 @Module({})
 export class AppModule {
@@ -27,6 +28,7 @@ export class AppModule {
         RedisModule,
         JobsModule,
         MailModule,
+        StorageModule,
         AccountsModule,
         CatalogueModule,
         LearningModule,

@@ -16,7 +16,7 @@ interface LessonBase {
 export type LessonDefinition =
   | (LessonBase & { kind: 'text' })
   | (LessonBase & { kind: 'resource'; file: string; fileName: string })
-  | (LessonBase & { kind: 'video'; video: string; durationSeconds: number })
+  | (LessonBase & { kind: 'video'; video: string; captions?: string; durationSeconds: number })
   | (LessonBase & {
       kind: 'quiz';
       passMark: number;
@@ -103,12 +103,12 @@ export class CourseImporter {
 }
 
 function lessonRow(l: LessonDefinition, moduleId: number, courseId: number, position: number, fileKey: (path: string) => string): Partial<Lesson> {
-  const base = { moduleId, courseId, position, kind: l.kind, title: l.title, minutes: l.minutes, required: l.required, body: l.body, fileKey: null, fileName: null, fileType: null, videoSeconds: null, passMark: null };
+  const base = { moduleId, courseId, position, kind: l.kind, title: l.title, minutes: l.minutes, required: l.required, body: l.body, fileKey: null, fileName: null, fileType: null, captionsKey: null, videoSeconds: null, passMark: null };
   switch (l.kind) {
     case 'resource':
       return { ...base, fileKey: fileKey(l.file), fileName: l.fileName, fileType: typeOf(l.file) };
     case 'video':
-      return { ...base, fileKey: fileKey(l.video), fileName: l.video.split('/').pop()!, fileType: typeOf(l.video), videoSeconds: Math.round(l.durationSeconds) };
+      return { ...base, fileKey: fileKey(l.video), fileName: l.video.split('/').pop()!, fileType: typeOf(l.video), captionsKey: l.captions ? fileKey(l.captions) : null, videoSeconds: Math.round(l.durationSeconds) };
     case 'quiz':
       return { ...base, passMark: l.passMark };
     default:

@@ -59,6 +59,8 @@ const envSchema = z.object({
   DEMO_DATA: bool('DEMO_DATA').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
   SHUTDOWN_TIMEOUT_SECONDS: int('SHUTDOWN_TIMEOUT_SECONDS', 1, 600).default(25),
+  UPLOAD_MAX_MB: int('UPLOAD_MAX_MB', 1, 10_000).default(500),
+  VIDEO_COMPLETION_PERCENT: int('VIDEO_COMPLETION_PERCENT', 1, 100).default(90),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -83,6 +85,9 @@ export interface AppConfig {
   demoData: boolean;
   logLevel: string;
   shutdownTimeoutSeconds: number;
+  uploads: { maxBytes: number };
+  /** Share of a video's duration a learner must really have watched for the lesson to count as complete. */
+  videoCompletionPercent: number;
 }
 
 /** Thrown for a bad environment; its message is the one line printed before exit code 1. */
@@ -136,6 +141,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     demoData: e.DEMO_DATA ?? (!e.DATABASE_URL && e.NODE_ENV !== 'production'),
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
+    uploads: { maxBytes: e.UPLOAD_MAX_MB * 1024 * 1024 },
+    videoCompletionPercent: e.VIDEO_COMPLETION_PERCENT,
   } satisfies AppConfig);
 }
 

@@ -1,9 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
 import { AccountsService, DEMO_AUTHOR_EMAIL } from '../accounts/accounts.service';
 import { CourseDefinition, CourseImporter } from '../catalogue/course-importer';
 import { PROJECT_ROOT } from '../common/paths';
+import { FileStorage } from '../storage/file-storage';
 
 export const DEMO_CONTENT_DIR = join(PROJECT_ROOT, 'src', 'demo', 'content');
 
@@ -22,10 +23,12 @@ export async function seedDemo(app: INestApplicationContext, publicUrl: string, 
     print('');
   }
   const authorId = await accountsService.userIdByEmail(DEMO_AUTHOR_EMAIL);
-  if (authorId) await seedDemoCourses(app.get(CourseImporter), authorId);
+  if (authorId) await seedDemoCourses(app.get(CourseImporter), app.get(FileStorage), authorId);
 }
 
-export async function seedDemoCourses(importer: CourseImporter, authorId: number): Promise<number> {
+/** The demo courses and their files (copied into storage as `demo/<path>`, like any uploaded file). */
+export async function seedDemoCourses(importer: CourseImporter, storage: FileStorage, authorId: number): Promise<number> {
+  await copyDemoFiles(storage);
   const dir = join(DEMO_CONTENT_DIR, 'courses');
   let created = 0;
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
@@ -33,4 +36,14 @@ export async function seedDemoCourses(importer: CourseImporter, authorId: number
     if ((await importer.import(definition, authorId, (path) => `demo/${path}`)) === 'created') created++;
   }
   return created;
+}
+
+async function copyDemoFiles(storage: FileStorage): Promise<void> {
+  for (const folder of ['media', 'resources']) {
+    for (const name of readdirSync(join(DEMO_CONTENT_DIR, folder))) {
+      const path = join(DEMO_CONTENT_DIR, folder, name);
+      const key = `demo/${folder}/${name}`;
+      if ((await storage.size(key)) !== statSync(path).size) await storage.put(key, createReadStream(path));
+    }
+  }
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { CourseDefinition, CourseImporter } from '../../src/catalogue/course-importer';
 import { DEMO_CONTENT_DIR, seedDemoCourses } from '../../src/demo/demo.seeder';
+import { FileStorage } from '../../src/storage/file-storage';
 import { startTestApp, TestApp } from '../support/app';
 
 const definitions: CourseDefinition[] = readdirSync(join(DEMO_CONTENT_DIR, 'courses'))
@@ -54,8 +55,8 @@ describe('seeding the demo courses', () => {
   it('imports every course once, published, with its syllabus and quiz, and finds them in the catalogue', async () => {
     const author = await t.signedIn('author');
     const importer = t.app.get(CourseImporter);
-    expect(await seedDemoCourses(importer, author.userId)).toBe(definitions.length);
-    expect(await seedDemoCourses(importer, author.userId)).toBe(0);
+    expect(await seedDemoCourses(importer, t.app.get(FileStorage), author.userId)).toBe(definitions.length);
+    expect(await seedDemoCourses(importer, t.app.get(FileStorage), author.userId)).toBe(0);
     const listed = (await t.visitor().get('/api/v1/courses')).json();
     expect(listed.total).toBe(definitions.length);
     const [{ n }] = await t.app.get(DataSource).query('SELECT COUNT(*) AS n FROM quiz_options');

@@ -62,6 +62,10 @@ export class Lesson {
   @VarcharColumn(120, { nullable: true })
   fileType!: string | null;
 
+  /** Storage key of a video's captions (WebVTT). */
+  @VarcharColumn(255, { nullable: true })
+  captionsKey!: string | null;
+
   @Column({ type: 'integer', nullable: true })
   videoSeconds!: number | null;
 

@@ -1,0 +1,109 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ByteRange, FileStorage, FileTooLargeError, StoredFile } from './file-storage';
+
+const HEAD_BYTES = 4100;
+
+/** Files under one folder (DATA_DIR/files). Writes go to a temporary file renamed into place when complete. */
+export class LocalFileStorage extends FileStorage {
+  constructor(private readonly root: string) {
+    super();
+  }
+
+  async put(key: string, source: Readable, options: { maxBytes?: number; inspect?: (head: Buffer) => void } = {}): Promise<StoredFile> {
+    const target = this.pathOf(key);
+    await mkdir(dirname(target), { recursive: true });
+    const partial = `${target}.${randomBytes(6).toString('hex')}.partial`;
+    const meter = new MeterAndCheck(options.maxBytes ?? Number.MAX_SAFE_INTEGER, options.inspect);
+    try {
+      await pipeline(source, meter, createWriteStream(partial, { flags: 'wx' }));
+      await rename(partial, target);
+    } catch (err) {
+      await rm(partial, { force: true });
+      throw err;
+    }
+    return { key, bytes: meter.bytes, sha256: meter.hash.digest('hex') };
+  }
+
+  async size(key: string): Promise<number | null> {
+    try {
+      const info = await stat(this.pathOf(key));
+      return info.isFile() ? info.size : null;
+    } catch {
+      return null;
+    }
+  }
+
+  open(key: string, range?: ByteRange): Readable {
+    return createReadStream(this.pathOf(key), range ? { start: range.start, end: range.end } : {});
+  }
+
+  async remove(key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
+  }
+
+  /** Keys are ours, but a key must still never reach outside the root. */
+  private pathOf(key: string): string {
+    if (!/^[\w][\w./-]*$/.test(key) || key.split('/').includes('..')) throw new Error(`Invalid storage key: ${key}`);
+    const path = resolve(this.root, key);
+    if (!path.startsWith(resolve(this.root) + sep)) throw new Error(`Invalid storage key: ${key}`);
+    return path;
+  }
+}
+
+/** Counts and hashes bytes as they pass, stops past the limit, and hands the first bytes to a content check. */
+class MeterAndCheck extends Transform {
+  bytes = 0;
+  readonly hash = createHash('sha256');
+  private head: Buffer[] = [];
+  private headLength = 0;
+  private inspected = false;
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly inspect?: (head: Buffer) => void,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes) return done(new FileTooLargeError(this.maxBytes));
+    this.hash.update(chunk);
+    if (!this.inspected) {
+      this.head.push(chunk);
+      this.headLength += chunk.length;
+      if (this.headLength < HEAD_BYTES) return done();
+      try {
+        this.runInspection();
+      } catch (err) {
+        return done(err as Error);
+      }
+      this.push(Buffer.concat(this.head));
+      this.head = [];
+      return done();
+    }
+    done(null, chunk);
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (this.inspected) return done();
+    try {
+      this.runInspection();
+    } catch (err) {
+      return done(err as Error);
+    }
+    done(null, Buffer.concat(this.head));
+  }
+
+  private runInspection() {
+    this.inspected = true;
+    this.inspect?.(Buffer.concat(this.head));
+  }
+}
+
+export const localStorageRoot = (dataDir: string) => join(dataDir, 'files');

@@ -13,6 +13,7 @@ import { LearningModule } from './learning/learning.module';
 import { MailModule } from './mail/mail.module';
 import { RedisModule } from './redis/redis.module';
 import { StorageModule } from './storage/storage.module';
+import { ClockModule } from './common/clock';
 
 @Module({})
 export class AppModule {
@@ -22,6 +23,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        ClockModule,
         TypeOrmModule.forRootAsync({
           useFactory: async () => ({ ...(await dataSourceOptions(config)), autoLoadEntities: true, migrationsRun: config.migrateOnBoot, retryAttempts: 3, retryDelay: 2000 }),
         }),

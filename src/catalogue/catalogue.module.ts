@@ -8,11 +8,12 @@ import { Course } from './entities/course.entity';
 import { Lesson } from './entities/lesson.entity';
 import { QuizOption, QuizQuestion } from './entities/quiz-question.entity';
 import { Topic } from './entities/topic.entity';
+import { LessonReader } from './lesson.reader';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Topic, Course, CourseModule, Lesson, QuizQuestion, QuizOption])],
   controllers: [CatalogueApiController],
-  providers: [CatalogueService, CourseImporter],
-  exports: [CatalogueService, CourseImporter],
+  providers: [CatalogueService, CourseImporter, LessonReader],
+  exports: [CatalogueService, CourseImporter, LessonReader],
 })
 export class CatalogueModule {}

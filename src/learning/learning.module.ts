@@ -1,7 +1,12 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CatalogueModule } from '../catalogue/catalogue.module';
+import { UnitOfWork } from '../database/unit-of-work';
+import { CourseCompletedJob, CourseCompletedSweepJob } from './completion.jobs';
 import { LearningApiController } from './learning.api.controller';
+import { LessonsApiController } from './lessons.api.controller';
+import { LessonsPagesController } from './lessons.pages.controller';
+import { ProgressService } from './progress.service';
 import { LearningPagesController } from './learning.pages.controller';
 import { LearningService } from './learning.service';
 import { Enrolment } from './entities/enrolment.entity';
@@ -10,8 +15,8 @@ import { QuizAttempt } from './entities/quiz-attempt.entity';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Enrolment, LessonProgress, QuizAttempt]), CatalogueModule],
-  controllers: [LearningPagesController, LearningApiController],
-  providers: [LearningService],
+  controllers: [LearningPagesController, LessonsPagesController, LearningApiController, LessonsApiController],
+  providers: [LearningService, ProgressService, UnitOfWork, CourseCompletedJob, CourseCompletedSweepJob],
   exports: [LearningService],
 })
 export class LearningModule {}

@@ -8,6 +8,7 @@ import { COURSE_LEVELS } from '../catalogue/entities/course.entity';
 import { parseForm } from '../common/forms';
 import { renderMarkdown } from '../common/markdown';
 import { LearningService } from './learning.service';
+import { ProgressService } from './progress.service';
 
 const LENGTH_LABELS: Record<string, string> = { short: 'Up to 30 minutes', medium: '30 minutes to an hour', long: 'Over an hour' };
 const SORT_LABELS: Record<string, string> = { newest: 'Newest', shortest: 'Shortest', popular: 'Most popular' };
@@ -20,6 +21,7 @@ export class LearningPagesController {
   constructor(
     private readonly catalogue: CatalogueService,
     private readonly learning: LearningService,
+    private readonly progress: ProgressService,
   ) {}
 
   @Public()
@@ -49,13 +51,27 @@ export class LearningPagesController {
   async coursePage(@Param('slug') slug: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const user = request.identity?.user ?? null;
     const course = await this.catalogue.courseBySlug(slug, user);
-    const enrolment = user ? await this.learning.enrolmentFor(user.id, course.id) : null;
+    const found = user ? await this.learning.enrolmentFor(user.id, course.id) : null;
+    const enrolment = found && found.status !== 'withdrawn' ? found : null;
+    const [done, next] = enrolment
+      ? await Promise.all([this.progress.progressOf(enrolment.id), this.progress.nextLessons([enrolment])])
+      : [new Map(), new Map()];
+    const canOpenLessons = !!enrolment || (!!user && (user.role === 'admin' || user.id === course.authorId));
+    const lessonHref = (id: number) => (canOpenLessons ? `/courses/${course.slug}/lessons/${id}` : null);
+    const nextId = enrolment ? next.get(enrolment.id) : null;
+    const lessons = course.modules.flatMap((m) => m.lessons);
     return reply.view('learning/course', {
       pageTitle: course.title,
-      course: { ...course, levelLabel: LEVEL_LABELS[course.level] },
+      course: {
+        ...course,
+        levelLabel: LEVEL_LABELS[course.level],
+        modules: course.modules.map((m) => ({ ...m, lessons: m.lessons.map((l) => ({ ...l, href: lessonHref(l.id), done: !!done.get(l.id)?.completedAt })) })),
+      },
+      continueLesson: nextId ? { href: lessonHref(nextId), title: lessons.find((l) => l.id === nextId)?.title, started: done.size > 0 } : null,
+      previewLesson: !enrolment && canOpenLessons && lessons[0] ? lessonHref(lessons[0].id) : null,
       descriptionHtml: renderMarkdown(course.description, { demoteHeadings: true }),
       whoForHtml: renderMarkdown(course.whoFor, { demoteHeadings: true }),
-      enrolment: enrolment && enrolment.status !== 'withdrawn' ? enrolment : null,
+      enrolment,
       preview: course.status !== 'published',
     });
   }
@@ -77,9 +93,11 @@ export class LearningPagesController {
   @Get('my-learning')
   async myLearning(@SignedInUser() user: CurrentUser, @Res() reply: FastifyReply) {
     const enrolments = await this.learning.listFor(user.id);
+    const inProgress = enrolments.filter((e) => e.status === 'active');
+    const next = await this.progress.nextLessons(inProgress);
     return reply.view('learning/my-learning', {
       pageTitle: 'My learning',
-      inProgress: enrolments.filter((e) => e.status === 'active'),
+      inProgress: inProgress.map((e) => ({ ...e, continueHref: next.get(e.id) ? `/courses/${e.course.slug}/lessons/${next.get(e.id)}` : `/courses/${e.course.slug}` })),
       completed: enrolments.filter((e) => e.status === 'completed'),
     });
   }

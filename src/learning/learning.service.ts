@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, In, Not, Repository } from 'typeorm';
+import { In, Not, Repository } from 'typeorm';
 import { CatalogueService, CourseCard } from '../catalogue/catalogue.service';
 import { NotFound } from '../common/errors';
 import { isUniqueViolation } from '../database/errors';
+import { UnitOfWork } from '../database/unit-of-work';
 import { Enrolment, EnrolmentStatus } from './entities/enrolment.entity';
 
 export interface EnrolmentView {
@@ -23,7 +24,7 @@ export class LearningService {
   constructor(
     @InjectRepository(Enrolment) private readonly enrolments: Repository<Enrolment>,
     private readonly catalogue: CatalogueService,
-    private readonly dataSource: DataSource,
+    private readonly uow: UnitOfWork,
   ) {}
 
   /**
@@ -34,7 +35,7 @@ export class LearningService {
     await this.catalogue.requirePublished(courseId);
     const now = new Date();
     try {
-      const enrolment = await this.dataSource.transaction(async (tx) => {
+      const enrolment = await this.uow.run(async (tx) => {
         const created = await tx.getRepository(Enrolment).save(
           tx.getRepository(Enrolment).create({ userId, courseId, status: 'active', progressPercent: 0, enrolledAt: now, lastActivityAt: now, withdrawnAt: null, completedAt: null }),
         );
@@ -47,7 +48,7 @@ export class LearningService {
     }
     const existing = await this.enrolments.findOneByOrFail({ userId, courseId });
     if (existing.status === 'withdrawn') {
-      await this.dataSource.transaction(async (tx) => {
+      await this.uow.run(async (tx) => {
         const back = await tx
           .getRepository(Enrolment)
           .update({ id: existing.id, status: 'withdrawn' }, { status: existing.completedAt ? 'completed' : 'active', withdrawnAt: null, lastActivityAt: now });
@@ -61,7 +62,7 @@ export class LearningService {
   async withdraw(userId: number, courseId: number): Promise<void> {
     const enrolment = await this.enrolments.findOne({ where: { userId, courseId } });
     if (!enrolment || enrolment.status === 'withdrawn') throw new NotFound('You are not enrolled on this course');
-    await this.dataSource.transaction(async (tx) => {
+    await this.uow.run(async (tx) => {
       const left = await tx.getRepository(Enrolment).update({ id: enrolment.id, status: 'active' }, { status: 'withdrawn', withdrawnAt: new Date() });
       if (left.affected) await this.catalogue.countEnrolment(tx, courseId, -1);
     });

@@ -55,3 +55,17 @@ describe('content check', () => {
     expect(FILE_KINDS.vtt.matches(Buffer.from('WEBVTT\n\n00:00.000 --> 00:01.000\nHi'))).toBe(true);
   });
 });
+
+describe('byte ranges', () => {
+  it('resolves the forms a video player sends, and refuses ranges past the end', async () => {
+    const { parseRange, contentDisposition } = await import('./serve-file');
+    expect(parseRange(undefined, 100)).toBeNull();
+    expect(parseRange('bytes=0-', 100)).toEqual({ start: 0, end: 99 });
+    expect(parseRange('bytes=10-19', 100)).toEqual({ start: 10, end: 19 });
+    expect(parseRange('bytes=90-200', 100)).toEqual({ start: 90, end: 99 });
+    expect(parseRange('bytes=-10', 100)).toEqual({ start: 90, end: 99 });
+    expect(parseRange('bytes=100-', 100)).toBe('unsatisfiable');
+    expect(parseRange('bytes=0-1,5-6', 100)).toBeNull();
+    expect(contentDisposition('Hazard log – template.csv')).toBe(`attachment; filename="Hazard log _ template.csv"; filename*=UTF-8''Hazard%20log%20%E2%80%93%20template.csv`);
+  });
+});

@@ -13,6 +13,7 @@ export type EnrolmentStatus = 'active' | 'withdrawn' | 'completed';
 @Index('idx_enrolments_user_activity', ['userId', 'lastActivityAt'])
 @Index('idx_enrolments_course_status', ['courseId', 'status'])
 @Index('idx_enrolments_status_completed', ['status', 'completedAt'])
+@Index('idx_enrolments_completion_recorded', ['status', 'completionRecordedAt'])
 export class Enrolment {
   @PrimaryGeneratedColumn({ type: 'integer' })
   id!: number;
@@ -49,4 +50,8 @@ export class Enrolment {
 
   @DateTimeColumn({ nullable: true })
   completedAt!: Date | null;
+
+  /** Set when the `course.completed` job has run; a completed enrolment without it is re-enqueued by a sweep. */
+  @DateTimeColumn({ nullable: true })
+  completionRecordedAt!: Date | null;
 }

@@ -35,6 +35,14 @@ export class LessonProgress {
   @DateTimeColumn({ nullable: true })
   completedAt!: Date | null;
 
+  /** New coverage is paid from this allowance, topped up with real time (see coverage.ts). */
+  @Column({ type: 'integer', default: 0 })
+  watchAllowanceMs!: number;
+
+  /** When the allowance was last topped up; null before the first heartbeat. */
+  @DateTimeColumn({ nullable: true })
+  heartbeatAt!: Date | null;
+
   @DateTimeColumn()
   updatedAt!: Date;
 }

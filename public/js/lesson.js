@@ -1,0 +1,75 @@
+// Video lessons: resume where the learner left off, and report what was really watched.
+// The server merges the reported intervals and decides completion; this only describes what played.
+const video = document.getElementById('lesson-video');
+
+if (video) {
+  const lessonId = Number(video.dataset.lessonId);
+  const resumeAt = Number(video.dataset.resumeAt || 0);
+  const tracking = video.dataset.tracking === 'on';
+  const csrfToken = video.dataset.csrfToken;
+  const HEARTBEAT_SECONDS = 10;
+  let from = null; // where the current stretch of continuous playing began
+  let last = null; // the last position seen in it
+
+  video.addEventListener('loadedmetadata', () => {
+    if (resumeAt > 0 && resumeAt < video.duration - 2) video.currentTime = resumeAt;
+  }, { once: true });
+
+  const send = (start, end, keepalive = false) => {
+    if (!tracking || !(end - start > 0.25)) return;
+    fetch('/api/v1/progress/heartbeat', {
+      method: 'POST',
+      credentials: 'same-origin',
+      keepalive,
+      headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken },
+      body: JSON.stringify({ lessonId, from: round(start), to: round(end) }),
+    })
+      .then((response) => (response.ok ? response.json() : null))
+      .then((result) => result && showProgress(result))
+      .catch(() => {}); // the next heartbeat covers this stretch again
+  };
+
+  const flush = (keepalive = false) => {
+    if (from !== null && last !== null) send(from, last, keepalive);
+    from = null;
+    last = null;
+  };
+
+  video.addEventListener('timeupdate', () => {
+    if (video.paused || video.seeking) return;
+    const now = video.currentTime;
+    if (from === null || now < last || now - last > 2 * Math.max(1, video.playbackRate)) {
+      // A jump (seek or skip): what lies between was not watched.
+      flush();
+      from = now;
+      last = now;
+      return;
+    }
+    last = now;
+    if (last - from >= HEARTBEAT_SECONDS) {
+      send(from, last);
+      from = last;
+    }
+  });
+  video.addEventListener('pause', () => flush());
+  video.addEventListener('ended', () => flush());
+  video.addEventListener('seeking', () => flush());
+  document.addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && flush(true));
+  window.addEventListener('pagehide', () => flush(true));
+}
+
+function round(seconds) {
+  return Math.round(seconds * 1000) / 1000;
+}
+
+function showProgress(result) {
+  const bar = document.querySelector('#video-coverage progress');
+  const label = document.getElementById('video-watched-label');
+  if (bar) bar.value = result.coveredPercent;
+  if (label) label.firstChild.textContent = `${result.coveredPercent}% complete`;
+  const tag = document.querySelector('.nhsuk-tag--grey');
+  if (result.lessonComplete && tag) {
+    tag.textContent = 'Completed';
+    tag.classList.replace('nhsuk-tag--grey', 'nhsuk-tag--green');
+  }
+}

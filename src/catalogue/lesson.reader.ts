@@ -1,0 +1,79 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, Repository } from 'typeorm';
+import { Course } from './entities/course.entity';
+import { Lesson } from './entities/lesson.entity';
+import { QuizOption, QuizQuestion } from './entities/quiz-question.entity';
+
+export type CourseOfLesson = Pick<Course, 'id' | 'slug' | 'title' | 'status' | 'authorId'>;
+export type LessonWithCourse = Lesson & { course: CourseOfLesson };
+
+export interface QuizDefinition {
+  passMark: number;
+  questions: Array<{ id: number; prompt: string; multiple: boolean; explanation: string; options: Array<{ id: number; text: string; correct: boolean }> }>;
+}
+
+/** Lessons as the learning module needs them: one lesson with its course, a course's lesson order, a quiz. */
+@Injectable()
+export class LessonReader {
+  constructor(
+    @InjectRepository(Lesson) private readonly lessons: Repository<Lesson>,
+    @InjectRepository(QuizQuestion) private readonly questions: Repository<QuizQuestion>,
+    @InjectRepository(QuizOption) private readonly options: Repository<QuizOption>,
+  ) {}
+
+  /** One lesson and the essentials of its course, in one query. */
+  async lesson(lessonId: number): Promise<LessonWithCourse | null> {
+    const lesson = await this.lessons
+      .createQueryBuilder('l')
+      .innerJoin('l.course', 'c')
+      .addSelect(['c.id', 'c.slug', 'c.title', 'c.status', 'c.authorId'])
+      .where('l.id = :lessonId', { lessonId })
+      .getOne();
+    return lesson as LessonWithCourse | null;
+  }
+
+  /** The course's lessons in syllabus order (modules by position, then lessons by position). */
+  async lessonOrder(courseId: number): Promise<Array<Pick<Lesson, 'id' | 'title' | 'kind' | 'required'>>> {
+    return this.lessons
+      .createQueryBuilder('l')
+      .innerJoin('l.module', 'm')
+      .select(['l.id', 'l.title', 'l.kind', 'l.required'])
+      .where('l.courseId = :courseId', { courseId })
+      .orderBy('m.position', 'ASC')
+      .addOrderBy('l.position', 'ASC')
+      .getMany();
+  }
+
+  /** For several courses at once (for "My learning"): lesson ids in syllabus order, per course. */
+  async lessonOrders(courseIds: number[]): Promise<Map<number, Array<{ id: number; required: boolean }>>> {
+    const result = new Map<number, Array<{ id: number; required: boolean }>>(courseIds.map((id) => [id, []]));
+    if (!courseIds.length) return result;
+    const rows = await this.lessons
+      .createQueryBuilder('l')
+      .innerJoin('l.module', 'm')
+      .select(['l.id', 'l.courseId', 'l.required'])
+      .where({ courseId: In(courseIds) })
+      .orderBy('m.position', 'ASC')
+      .addOrderBy('l.position', 'ASC')
+      .getMany();
+    for (const row of rows) result.get(row.courseId)!.push({ id: row.id, required: row.required });
+    return result;
+  }
+
+  /** A quiz's questions and options in order, the correct ones marked (two queries). */
+  async quiz(lesson: Lesson): Promise<QuizDefinition> {
+    const questions = await this.questions.find({ where: { lessonId: lesson.id }, order: { position: 'ASC' } });
+    const options = questions.length ? await this.options.find({ where: { questionId: In(questions.map((q) => q.id)) }, order: { position: 'ASC' } }) : [];
+    return {
+      passMark: lesson.passMark ?? 100,
+      questions: questions.map((q) => ({
+        id: q.id,
+        prompt: q.prompt,
+        multiple: q.multiple,
+        explanation: q.explanation,
+        options: options.filter((o) => o.questionId === q.id).map((o) => ({ id: o.id, text: o.text, correct: o.correct })),
+      })),
+    };
+  }
+}

@@ -1,0 +1,266 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, In, IsNull, LessThan, Not, Repository } from 'typeorm';
+import { LessonReader, LessonWithCourse, QuizDefinition } from '../catalogue/lesson.reader';
+import type { LessonKind } from '../catalogue/entities/lesson.entity';
+import { Clock } from '../common/clock';
+import { Conflict, Forbidden, NotFound, ValidationFailed } from '../common/errors';
+import type { AppConfig } from '../config/config';
+import { InjectConfig } from '../config/config.module';
+import { UnitOfWork } from '../database/unit-of-work';
+import { JobsService } from '../jobs/jobs.service';
+import { MAX_SPAN_SECONDS, parseIntervals, recordHeartbeat, type Interval } from './coverage';
+import { Enrolment } from './entities/enrolment.entity';
+import { LessonProgress } from './entities/lesson-progress.entity';
+import { QuizAttempt } from './entities/quiz-attempt.entity';
+import { gradeQuiz, QuizGrade, validateAnswers } from './quiz-grading';
+
+declare module '../jobs/job-registry' {
+  interface JobRegistry {
+    'course.completed': { enrolmentId: number };
+    'course.completed.sweep': Record<string, never>;
+  }
+}
+
+/** What a progress write did, for the page or API response. */
+export interface ProgressOutcome {
+  lessonComplete: boolean;
+  courseComplete: boolean;
+  progressPercent: number;
+}
+
+export interface HeartbeatOutcome extends ProgressOutcome {
+  coveredSeconds: number;
+  durationSeconds: number;
+  coveredPercent: number;
+}
+
+export interface AttemptOutcome extends ProgressOutcome, QuizGrade {
+  attemptId: number;
+}
+
+/** Only so often is "last activity" rewritten by heartbeats: it orders "My learning", not a stopwatch. */
+const ACTIVITY_RESOLUTION_MS = 60_000;
+
+/**
+ * Lesson progress and course completion. Every write runs in one transaction that holds the enrolment's
+ * row lock, so concurrent writes for one learner and course take turns: no coverage is lost or counted
+ * twice, and the write that completes the last required lesson completes the course, in that same
+ * transaction. The `course.completed` job is enqueued after commit; if that fails, a sweep finds it.
+ */
+@Injectable()
+export class ProgressService {
+  private readonly logger = new Logger('Progress');
+
+  constructor(
+    @InjectRepository(Enrolment) private readonly enrolments: Repository<Enrolment>,
+    @InjectRepository(LessonProgress) private readonly progress: Repository<LessonProgress>,
+    @InjectRepository(QuizAttempt) private readonly attempts: Repository<QuizAttempt>,
+    private readonly lessons: LessonReader,
+    private readonly uow: UnitOfWork,
+    private readonly jobs: JobsService,
+    private readonly clock: Clock,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  /** A lesson of a published course and the caller's live enrolment on it; a clear 4xx otherwise. */
+  async learnerLesson(userId: number, lessonId: number): Promise<{ lesson: LessonWithCourse; enrolment: Enrolment }> {
+    const lesson = await this.lessons.lesson(lessonId);
+    if (!lesson || lesson.course.status !== 'published') throw new NotFound('There is no lesson with that id in a published course');
+    const enrolment = await this.enrolments.findOne({ where: { userId, courseId: lesson.courseId } });
+    if (!enrolment || enrolment.status === 'withdrawn') throw new Forbidden(`Enrol on “${lesson.course.title}” before recording progress in its lessons`);
+    return { lesson, enrolment };
+  }
+
+  /** "Mark as complete" for a text lesson (and, through the API, a resource already downloaded elsewhere). */
+  async markComplete(userId: number, lessonId: number): Promise<ProgressOutcome> {
+    const { lesson, enrolment } = await this.learnerLesson(userId, lessonId);
+    const how: Record<LessonKind, string | null> = {
+      text: null,
+      resource: null,
+      video: 'A video lesson is complete once you have watched it',
+      quiz: 'A quiz is complete once you pass it',
+    };
+    if (how[lesson.kind]) throw new Conflict(how[lesson.kind]!);
+    return this.write(enrolment, lesson, (row, now) => {
+      row.completedAt ??= now;
+    });
+  }
+
+  /** A resource download: the download is what completes a resource lesson. */
+  async recordDownload(enrolment: Enrolment, lesson: LessonWithCourse): Promise<ProgressOutcome> {
+    return this.write(enrolment, lesson, (row, now) => {
+      row.completedAt ??= now;
+    });
+  }
+
+  /**
+   * One heartbeat of the video player: the learner watched [from, to) seconds. Coverage is merged under
+   * the enrolment lock; the lesson completes when the covered share reaches VIDEO_COMPLETION_PERCENT.
+   */
+  async heartbeat(userId: number, claim: { lessonId: number; from: number; to: number }): Promise<HeartbeatOutcome> {
+    const { lesson, enrolment } = await this.learnerLesson(userId, claim.lessonId);
+    if (lesson.kind !== 'video' || !lesson.videoSeconds) throw new Conflict('Heartbeats are for video lessons; this lesson is not a video');
+    const duration = lesson.videoSeconds;
+    checkInterval(claim.from, claim.to, duration);
+    const needed = (duration * this.config.videoCompletionPercent) / 100;
+    let covered = 0;
+    const outcome = await this.write(enrolment, lesson, (row, now) => {
+      const allowance = { seconds: row.watchAllowanceMs / 1000, at: row.heartbeatAt };
+      const coverage = recordHeartbeat(parseIntervals(row.watchedIntervals), [claim.from, Math.min(claim.to, duration)], allowance, now);
+      covered = coverage.seconds;
+      row.watchedIntervals = JSON.stringify(coverage.intervals);
+      row.coveredSeconds = Math.floor(coverage.seconds);
+      row.positionSeconds = Math.floor(Math.min(claim.to, duration));
+      row.watchAllowanceMs = Math.floor(coverage.allowance.seconds * 1000);
+      row.heartbeatAt = now;
+      if (coverage.seconds >= needed) row.completedAt ??= now;
+    });
+    return { ...outcome, coveredSeconds: Math.floor(covered), durationSeconds: duration, coveredPercent: Math.min(100, Math.floor((covered / duration) * 100)) };
+  }
+
+  /** Grades a quiz attempt on the server and keeps it; the first pass completes the lesson. */
+  async submitQuiz(userId: number, lessonId: number, answers: unknown): Promise<AttemptOutcome> {
+    const { lesson, enrolment } = await this.learnerLesson(userId, lessonId);
+    if (lesson.kind !== 'quiz') throw new Conflict('This lesson is not a quiz');
+    const quiz = await this.lessons.quiz(lesson);
+    const grade = gradeQuiz(quiz, validateAnswers(quiz, answers));
+    let attemptId = 0;
+    const outcome = await this.write(enrolment, lesson, async (row, now, tx) => {
+      const saved = await tx.getRepository(QuizAttempt).insert({
+        enrolmentId: enrolment.id,
+        lessonId: lesson.id,
+        scorePercent: grade.scorePercent,
+        passed: grade.passed,
+        answers: JSON.stringify(Object.fromEntries(grade.questions.map((q) => [q.questionId, q.chosenOptionIds]))),
+        createdAt: now,
+      });
+      attemptId = Number(saved.identifiers[0].id);
+      if (grade.passed) row.completedAt ??= now;
+    });
+    return { ...outcome, ...grade, attemptId };
+  }
+
+  quiz(lesson: LessonWithCourse): Promise<QuizDefinition> {
+    return this.lessons.quiz(lesson);
+  }
+
+  /** The learner's attempts at a quiz, newest first. */
+  attemptsAt(enrolmentId: number, lessonId: number): Promise<QuizAttempt[]> {
+    return this.attempts.find({ where: { enrolmentId, lessonId }, order: { id: 'DESC' }, take: 20 });
+  }
+
+  /** Progress rows of one enrolment, by lesson id. */
+  async progressOf(enrolmentId: number): Promise<Map<number, LessonProgress>> {
+    const rows = await this.progress.find({ where: { enrolmentId } });
+    return new Map(rows.map((r) => [r.lessonId, r]));
+  }
+
+  /**
+   * The next lesson to do, per enrolment: the first unfinished required lesson in syllabus order, else the
+   * first unfinished lesson, else the first lesson (three queries, however many enrolments).
+   */
+  async nextLessons(enrolments: Array<{ id: number; courseId: number }>): Promise<Map<number, number | null>> {
+    if (!enrolments.length) return new Map();
+    const [orders, done] = await Promise.all([
+      this.lessons.lessonOrders([...new Set(enrolments.map((e) => e.courseId))]),
+      this.progress.find({ where: { enrolmentId: In(enrolments.map((e) => e.id)), completedAt: Not(IsNull()) }, select: { enrolmentId: true, lessonId: true } }),
+    ]);
+    const finished = new Set(done.map((d) => `${d.enrolmentId}:${d.lessonId}`));
+    return new Map(
+      enrolments.map((e) => {
+        const order = orders.get(e.courseId) ?? [];
+        const open = order.filter((l) => !finished.has(`${e.id}:${l.id}`));
+        return [e.id, (open.find((l) => l.required) ?? open[0] ?? order[0])?.id ?? null];
+      }),
+    );
+  }
+
+  /** Run by the `course.completed` job: records that the completion was handled (issue 4 adds the certificate). */
+  async recordCompletion(enrolmentId: number): Promise<void> {
+    const result = await this.enrolments.update({ id: enrolmentId, status: 'completed', completionRecordedAt: IsNull() }, { completionRecordedAt: this.clock.now() });
+    if (result.affected) this.logger.log(`Course completed (enrolment ${enrolmentId})`);
+  }
+
+  /** Completions whose job never ran (Redis down, a crash between commit and enqueue): enqueue them again. */
+  async sweepCompletions(olderThanMs = 60_000): Promise<number> {
+    const missed = await this.enrolments.find({
+      where: { status: 'completed', completionRecordedAt: IsNull(), completedAt: LessThan(new Date(this.clock.now().getTime() - olderThanMs)) },
+      select: { id: true },
+      take: 500,
+    });
+    for (const { id } of missed) await this.enqueueCompletion(id);
+    return missed.length;
+  }
+
+  private enqueueCompletion(enrolmentId: number): Promise<boolean> {
+    return this.jobs.tryEnqueue('course.completed', { enrolmentId }, { jobId: `course.completed:${enrolmentId}` });
+  }
+
+  /**
+   * The one way progress is written: lock the enrolment, change the lesson's progress row, and if that
+   * finished the lesson, recount the course and complete the enrolment when every required lesson is done.
+   */
+  private async write(
+    enrolment: Enrolment,
+    lesson: LessonWithCourse,
+    change: (row: LessonProgress, now: Date, tx: EntityManager) => void | Promise<void>,
+  ): Promise<ProgressOutcome> {
+    const now = this.clock.now();
+    const outcome = await this.uow.run(async (tx) => {
+      const current = await this.uow.lockForUpdate(tx, Enrolment, { id: enrolment.id });
+      if (!current || current.status === 'withdrawn') throw new Forbidden(`Enrol on “${lesson.course.title}” before recording progress in its lessons`);
+      const rows = tx.getRepository(LessonProgress);
+      const existing = await rows.findOneBy({ enrolmentId: enrolment.id, lessonId: lesson.id });
+      const row = existing ?? rows.create({ enrolmentId: enrolment.id, lessonId: lesson.id, positionSeconds: 0, coveredSeconds: 0, watchedIntervals: null, completedAt: null, watchAllowanceMs: 0, heartbeatAt: null });
+      const wasComplete = !!row.completedAt;
+      await change(row, now, tx);
+      row.updatedAt = now;
+      const { enrolmentId, lessonId, enrolment: _e, lesson: _l, ...fields } = row;
+      if (existing) await rows.update({ enrolmentId, lessonId }, fields);
+      else await rows.insert({ enrolmentId, lessonId, ...fields });
+
+      const update: Partial<Pick<Enrolment, 'lastActivityAt' | 'progressPercent' | 'status' | 'completedAt'>> = {};
+      if (now.getTime() - current.lastActivityAt.getTime() >= ACTIVITY_RESOLUTION_MS || row.completedAt !== null) update.lastActivityAt = now;
+      let courseComplete = current.status === 'completed';
+      let progressPercent = current.progressPercent;
+      if (!wasComplete && row.completedAt) {
+        ({ progressPercent, courseComplete } = await this.recount(tx, current));
+        update.progressPercent = progressPercent;
+        if (courseComplete && current.status === 'active') Object.assign(update, { status: 'completed', completedAt: now });
+      }
+      if (Object.keys(update).length) await tx.getRepository(Enrolment).update({ id: enrolment.id }, update);
+      return { lessonComplete: !!row.completedAt, courseComplete, progressPercent, newlyCompleted: update.status === 'completed' };
+    });
+    if (outcome.newlyCompleted) await this.enqueueCompletion(enrolment.id);
+    return { lessonComplete: outcome.lessonComplete, courseComplete: outcome.courseComplete, progressPercent: outcome.progressPercent };
+  }
+
+  /** Percent of required lessons done (of all lessons, if none is required), read inside the transaction. */
+  private async recount(tx: EntityManager, enrolment: Enrolment): Promise<{ progressPercent: number; courseComplete: boolean }> {
+    const [order, done] = await Promise.all([
+      this.lessons.lessonOrder(enrolment.courseId),
+      tx.getRepository(LessonProgress).find({ where: { enrolmentId: enrolment.id, completedAt: Not(IsNull()) }, select: { lessonId: true } }),
+    ]);
+    const counted = order.some((l) => l.required) ? order.filter((l) => l.required) : order;
+    const finished = new Set(done.map((d) => d.lessonId));
+    const finishedCount = counted.filter((l) => finished.has(l.id)).length;
+    return {
+      progressPercent: counted.length ? Math.floor((finishedCount / counted.length) * 100) : 0,
+      courseComplete: counted.length > 0 && finishedCount === counted.length,
+    };
+  }
+}
+
+/** The bad heartbeats: each a clear 400, nothing written. */
+function checkInterval(from: number, to: number, duration: number): void {
+  const problem = (message: string) => new ValidationFailed({ from: message }, message);
+  if (!Number.isFinite(from) || !Number.isFinite(to)) throw problem('from and to must be numbers of seconds');
+  if (from < 0) throw problem('from must not be negative');
+  if (to <= from) throw problem('to must be greater than from');
+  if (to - from > MAX_SPAN_SECONDS) throw problem(`A heartbeat covers at most ${MAX_SPAN_SECONDS} seconds of video`);
+  if (from >= duration) throw problem(`from is past the end of the video (${duration} seconds long)`);
+  if (to > duration + 1) throw problem(`to is past the end of the video (${duration} seconds long)`);
+}
+
+export type { Interval };

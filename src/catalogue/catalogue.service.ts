@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Brackets, EntityManager, In, Repository } from 'typeorm';
 import type { CurrentUser } from '../accounts/identity';
 import { NotFound } from '../common/errors';
+import { TtlCache } from '../common/ttl-cache';
 import { CourseModule } from './entities/course-module.entity';
 import { Course, CourseLevel } from './entities/course.entity';
 import { Lesson, LessonKind } from './entities/lesson.entity';
@@ -62,6 +63,12 @@ export interface CourseDetail extends CourseCard {
 
 export const cpdHours = (minutes: number) => Math.round((minutes / 60) * 10) / 10;
 
+/**
+ * How stale the public catalogue may be: the same search is answered from memory for this long. Publishing
+ * or editing a course clears this process's cache at once; other web processes catch up within this time.
+ */
+export const CATALOGUE_CACHE_MS = 10_000;
+
 /** Reads the catalogue: the published courses people can find, and one course with its syllabus. */
 @Injectable()
 export class CatalogueService {
@@ -72,12 +79,34 @@ export class CatalogueService {
     @InjectRepository(Lesson) private readonly lessons: Repository<Lesson>,
   ) {}
 
+  private readonly pages = new TtlCache<CataloguePage>(CATALOGUE_CACHE_MS, 1000);
+  private readonly topicList = new TtlCache<Topic[]>(CATALOGUE_CACHE_MS, 1);
+
   listTopics(): Promise<Topic[]> {
-    return this.topics.find({ order: { name: 'ASC' } });
+    return this.topicList.remember('all', () => this.topics.find({ order: { name: 'ASC' } }));
   }
 
   /** Published courses matching every word of `q` (in title or summary) and the filters; one page of them. */
-  async search(query: CatalogueQuery): Promise<CataloguePage> {
+  search(query: CatalogueQuery): Promise<CataloguePage> {
+    const key = JSON.stringify([query.q?.trim().toLowerCase() ?? '', query.topic ?? '', query.level ?? '', query.length ?? '', query.sort ?? 'newest', query.page ?? 1]);
+    return this.pages.remember(key, () => this.searchNow(query));
+  }
+
+  /** Changes whenever the catalogue does in this process: part of the key of anything cached from it. */
+  get generation(): number {
+    return this.changes;
+  }
+
+  /** Forgets cached catalogue pages: called when a course is published, changed or withdrawn. */
+  catalogueChanged(): void {
+    this.changes++;
+    this.pages.clear();
+    this.topicList.clear();
+  }
+
+  private changes = 0;
+
+  private async searchNow(query: CatalogueQuery): Promise<CataloguePage> {
     const page = Math.max(1, query.page ?? 1);
     const builder = this.courses
       .createQueryBuilder('c')
@@ -100,7 +129,12 @@ export class CatalogueService {
     builder.addOrderBy('c.id', 'DESC');
     // limit/offset, not skip/take: the only join is many-to-one, so rows are not multiplied and TypeORM's
     // DISTINCT sub-query for paging joined rows would be wasted work.
-    const [rows, total] = await Promise.all([builder.clone().limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE).getMany(), builder.clone().orderBy().getCount()]);
+    // COUNT(*) rather than getCount()'s COUNT(DISTINCT id): the many-to-one join cannot repeat a course.
+    const [rows, counted] = await Promise.all([
+      builder.clone().limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE).getMany(),
+      builder.clone().orderBy().select('COUNT(*)', 'total').getRawOne<{ total: number | string }>(),
+    ]);
+    const total = Number(counted?.total ?? 0);
     return { items: rows.map(toCard), total, page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)), perPage: PAGE_SIZE };
   }
 

@@ -10,6 +10,8 @@ declare module 'fastify' {
     locals: Record<string, unknown> | null;
     /** Renders views/NAME.hbs inside views/layouts/main.hbs and sends it as HTML. */
     view(name: string, data?: Record<string, unknown>): FastifyReply;
+    /** The page `view` would send, as a string (for pages cached whole). */
+    renderView(name: string, data?: Record<string, unknown>): string;
   }
 }
 
@@ -75,8 +77,10 @@ export class PageViews {
 /** Adds `reply.view(name, data)`, merging the request's locals and the site-wide values into the data. */
 export function installPageViews(fastify: FastifyInstance, views: PageViews, siteWide: Record<string, unknown>): void {
   fastify.decorateReply('locals', null);
+  fastify.decorateReply('renderView', function (this: import('fastify').FastifyReply, name: string, data: Record<string, unknown> = {}) {
+    return views.render(name, { ...siteWide, ...this.locals, ...data });
+  });
   fastify.decorateReply('view', function (this: import('fastify').FastifyReply, name: string, data: Record<string, unknown> = {}) {
-    const html = views.render(name, { ...siteWide, ...this.locals, ...data });
-    return this.type('text/html; charset=utf-8').send(html);
+    return this.type('text/html; charset=utf-8').send(this.renderView(name, data));
   });
 }

@@ -3,7 +3,8 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public, SignedInUser, type CurrentUser } from '../accounts/identity';
 import { CatalogueQueryDto } from '../catalogue/catalogue.dto';
-import { CatalogueService, LENGTHS, SORTS } from '../catalogue/catalogue.service';
+import { CATALOGUE_CACHE_MS, CatalogueService, LENGTHS, SORTS } from '../catalogue/catalogue.service';
+import { TtlCache } from '../common/ttl-cache';
 import { COURSE_LEVELS } from '../catalogue/entities/course.entity';
 import { parseForm } from '../common/forms';
 import { renderMarkdown } from '../common/markdown';
@@ -24,15 +25,25 @@ export class LearningPagesController {
     private readonly progress: ProgressService,
   ) {}
 
+  private readonly anonymousCatalogue = new TtlCache<string>(CATALOGUE_CACHE_MS, 500);
+
   @Public()
   @Get('courses')
-  async cataloguePage(@Query() raw: Record<string, string>, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async cataloguePage(@Query() raw: Record<string, string>, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<FastifyReply> {
     const query = await parseForm(CatalogueQueryDto, raw);
-    const [result, topics] = await Promise.all([this.catalogue.search(query), this.catalogue.listTopics()]);
     const user = request.identity?.user;
-    const progress = user ? await this.learning.progressByCourse(user.id, result.items.map((c) => c.id)) : new Map();
+    if (user) return reply.view('learning/catalogue', await this.catalogueView(query, user.id));
+    // Anonymous visitors all see the same page for the same search: it is kept whole, as briefly as the data.
+    const key = `${this.catalogue.generation}:${JSON.stringify(stringEntries(query))}:${query.page ?? 1}`;
+    const html = await this.anonymousCatalogue.remember(key, async () => reply.renderView('learning/catalogue', await this.catalogueView(query, null)));
+    return reply.type('text/html; charset=utf-8').send(html);
+  }
+
+  private async catalogueView(query: CatalogueQueryDto, userId: number | null) {
+    const [result, topics] = await Promise.all([this.catalogue.search(query), this.catalogue.listTopics()]);
+    const progress = userId ? await this.learning.progressByCourse(userId, result.items.map((c) => c.id)) : new Map();
     const pageLink = (page: number) => `/courses?${new URLSearchParams({ ...stringEntries(query), page: String(page) })}`;
-    return reply.view('learning/catalogue', {
+    return {
       pageTitle: query.q ? `Courses matching “${query.q}”` : 'Courses',
       query,
       result,
@@ -43,7 +54,7 @@ export class LearningPagesController {
       sorts: SORTS.map((s) => ({ value: s, text: SORT_LABELS[s], selected: s === (query.sort ?? 'newest') })),
       previous: result.page > 1 ? pageLink(result.page - 1) : null,
       next: result.page < result.pages ? pageLink(result.page + 1) : null,
-    });
+    };
   }
 
   @Public()

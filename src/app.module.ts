@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccountsModule } from './accounts/accounts.module';
 import { AdminModule } from './admin/admin.module';
 import { CatalogueModule } from './catalogue/catalogue.module';
+import { CertificatesModule } from './certificates/certificates.module';
 import { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source';
@@ -34,6 +35,7 @@ export class AppModule {
         AccountsModule,
         CatalogueModule,
         LearningModule,
+        CertificatesModule,
         AdminModule,
         HomeModule,
         HealthModule,

@@ -37,6 +37,6 @@ import { DatabaseSessionStore, RedisSessionStore, SessionStore } from './session
     { provide: APP_GUARD, useClass: AccessGuard },
     { provide: APP_GUARD, useClass: CsrfGuard },
   ],
-  exports: [AccountsService, IdentityResolver],
+  exports: [AccountsService, IdentityResolver, RateLimiter],
 })
 export class AccountsModule {}

@@ -170,6 +170,11 @@ export class CatalogueService {
     return new Map(rows.map((c) => [c.id, toCard(c)]));
   }
 
+  /** Title, slug and CPD minutes of any course, whatever its status (for certificates of past completions). */
+  courseFacts(courseId: number): Promise<Pick<Course, 'id' | 'slug' | 'title' | 'cpdMinutes'> | null> {
+    return this.courses.findOne({ where: { id: courseId }, select: { id: true, slug: true, title: true, cpdMinutes: true } });
+  }
+
   /** Whether a learner may enrol: the course exists and is published. */
   async requirePublished(courseId: number): Promise<Course> {
     const course = await this.courses.findOne({ where: { id: courseId, status: 'published' }, select: { id: true, slug: true, title: true } });

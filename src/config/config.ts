@@ -61,6 +61,7 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_SECONDS: int('SHUTDOWN_TIMEOUT_SECONDS', 1, 600).default(25),
   UPLOAD_MAX_MB: int('UPLOAD_MAX_MB', 1, 10_000).default(500),
   VIDEO_COMPLETION_PERCENT: int('VIDEO_COMPLETION_PERCENT', 1, 100).default(90),
+  VERIFY_RATE_LIMIT_PER_MINUTE: int('VERIFY_RATE_LIMIT_PER_MINUTE', 1, 100000).default(30),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -88,6 +89,8 @@ export interface AppConfig {
   uploads: { maxBytes: number };
   /** Share of a video's duration a learner must really have watched for the lesson to count as complete. */
   videoCompletionPercent: number;
+  /** Certificate verification lookups allowed per IP address and minute. */
+  verifyRateLimitPerMinute: number;
 }
 
 /** Thrown for a bad environment; its message is the one line printed before exit code 1. */
@@ -143,6 +146,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
     uploads: { maxBytes: e.UPLOAD_MAX_MB * 1024 * 1024 },
     videoCompletionPercent: e.VIDEO_COMPLETION_PERCENT,
+    verifyRateLimitPerMinute: e.VERIFY_RATE_LIMIT_PER_MINUTE,
   } satisfies AppConfig);
 }
 

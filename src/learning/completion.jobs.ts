@@ -1,20 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { JobHandler } from '../jobs/job-handler.decorator';
-import type { JobData, JobHandler as Handler } from '../jobs/job-registry';
+import type { JobHandler as Handler } from '../jobs/job-registry';
 import { ProgressService } from './progress.service';
 
-/** A learner completed a course. Idempotent: a second run for the same enrolment changes nothing. */
-@Injectable()
-@JobHandler('course.completed')
-export class CourseCompletedJob implements Handler<'course.completed'> {
-  constructor(private readonly progress: ProgressService) {}
-
-  async handle({ enrolmentId }: JobData<'course.completed'>): Promise<void> {
-    await this.progress.recordCompletion(enrolmentId);
-  }
-}
-
-/** Every five minutes: completions whose job was lost are enqueued again (the database is the truth). */
+/**
+ * Every five minutes: completions not yet recorded as handled (their job lost to a Redis outage or a crash)
+ * are enqueued again. The certificates module consumes `course.completed` and records it once the
+ * certificate exists, so this is also the sweep for completed enrolments without a certificate.
+ */
 @Injectable()
 @JobHandler('course.completed.sweep', { everyMs: 5 * 60_000 })
 export class CourseCompletedSweepJob implements Handler<'course.completed.sweep'> {

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CatalogueModule } from '../catalogue/catalogue.module';
 import { UnitOfWork } from '../database/unit-of-work';
-import { CourseCompletedJob, CourseCompletedSweepJob } from './completion.jobs';
+import { CourseCompletedSweepJob } from './completion.jobs';
 import { LearningApiController } from './learning.api.controller';
 import { LessonsApiController } from './lessons.api.controller';
 import { LessonsPagesController } from './lessons.pages.controller';
@@ -16,7 +16,7 @@ import { QuizAttempt } from './entities/quiz-attempt.entity';
 @Module({
   imports: [TypeOrmModule.forFeature([Enrolment, LessonProgress, QuizAttempt]), CatalogueModule],
   controllers: [LearningPagesController, LessonsPagesController, LearningApiController, LessonsApiController],
-  providers: [LearningService, ProgressService, UnitOfWork, CourseCompletedJob, CourseCompletedSweepJob],
-  exports: [LearningService],
+  providers: [LearningService, ProgressService, UnitOfWork, CourseCompletedSweepJob],
+  exports: [LearningService, ProgressService],
 })
 export class LearningModule {}

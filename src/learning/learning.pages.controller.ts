@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public, SignedInUser, type CurrentUser } from '../accounts/identity';
 import { CatalogueQueryDto } from '../catalogue/catalogue.dto';
 import { CATALOGUE_CACHE_MS, CatalogueService, LENGTHS, SORTS } from '../catalogue/catalogue.service';
+import { CertificateDirectory } from '../common/certificate-directory';
 import { TtlCache } from '../common/ttl-cache';
 import { COURSE_LEVELS } from '../catalogue/entities/course.entity';
 import { parseForm } from '../common/forms';
@@ -23,6 +24,7 @@ export class LearningPagesController {
     private readonly catalogue: CatalogueService,
     private readonly learning: LearningService,
     private readonly progress: ProgressService,
+    private readonly certificates: CertificateDirectory,
   ) {}
 
   private readonly anonymousCatalogue = new TtlCache<string>(CATALOGUE_CACHE_MS, 500);
@@ -79,6 +81,7 @@ export class LearningPagesController {
         modules: course.modules.map((m) => ({ ...m, lessons: m.lessons.map((l) => ({ ...l, href: lessonHref(l.id), done: !!done.get(l.id)?.completedAt })) })),
       },
       continueLesson: nextId ? { href: lessonHref(nextId), title: lessons.find((l) => l.id === nextId)?.title, started: done.size > 0 } : null,
+      certificate: enrolment?.status === 'completed' ? ((await this.certificates.find(user!.id, 'course', course.id)) ?? { preparing: true }) : null,
       previewLesson: !enrolment && canOpenLessons && lessons[0] ? lessonHref(lessons[0].id) : null,
       descriptionHtml: renderMarkdown(course.description, { demoteHeadings: true }),
       whoForHtml: renderMarkdown(course.whoFor, { demoteHeadings: true }),

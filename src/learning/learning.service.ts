@@ -68,6 +68,11 @@ export class LearningService {
     });
   }
 
+  /** A completed enrolment, for its certificate; null if there is none or it is not completed. */
+  completedEnrolment(enrolmentId: number): Promise<Enrolment | null> {
+    return this.enrolments.findOne({ where: { id: enrolmentId, status: 'completed' } });
+  }
+
   enrolmentFor(userId: number, courseId: number): Promise<Enrolment | null> {
     return this.enrolments.findOne({ where: { userId, courseId } });
   }

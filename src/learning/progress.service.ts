@@ -176,7 +176,7 @@ export class ProgressService {
     );
   }
 
-  /** Run by the `course.completed` job: records that the completion was handled (issue 4 adds the certificate). */
+  /** Records that a completion was handled: called once the course's certificate exists. */
   async recordCompletion(enrolmentId: number): Promise<void> {
     const result = await this.enrolments.update({ id: enrolmentId, status: 'completed', completionRecordedAt: IsNull() }, { completionRecordedAt: this.clock.now() });
     if (result.affected) this.logger.log(`Course completed (enrolment ${enrolmentId})`);

@@ -1,44 +1,10 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { AddressInfo } from 'node:net';
-import { ParsedMail, simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import { DataSource } from 'typeorm';
 import { MailMessage } from '../../src/mail/mail-message.entity';
 import { MailService } from '../../src/mail/mail.service';
 import { startTestApp, TestApp } from '../support/app';
+import { startSmtpServer } from '../support/smtp';
 import { waitFor } from '../support/wait';
-
-/** A real SMTP server on a free local port, keeping every message it accepts. */
-async function startSmtpServer() {
-  const received: ParsedMail[] = [];
-  let refuse = false;
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onData(stream, _session, callback) {
-      if (refuse) {
-        stream.resume();
-        stream.on('end', () => callback(Object.assign(new Error('451 try again later'), { responseCode: 451 })));
-        return;
-      }
-      simpleParser(stream).then((mail) => {
-        received.push(mail);
-        callback();
-      }, callback);
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as AddressInfo).port;
-  return {
-    url: `smtp://127.0.0.1:${port}`,
-    received,
-    refuse(value: boolean) {
-      refuse = value;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
 
 describe('e-mail over SMTP', () => {
   let smtp: Awaited<ReturnType<typeof startSmtpServer>>;

@@ -1,0 +1,26 @@
+import type { SubjectType } from './certificate.entity';
+
+/** What a certificate certifies, as the feature that owns the subject (courses, webinars) describes it. */
+export interface CertificateFacts {
+  userId: number;
+  subjectType: SubjectType;
+  subjectId: number;
+  subjectTitle: string;
+  kind: 'completion' | 'attendance';
+  cpdMinutes: number;
+  achievedAt: Date;
+}
+
+/**
+ * A kind of subject certificates can be issued for. `facts` returns null when the reference is not (or no
+ * longer) eligible; `issued` is told once the certificate exists, so the owner can record that.
+ */
+export interface CertificateSubject {
+  type: SubjectType;
+  facts(referenceId: number): Promise<CertificateFacts | null>;
+  issued(referenceId: number): Promise<void>;
+  /** Where the learner sees the subject (the course page), for e-mails and lists. */
+  pathOf(subjectId: number): Promise<string | null>;
+  /** For the Open Badges BadgeClass: title, description, what earns it, and its page. */
+  summary(subjectId: number): Promise<{ title: string; description: string; criteria: string; path: string } | null>;
+}

@@ -1,0 +1,53 @@
+import { Controller, Get, Param, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { Public, SignedInUser, type CurrentUser } from '../accounts/identity';
+import type { AppConfig } from '../config/config';
+import { InjectConfig } from '../config/config.module';
+import type { Certificate } from './certificate.entity';
+import { CertificatesService, hoursOf } from './certificates.service';
+import { VerificationThrottle } from './verification-throttle';
+
+@ApiTags('certificates')
+@Controller('api/v1')
+export class CertificatesApiController {
+  constructor(
+    private readonly certificates: CertificatesService,
+    private readonly throttle: VerificationThrottle,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  @Get('certificates')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: "The caller's certificates: code, subject, dates, CPD hours, download URL and status" })
+  async mine(@SignedInUser() user: CurrentUser) {
+    return (await this.certificates.listFor(user.id)).map((c) => ({
+      ...this.publicFields(c),
+      issuedAt: c.issuedAt,
+      downloadUrl: `${this.config.publicUrl}${this.certificates.downloadPath(c.code)}`,
+    }));
+  }
+
+  @Public()
+  @Get('verify/:code')
+  @ApiOperation({ summary: 'Verify a certificate by its code (public, throttled): holder, subject, date, CPD hours and status' })
+  async verify(@Param('code') code: string, @Req() request: FastifyRequest) {
+    await this.throttle.hit(request.ip);
+    return this.publicFields(await this.certificates.verify(code));
+  }
+
+  /** What anyone holding the code may see: no e-mail address, organisation or account id. */
+  private publicFields(c: Certificate) {
+    return {
+      code: c.code,
+      status: c.status,
+      holderName: c.holderName,
+      subject: { type: c.subjectType, id: c.subjectId, title: c.subjectTitle },
+      achievedAt: c.achievedAt,
+      cpdHours: hoursOf(c.cpdMinutes),
+      revokedAt: c.revokedAt,
+      revokedReason: c.revokedReason,
+      verifyUrl: this.certificates.verifyUrl(c.code),
+    };
+  }
+}

@@ -1,0 +1,138 @@
+import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Public, Roles, SignedInUser, type CurrentUser } from '../accounts/identity';
+import { NotFound, ValidationFailed } from '../common/errors';
+import { FileStorage } from '../storage/file-storage';
+import { serveFile } from '../storage/serve-file';
+import type { Certificate } from './certificate.entity';
+import { CertificatesService, formatLondonDate, hoursOf } from './certificates.service';
+import { VerificationThrottle } from './verification-throttle';
+import { normaliseCode } from './verification-code';
+
+/** "My certificates", downloads, public verification and the admin's revoke and re-issue. */
+@ApiExcludeController()
+@Controller()
+export class CertificatesPagesController {
+  constructor(
+    private readonly certificates: CertificatesService,
+    private readonly storage: FileStorage,
+    private readonly throttle: VerificationThrottle,
+  ) {}
+
+  @Get('my-certificates')
+  async mine(@SignedInUser() user: CurrentUser, @Res() reply: FastifyReply) {
+    const list = await this.certificates.listFor(user.id);
+    const years = cpdByYear(list.filter((c) => c.status === 'valid'));
+    const most = Math.max(1, ...years.map((y) => y.hours));
+    return reply.view('certificates/mine', {
+      pageTitle: 'My certificates',
+      certificates: list.map((c) => this.view(c)),
+      years: years.map((y) => ({ ...y, percent: Math.round((y.hours / most) * 100) })),
+      totalHours: hoursOf(list.filter((c) => c.status === 'valid').reduce((sum, c) => sum + c.cpdMinutes, 0)),
+    });
+  }
+
+  /** The CPD record as CSV, for appraisal and revalidation portfolios. */
+  @Get('my-certificates/cpd.csv')
+  async cpdCsv(@SignedInUser() user: CurrentUser, @Res() reply: FastifyReply) {
+    const list = (await this.certificates.listFor(user.id)).filter((c) => c.status === 'valid');
+    const rows = [
+      ['Date', 'Activity', 'Type', 'CPD hours', 'Certificate code', 'Verify at'],
+      ...list.map((c) => [isoLondonDate(c.achievedAt), c.subjectTitle, c.subjectType === 'course' ? 'Course' : 'Webinar', String(hoursOf(c.cpdMinutes)), c.code, this.certificates.verifyUrl(c.code)]),
+    ];
+    return reply
+      .header('content-type', 'text/csv; charset=utf-8')
+      .header('content-disposition', 'attachment; filename="cpd-record.csv"')
+      .send(`\uFEFF${rows.map((r) => r.map(csvCell).join(',')).join('\r\n')}\r\n`);
+  }
+
+  @Get('certificates/:file')
+  async download(@Param('file') file: string, @SignedInUser() user: CurrentUser, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    if (!file.endsWith('.pdf')) throw new NotFound('There is no certificate at this address');
+    const { certificate } = await this.certificates.openForViewer(file.slice(0, -4), user);
+    const name = `Certificate ${certificate.subjectTitle.replace(/[\\/:*?"<>|]+/g, ' ').slice(0, 80)} ${certificate.code}.pdf`;
+    return serveFile(this.storage, certificate.fileKey, request, reply, { contentType: 'application/pdf', downloadName: name });
+  }
+
+  @Public()
+  @Get('verify')
+  async verifyForm(@Query('code') code: string | undefined, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    if (code === undefined) return reply.view('certificates/verify-form', { pageTitle: 'Check a certificate' });
+    const normalised = normaliseCode(code);
+    if (!normalised) {
+      await this.throttle.hit(request.ip);
+      reply.status(400);
+      return reply.view('certificates/verify-form', {
+        pageTitle: 'Check a certificate',
+        code,
+        errors: { code: 'Enter the code as it is printed on the certificate, like 7KQM-R4XD-9TWC' },
+        errorList: [{ href: '#code', text: 'Enter the code as it is printed on the certificate, like 7KQM-R4XD-9TWC' }],
+      });
+    }
+    return reply.redirect(`/verify/${normalised}`, 303);
+  }
+
+  @Public()
+  @Get('verify/:code')
+  async verify(@Param('code') code: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    await this.throttle.hit(request.ip);
+    const certificate = await this.certificates.verify(code);
+    return reply.view('certificates/verify', { pageTitle: `Certificate ${certificate.code}`, certificate: this.view(certificate) });
+  }
+
+  @Roles('admin')
+  @Post('admin/certificates/:code/revoke')
+  async revoke(@Param('code') code: string, @Body() body: { reason?: string }, @SignedInUser() admin: CurrentUser, @Res() reply: FastifyReply) {
+    const reason = String(body?.reason ?? '').trim();
+    if (reason.length < 3 || reason.length > 500) throw new ValidationFailed({ reason: 'Give a reason of 3 to 500 characters' }, 'Give a reason of 3 to 500 characters');
+    await this.certificates.revoke(code, reason, admin);
+    return reply.redirect(`/verify/${normaliseCode(code)}`, 303);
+  }
+
+  @Roles('admin')
+  @Post('admin/certificates/:code/reissue')
+  async reissue(@Param('code') code: string, @SignedInUser() admin: CurrentUser, @Res() reply: FastifyReply) {
+    const fresh = await this.certificates.reissue(code, admin);
+    return reply.redirect(`/verify/${fresh.code}`, 303);
+  }
+
+  private view(c: Certificate) {
+    return {
+      code: c.code,
+      subjectTitle: c.subjectTitle,
+      subjectLabel: c.subjectType === 'course' ? 'Course' : 'Webinar',
+      holderName: c.holderName,
+      achievedOn: formatLondonDate(c.achievedAt),
+      cpdHours: hoursOf(c.cpdMinutes),
+      valid: c.status === 'valid',
+      revokedOn: c.revokedAt ? formatLondonDate(c.revokedAt) : null,
+      revokedReason: c.revokedReason,
+      downloadPath: this.certificates.downloadPath(c.code),
+      verifyPath: `/verify/${c.code}`,
+    };
+  }
+}
+
+const LONDON_YEAR = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', year: 'numeric' });
+const LONDON_ISO = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' });
+const isoLondonDate = (d: Date) => LONDON_ISO.format(d);
+
+/** CPD hours per calendar year (Europe/London), newest year first. */
+function cpdByYear(list: Certificate[]): Array<{ year: string; hours: number; count: number }> {
+  const years = new Map<string, { minutes: number; count: number }>();
+  for (const c of list) {
+    const year = LONDON_YEAR.format(c.achievedAt);
+    const entry = years.get(year) ?? { minutes: 0, count: 0 };
+    entry.minutes += c.cpdMinutes;
+    entry.count++;
+    years.set(year, entry);
+  }
+  return [...years].sort(([a], [b]) => b.localeCompare(a)).map(([year, e]) => ({ year, hours: hoursOf(e.minutes), count: e.count }));
+}
+
+/** A CSV cell, quoted when needed, and never read as a formula by a spreadsheet. */
+function csvCell(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}

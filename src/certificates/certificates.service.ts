@@ -1,0 +1,233 @@
+import { Readable } from 'node:stream';
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { AccountsService } from '../accounts/accounts.service';
+import type { CurrentUser } from '../accounts/identity';
+import { Clock } from '../common/clock';
+import { Conflict, NotFound } from '../common/errors';
+import type { AppConfig } from '../config/config';
+import { InjectConfig } from '../config/config.module';
+import { isUniqueViolation } from '../database/errors';
+import { JobsService } from '../jobs/jobs.service';
+import { MailService } from '../mail/mail.service';
+import { FileStorage } from '../storage/file-storage';
+import { Certificate, SubjectType } from './certificate.entity';
+import { renderCertificatePdf } from './certificate-pdf';
+import type { CertificateFacts, CertificateSubject } from './certificate-subjects';
+import { newVerificationCode, normaliseCode } from './verification-code';
+
+declare module '../jobs/job-registry' {
+  interface JobRegistry {
+    'certificates.issue': { subjectType: SubjectType; referenceId: number };
+  }
+}
+
+const LONDON_DATE = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'long', year: 'numeric' });
+export const formatLondonDate = (date: Date) => LONDON_DATE.format(date);
+export const hoursOf = (minutes: number) => Math.round((minutes / 60) * 10) / 10;
+export const hoursLabel = (minutes: number) => `${hoursOf(minutes)} ${hoursOf(minutes) === 1 ? 'hour' : 'hours'}`;
+
+/**
+ * Issues, finds and verifies certificates. Issuing is idempotent: the unique index on (holder, subject,
+ * revision) admits one certificate however many jobs race, a losing job removes its own file, and the
+ * e-mail is keyed by the certificate so it goes once.
+ */
+@Injectable()
+export class CertificatesService {
+  private readonly logger = new Logger('Certificates');
+  private readonly subjects = new Map<SubjectType, CertificateSubject>();
+
+  constructor(
+    @InjectRepository(Certificate) private readonly certificates: Repository<Certificate>,
+    private readonly storage: FileStorage,
+    private readonly jobs: JobsService,
+    private readonly mail: MailService,
+    private readonly accounts: AccountsService,
+    private readonly clock: Clock,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  /** Called by each subject's owner at start-up (courses now, webinars later). */
+  registerSubject(subject: CertificateSubject): void {
+    this.subjects.set(subject.type, subject);
+  }
+
+  /** Asks for a certificate; one job per reference, whatever calls this and however often. */
+  requestIssue(subjectType: SubjectType, referenceId: number): Promise<boolean> {
+    return this.jobs.tryEnqueue('certificates.issue', { subjectType, referenceId }, { jobId: `certificates.issue:${subjectType}:${referenceId}`, attempts: 8 });
+  }
+
+  /** The job: renders, stores and records the certificate, then e-mails the holder. "Already issued" is success. */
+  async issue(subjectType: SubjectType, referenceId: number): Promise<Certificate | null> {
+    const subject = this.subjectOf(subjectType);
+    const facts = await subject.facts(referenceId);
+    if (!facts) return null;
+    const certificate = (await this.current(facts)) ?? (await this.create(facts));
+    await this.sendIssuedMail(certificate);
+    await subject.issued(referenceId);
+    return certificate;
+  }
+
+  /** The PDF's render time alone, for the benchmark's report. */
+  async renderFor(certificate: Certificate): Promise<Uint8Array> {
+    return renderCertificatePdf({
+      kind: certificate.subjectType === 'course' ? 'completion' : 'attendance',
+      holderName: certificate.holderName,
+      subjectTitle: certificate.subjectTitle,
+      achievedOn: formatLondonDate(certificate.achievedAt),
+      cpdHours: hoursOf(certificate.cpdMinutes),
+      academyName: this.config.academyName,
+      code: certificate.code,
+      verifyUrl: this.verifyUrl(certificate.code),
+    });
+  }
+
+  verifyUrl(code: string): string {
+    return `${this.config.publicUrl}/verify/${code}`;
+  }
+
+  downloadPath(code: string): string {
+    return `/certificates/${code}.pdf`;
+  }
+
+  /** The holder's certificates, newest first. */
+  listFor(userId: number): Promise<Certificate[]> {
+    return this.certificates.find({ where: { userId }, order: { issuedAt: 'DESC', id: 'DESC' } });
+  }
+
+  /** The holder's current certificate for a subject, if any. */
+  forSubject(userId: number, subjectType: SubjectType, subjectId: number): Promise<Certificate | null> {
+    return this.certificates.findOne({ where: { userId, subjectType, subjectId, status: 'valid' }, order: { revision: 'DESC' } });
+  }
+
+  /**
+   * A certificate by code, for public verification. Unknown and malformed codes take the same path (one
+   * indexed lookup) and give the same answer, so neither the message nor the timing tells them apart.
+   */
+  async verify(rawCode: string): Promise<Certificate> {
+    const code = normaliseCode(rawCode) ?? 'XXXX-XXXX-XXXX';
+    const certificate = await this.certificates.findOne({ where: { code } });
+    if (!certificate) throw new NotFound('No certificate has that code. Check it and try again.');
+    return certificate;
+  }
+
+  /** The certificate and its PDF, for its holder, admins and the holder's organisation managers; 404 for anyone else. */
+  async openForViewer(rawCode: string, viewer: CurrentUser): Promise<{ certificate: Certificate; size: number }> {
+    const code = normaliseCode(rawCode);
+    const certificate = code ? await this.certificates.findOne({ where: { code } }) : null;
+    if (!certificate || !(await this.mayDownload(certificate, viewer))) throw new NotFound('There is no certificate at this address');
+    const size = await this.storage.size(certificate.fileKey);
+    if (size === null) throw new NotFound('There is no certificate at this address');
+    return { certificate, size };
+  }
+
+  private async mayDownload(certificate: Certificate, viewer: CurrentUser): Promise<boolean> {
+    if (viewer.id === certificate.userId || viewer.role === 'admin') return true;
+    if (viewer.role !== 'org_manager' || viewer.organisationId === null) return false;
+    const holder = await this.accounts.currentUser(certificate.userId);
+    return holder?.organisationId === viewer.organisationId;
+  }
+
+  /** What a badge class says about a subject: its title, a description, the criteria and its page. */
+  async subjectSummary(type: SubjectType, subjectId: number): Promise<{ title: string; description: string; criteria: string; url: string } | null> {
+    const subject = this.subjects.get(type);
+    const summary = subject ? await subject.summary(subjectId) : null;
+    if (!summary) return null;
+    return { ...summary, url: `${this.config.publicUrl}${summary.path}` };
+  }
+
+  /** An admin withdraws a certificate: verification then shows it revoked, with the date and reason. */
+  async revoke(rawCode: string, reason: string, admin: CurrentUser): Promise<Certificate> {
+    const certificate = await this.verify(rawCode);
+    if (certificate.status === 'revoked') throw new Conflict('This certificate is already revoked');
+    await this.certificates.update({ id: certificate.id, status: 'valid' }, { status: 'revoked', revokedAt: this.clock.now(), revokedReason: reason });
+    this.logger.log(`Certificate ${certificate.code} revoked by admin ${admin.id}: ${reason}`);
+    return this.certificates.findOneByOrFail({ id: certificate.id });
+  }
+
+  /**
+   * An admin issues a certificate again (after a name change, say): the current one is revoked and a new
+   * revision, with a new code and PDF, is issued and e-mailed.
+   */
+  async reissue(rawCode: string, admin: CurrentUser): Promise<Certificate> {
+    const old = await this.verify(rawCode);
+    const latest = await this.current(old);
+    if (!latest || latest.id !== old.id) throw new Conflict('Only the latest certificate for a course can be re-issued');
+    if (old.status === 'valid') await this.revoke(old.code, 'Re-issued', admin);
+    const fresh = await this.create(
+      { userId: old.userId, subjectType: old.subjectType, subjectId: old.subjectId, subjectTitle: old.subjectTitle, kind: old.subjectType === 'course' ? 'completion' : 'attendance', cpdMinutes: old.cpdMinutes, achievedAt: old.achievedAt },
+      old.revision + 1,
+    );
+    await this.sendIssuedMail(fresh);
+    return fresh;
+  }
+
+  private subjectOf(type: SubjectType): CertificateSubject {
+    const subject = this.subjects.get(type);
+    if (!subject) throw new Error(`No certificate subject registered for "${type}"`);
+    return subject;
+  }
+
+  private current(facts: Pick<CertificateFacts, 'userId' | 'subjectType' | 'subjectId'>): Promise<Certificate | null> {
+    return this.certificates.findOne({ where: { userId: facts.userId, subjectType: facts.subjectType, subjectId: facts.subjectId }, order: { revision: 'DESC' } });
+  }
+
+  private async create(facts: CertificateFacts, revision = 1): Promise<Certificate> {
+    const holder = await this.accounts.currentUser(facts.userId);
+    if (!holder) throw new Error(`No user ${facts.userId} for a certificate`);
+    const draft = this.certificates.create({
+      code: newVerificationCode(),
+      userId: facts.userId,
+      subjectType: facts.subjectType,
+      subjectId: facts.subjectId,
+      revision,
+      subjectTitle: facts.subjectTitle,
+      holderName: holder.name,
+      cpdMinutes: facts.cpdMinutes,
+      achievedAt: facts.achievedAt,
+      issuedAt: this.clock.now(),
+      status: 'valid',
+      revokedAt: null,
+      revokedReason: null,
+    });
+    draft.fileKey = `certificates/${draft.code}.pdf`;
+    const pdf = await this.renderFor(draft);
+    const stored = await this.storage.put(draft.fileKey, Readable.from([Buffer.from(pdf)]));
+    draft.sha256 = stored.sha256;
+    try {
+      return await this.certificates.save(draft);
+    } catch (err) {
+      await this.storage.remove(draft.fileKey);
+      if (!isUniqueViolation(err)) throw err;
+      // Another run issued it first (or, once in 2^60, the code was taken): theirs stands.
+      const winner = revision === 1 ? await this.current(facts) : null;
+      if (winner) return winner;
+      throw err;
+    }
+  }
+
+  private async sendIssuedMail(certificate: Certificate): Promise<void> {
+    const holder = await this.accounts.currentUser(certificate.userId);
+    if (!holder) return;
+    const path = await this.subjectOf(certificate.subjectType).pathOf(certificate.subjectId);
+    await this.mail.send({
+      to: holder.email,
+      template: 'certificate-issued',
+      dedupeKey: `certificate-issued:${certificate.id}`,
+      data: {
+        name: holder.name,
+        achievement: certificate.subjectType === 'course' ? 'completed the course' : 'attended the webinar',
+        cpdLabel: hoursLabel(certificate.cpdMinutes),
+        subjectTitle: certificate.subjectTitle,
+        achievedOn: formatLondonDate(certificate.achievedAt),
+        code: certificate.code,
+        downloadUrl: `${this.config.publicUrl}${this.downloadPath(certificate.code)}`,
+        verifyUrl: this.verifyUrl(certificate.code),
+        certificatesUrl: `${this.config.publicUrl}/my-certificates`,
+        subjectUrl: path ? `${this.config.publicUrl}${path}` : null,
+      },
+    });
+    this.logger.debug(`Certificate ${certificate.code} e-mail requested`);
+  }
+}

@@ -1,0 +1,51 @@
+import { CatalogueService } from '../catalogue/catalogue.service';
+import { LearningService } from '../learning/learning.service';
+import { ProgressService } from '../learning/progress.service';
+import type { CertificateFacts, CertificateSubject } from './certificate-subjects';
+
+/** Courses as certificate subjects: the reference is a completed enrolment. */
+export class CourseCertificateSubject implements CertificateSubject {
+  readonly type = 'course' as const;
+
+  constructor(
+    private readonly learning: LearningService,
+    private readonly progress: ProgressService,
+    private readonly catalogue: CatalogueService,
+  ) {}
+
+  async facts(enrolmentId: number): Promise<CertificateFacts | null> {
+    const enrolment = await this.learning.completedEnrolment(enrolmentId);
+    if (!enrolment?.completedAt) return null;
+    const course = await this.catalogue.courseFacts(enrolment.courseId);
+    if (!course) return null;
+    return {
+      userId: enrolment.userId,
+      subjectType: 'course',
+      subjectId: course.id,
+      subjectTitle: course.title,
+      kind: 'completion',
+      cpdMinutes: course.cpdMinutes,
+      achievedAt: enrolment.completedAt,
+    };
+  }
+
+  issued(enrolmentId: number): Promise<void> {
+    return this.progress.recordCompletion(enrolmentId);
+  }
+
+  async summary(courseId: number) {
+    const course = await this.catalogue.courseFacts(courseId);
+    if (!course) return null;
+    return {
+      title: course.title,
+      description: `Completion of the course “${course.title}” (${Math.round((course.cpdMinutes / 60) * 10) / 10} CPD hours).`,
+      criteria: 'Complete every required lesson of the course and pass its required quizzes.',
+      path: `/courses/${course.slug}`,
+    };
+  }
+
+  async pathOf(courseId: number): Promise<string | null> {
+    const course = await this.catalogue.courseFacts(courseId);
+    return course ? `/courses/${course.slug}` : null;
+  }
+}

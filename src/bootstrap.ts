@@ -11,6 +11,7 @@ import { AppModule } from './app.module';
 import { ErrorResponsesFilter } from './common/error-responses';
 import { ValidationFailed } from './common/errors';
 import { fieldErrorsOf } from './common/forms';
+import { registerMultipart } from './common/multipart';
 import { serveNhsukStylesheet } from './common/nhsuk-stylesheet';
 import { applySecurityHeaders } from './common/security-headers';
 import { NHSUK_DIR, PUBLIC_DIR } from './common/paths';
@@ -97,6 +98,8 @@ export async function createWebApp(config: AppConfig, logger = createLogger(conf
   });
 
   await app.register(fastifyCookie);
+  // Uploads (authoring): streamed, one file per form, at most UPLOAD_MAX_MB; see common/multipart.ts.
+  await registerMultipart(app, config.uploads.maxBytes);
   applySecurityHeaders(fastify, config);
   await app.register(fastifyStatic, { root: NHSUK_DIR, prefix: '/assets/nhsuk/', decorateReply: false, maxAge: '1d', allowedPath: (path) => /\.(css|js|map|svg|png|ico|json|woff2?)$/.test(path) && !path.includes('..') });
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/public/', decorateReply: false, maxAge: '1h' });

@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { Forbidden, Unauthenticated } from '../common/errors';
+import { isMultipart, readMultipartHead } from '../common/multipart';
 import { csrfTokenMatches } from './csrf';
 import { isApiRequest, IS_PUBLIC, ROLES_ALLOWED } from './identity';
 import { IdentityResolver } from './identity.resolver';
@@ -32,18 +33,24 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /**
  * CSRF check on every state-changing request that a browser could send with ambient credentials: all
  * forms, and API calls made with the session cookie. Bearer-token API calls carry no ambient credential.
+ * A multipart form (a file upload) carries the token as a field before the file: its head is read here,
+ * the file left unread for the route (see common/multipart.ts).
  */
 @Injectable()
 export class CsrfGuard implements CanActivate {
   constructor(private readonly identity: IdentityResolver) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     if (SAFE_METHODS.has(request.method)) return true;
     if (request.identity?.via === 'token') return true;
     if (isApiRequest(request.url) && request.identity?.via !== 'session') return true;
-    const body = request.body as Record<string, unknown> | undefined;
-    const given = request.headers['x-csrf-token'] ?? body?._csrf;
+    const given = request.headers['x-csrf-token'] ?? (request.body as Record<string, unknown> | undefined)?._csrf;
+    if (given === undefined && isMultipart(request)) return readMultipartHead(request).then((head) => this.check(request, head.fields._csrf));
+    return this.check(request, given);
+  }
+
+  private check(request: FastifyRequest, given: unknown): boolean {
     const expected = this.identity.expectedCsrfToken(request);
     if (!expected || !csrfTokenMatches(given, expected)) {
       throw new Forbidden('This form has expired or did not come from this site. Go back, reload the page and try again.');

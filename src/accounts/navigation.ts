@@ -5,6 +5,8 @@ interface NavItem {
   href: string;
   text: string;
   roles?: Role[];
+  /** Marks the item current on every page under this path (default: its href). */
+  section?: string;
 }
 
 /** The header menu, by role. Pages a role cannot open are not offered to it. */
@@ -12,14 +14,16 @@ const ITEMS: NavItem[] = [
   { href: '/', text: 'Home' },
   { href: '/courses', text: 'Courses' },
   { href: '/my-learning', text: 'My learning', roles: ['learner', 'author', 'org_manager', 'admin'] },
+  { href: '/my-certificates', text: 'Certificates', roles: ['learner', 'author', 'org_manager', 'admin'] },
+  { href: '/author/courses', text: 'Authoring', roles: ['author', 'admin'], section: '/author' },
   { href: '/account', text: 'Your account', roles: ['learner', 'author', 'org_manager', 'admin'] },
   { href: '/admin', text: 'Admin', roles: ['admin'] },
 ];
 
 export function navigationFor(user: CurrentUser | null, currentUrl: string) {
   const path = currentUrl.split('?')[0];
-  return ITEMS.filter((item) => !item.roles || (user && item.roles.includes(user.role))).map((item) => ({
-    ...item,
-    current: item.href === '/' ? path === '/' : path === item.href || path.startsWith(`${item.href}/`),
-  }));
+  return ITEMS.filter((item) => !item.roles || (user && item.roles.includes(user.role))).map(({ section, ...item }) => {
+    const base = section ?? item.href;
+    return { ...item, current: base === '/' ? path === '/' : path === base || path.startsWith(`${base}/`) };
+  });
 }

@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { UnitOfWork } from '../database/unit-of-work';
+import { AuthoringPagesController } from './authoring/authoring.pages.controller';
+import { AuthoringService } from './authoring/authoring.service';
 import { CatalogueApiController } from './catalogue.api.controller';
 import { CatalogueService } from './catalogue.service';
 import { CourseImporter } from './course-importer';
@@ -12,8 +15,8 @@ import { LessonReader } from './lesson.reader';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Topic, Course, CourseModule, Lesson, QuizQuestion, QuizOption])],
-  controllers: [CatalogueApiController],
-  providers: [CatalogueService, CourseImporter, LessonReader],
+  controllers: [CatalogueApiController, AuthoringPagesController],
+  providers: [CatalogueService, CourseImporter, LessonReader, AuthoringService, UnitOfWork],
   exports: [CatalogueService, CourseImporter, LessonReader],
 })
 export class CatalogueModule {}

@@ -21,6 +21,12 @@ const FONT_DIR = join(PROJECT_ROOT, 'node_modules', 'dejavu-fonts-ttf', 'ttf');
 // Read once: the fonts are embedded (subset) in every certificate, so no viewer needs them installed.
 const REGULAR = readFileSync(join(FONT_DIR, 'DejaVuSans.ttf'));
 const BOLD = readFileSync(join(FONT_DIR, 'DejaVuSans-Bold.ttf'));
+/**
+ * pdf-lib parses a font's bytes on every embed; parsing DejaVu Sans costs more than the rest of a certificate.
+ * The parsed fonts are read-only for our use (each document makes its own subset), so they are parsed once.
+ */
+const PARSED = new Map<Buffer, ReturnType<typeof fontkit.create>>([REGULAR, BOLD].map((bytes) => [bytes, fontkit.create(bytes)]));
+const parsedFontkit = { create: (bytes: Uint8Array) => PARSED.get(bytes as Buffer) ?? fontkit.create(bytes) } as typeof fontkit;
 
 const A4_LANDSCAPE: [number, number] = [841.89, 595.28];
 const NHS_BLUE = rgb(0, 0.369, 0.722);
@@ -30,7 +36,7 @@ const SECONDARY = rgb(0.298, 0.384, 0.447);
 /** A one-page A4 landscape certificate with the holder, subject, date, CPD hours, code and a QR code to verify it. */
 export async function renderCertificatePdf(content: CertificateContent): Promise<Uint8Array> {
   const doc = await PDFDocument.create();
-  doc.registerFontkit(fontkit);
+  doc.registerFontkit(parsedFontkit);
   const [regular, bold] = await Promise.all([doc.embedFont(REGULAR, { subset: true }), doc.embedFont(BOLD, { subset: true })]);
   const title = content.kind === 'completion' ? 'Certificate of completion' : 'Certificate of attendance';
   doc.setTitle(`${title}: ${content.subjectTitle}`);
@@ -67,7 +73,7 @@ export async function renderCertificatePdf(content: CertificateContent): Promise
   page.drawText('Verify this certificate', { x: width - 60 - side, y: 90, size: 10, font: bold, color: TEXT });
   page.drawText(`Code: ${content.code}`, { x: 60, y: 90, size: 12, font: bold, color: TEXT });
   page.drawText(`Check it at ${content.verifyUrl}`, { x: 60, y: 70, size: 10, font: regular, color: SECONDARY });
-  return doc.save();
+  return doc.save({ objectsPerTick: Infinity });
 }
 
 function drawWrapped(page: PDFPage, text: string, o: { x: number; y: number; size: number; font: PDFFont; maxWidth: number; lineGap: number }): number {

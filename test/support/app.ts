@@ -80,6 +80,27 @@ export interface Answer {
   headers: Record<string, string | string[] | number | undefined>;
   body: string;
   json<T = any>(): T;
+  /** The body's bytes, for binary responses (PDFs, video). */
+  bytes: Buffer;
+}
+
+/** One part of a multipart form: a text field, or a file with its name and bytes. */
+export type MultipartPart = { name: string; value: string } | { name: string; filename: string; content: Buffer | string; contentType?: string };
+
+/** A multipart/form-data body as a browser sends it, parts in the order given. */
+export function multipartBody(parts: MultipartPart[]): { body: Buffer; contentType: string } {
+  const boundary = `----AcademyFormBoundary${Math.random().toString(16).slice(2)}`;
+  const chunks: Buffer[] = [];
+  for (const part of parts) {
+    const file = 'filename' in part;
+    const headers = [
+      `Content-Disposition: form-data; name="${part.name}"${file ? `; filename="${part.filename}"` : ''}`,
+      ...(file ? [`Content-Type: ${part.contentType ?? 'application/octet-stream'}`] : []),
+    ];
+    chunks.push(Buffer.from(`--${boundary}\r\n${headers.join('\r\n')}\r\n\r\n`), Buffer.from(file ? part.content : part.value), Buffer.from('\r\n'));
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
 /** A visitor with a cookie jar, driving the server through Fastify's inject (no socket, real HTTP semantics). */
@@ -90,12 +111,20 @@ export class Visitor {
 
   constructor(private readonly app: NestFastifyApplication) {}
 
-  async request(method: string, url: string, options: { form?: Record<string, string>; json?: unknown; headers?: Record<string, string>; raw?: string } = {}): Promise<Answer> {
+  async request(
+    method: string,
+    url: string,
+    options: { form?: Record<string, string>; json?: unknown; headers?: Record<string, string>; raw?: string; multipart?: MultipartPart[] } = {},
+  ): Promise<Answer> {
     const headers: Record<string, string> = { ...options.headers };
     if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     if (this.bearer) headers.authorization = `Bearer ${this.bearer}`;
-    let payload: string | undefined = options.raw;
-    if (options.form) {
+    let payload: string | Buffer | undefined = options.raw;
+    if (options.multipart) {
+      const { body, contentType } = multipartBody(options.multipart);
+      headers['content-type'] = contentType;
+      payload = body;
+    } else if (options.form) {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       payload = new URLSearchParams(options.form).toString();
     } else if (options.json !== undefined) {
@@ -107,7 +136,7 @@ export class Visitor {
     const body = response.body;
     const token = /name="_csrf" value="([^"]+)"/.exec(body)?.[1];
     if (token) this.csrf = token;
-    return { status: response.statusCode, headers: response.headers, body, json: () => JSON.parse(body) };
+    return { status: response.statusCode, headers: response.headers, body, bytes: response.rawPayload, json: () => JSON.parse(body) };
   }
 
   get(url: string, headers?: Record<string, string>) {
@@ -118,6 +147,12 @@ export class Visitor {
   async submit(url: string, form: Record<string, string>, options: { withCsrf?: boolean } = {}) {
     if (!this.csrf) await this.get('/sign-in');
     return this.request('POST', url, { form: options.withCsrf === false ? form : { _csrf: this.csrf, ...form } });
+  }
+
+  /** Submits a multipart form (a file upload) as a browser would: the CSRF token first, then the parts. */
+  async upload(url: string, parts: MultipartPart[], options: { withCsrf?: boolean } = {}) {
+    if (!this.csrf) await this.get('/sign-in');
+    return this.request('POST', url, { multipart: options.withCsrf === false ? parts : [{ name: '_csrf', value: this.csrf }, ...parts] });
   }
 
   async signIn(email: string, password: string) {

@@ -89,6 +89,9 @@ export class CheckedPage {
       const reason = request.failure()?.errorText ?? 'unknown';
       if (external(request.url()) && reason.includes(OFFLINE_ERROR)) return;
       if (reason === 'csp') return; // reported by the securitypolicyviolation listener
+      // A media element cancels its own range requests when it has buffered enough, seeks or its page unloads;
+      // a video that really fails to load answers with a status (counted below) or another network error.
+      if (request.resourceType() === 'media' && reason === 'net::ERR_ABORTED') return;
       this.problem(`request failed: ${request.method()} ${request.url()} (${reason})`);
     });
     page.on('response', (response: Response) => {

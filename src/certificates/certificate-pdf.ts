@@ -11,6 +11,8 @@ export interface CertificateContent {
   subjectTitle: string;
   /** Already formatted for Europe/London, e.g. "24 November 2026". */
   achievedOn: string;
+  /** The document's creation date: with it fixed, the same certificate always renders to the same bytes. */
+  issuedAt: Date;
   cpdHours: number;
   academyName: string;
   code: string;
@@ -44,6 +46,8 @@ export async function renderCertificatePdf(content: CertificateContent): Promise
   doc.setSubject(`${content.holderName}, ${content.subjectTitle}, ${content.achievedOn}`);
   doc.setCreator(content.academyName);
   doc.setProducer(content.academyName);
+  doc.setCreationDate(content.issuedAt);
+  doc.setModificationDate(content.issuedAt);
 
   const page = doc.addPage(A4_LANDSCAPE);
   const [width, height] = A4_LANDSCAPE;

@@ -3,7 +3,8 @@ import { DateTimeColumn, VarcharColumn } from '../database/columns';
 
 export const SUBJECT_TYPES = ['course', 'webinar'] as const;
 export type SubjectType = (typeof SUBJECT_TYPES)[number];
-export type CertificateStatus = 'valid' | 'revoked';
+/** 'issuing' while its PDF is being stored: a crash there is finished by the retry, with the same code and file. */
+export type CertificateStatus = 'issuing' | 'valid' | 'revoked';
 
 /**
  * A certificate: evidence that a learner completed a course (or, later, attended a webinar). What it

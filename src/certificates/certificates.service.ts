@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { In, Repository } from 'typeorm';
 import { AccountsService } from '../accounts/accounts.service';
 import type { CurrentUser } from '../accounts/identity';
 import { Clock } from '../common/clock';
@@ -58,12 +58,17 @@ export class CertificatesService {
     return this.jobs.tryEnqueue('certificates.issue', { subjectType, referenceId }, { jobId: `certificates.issue:${subjectType}:${referenceId}`, attempts: 8 });
   }
 
-  /** The job: renders, stores and records the certificate, then e-mails the holder. "Already issued" is success. */
+  /**
+   * The job: records the certificate (status "issuing"), stores its PDF, marks it valid, e-mails the holder.
+   * Every step can be repeated: the row is unique per holder and subject, the PDF is the same bytes for the
+   * same row, and the e-mail is keyed by the certificate. A crash anywhere is finished by the next run.
+   */
   async issue(subjectType: SubjectType, referenceId: number): Promise<Certificate | null> {
     const subject = this.subjectOf(subjectType);
     const facts = await subject.facts(referenceId);
     if (!facts) return null;
-    const certificate = (await this.current(facts)) ?? (await this.create(facts));
+    let certificate = (await this.current(facts)) ?? (await this.record(facts));
+    if (certificate.status === 'issuing') certificate = await this.storePdf(certificate);
     await this.sendIssuedMail(certificate);
     await subject.issued(referenceId);
     return certificate;
@@ -76,6 +81,7 @@ export class CertificatesService {
       holderName: certificate.holderName,
       subjectTitle: certificate.subjectTitle,
       achievedOn: formatLondonDate(certificate.achievedAt),
+      issuedAt: certificate.issuedAt,
       cpdHours: hoursOf(certificate.cpdMinutes),
       academyName: this.config.academyName,
       code: certificate.code,
@@ -93,7 +99,7 @@ export class CertificatesService {
 
   /** The holder's certificates, newest first. */
   listFor(userId: number): Promise<Certificate[]> {
-    return this.certificates.find({ where: { userId }, order: { issuedAt: 'DESC', id: 'DESC' } });
+    return this.certificates.find({ where: { userId, status: In(['valid', 'revoked']) }, order: { issuedAt: 'DESC', id: 'DESC' } });
   }
 
   /** The holder's current certificate for a subject, if any. */
@@ -108,7 +114,7 @@ export class CertificatesService {
   async verify(rawCode: string): Promise<Certificate> {
     const code = normaliseCode(rawCode) ?? 'XXXX-XXXX-XXXX';
     const certificate = await this.certificates.findOne({ where: { code } });
-    if (!certificate) throw new NotFound('No certificate has that code. Check it and try again.');
+    if (!certificate || certificate.status === 'issuing') throw new NotFound('No certificate has that code. Check it and try again.');
     return certificate;
   }
 
@@ -116,7 +122,7 @@ export class CertificatesService {
   async openForViewer(rawCode: string, viewer: CurrentUser): Promise<{ certificate: Certificate; size: number }> {
     const code = normaliseCode(rawCode);
     const certificate = code ? await this.certificates.findOne({ where: { code } }) : null;
-    if (!certificate || !(await this.mayDownload(certificate, viewer))) throw new NotFound('There is no certificate at this address');
+    if (!certificate || certificate.status === 'issuing' || !(await this.mayDownload(certificate, viewer))) throw new NotFound('There is no certificate at this address');
     const size = await this.storage.size(certificate.fileKey);
     if (size === null) throw new NotFound('There is no certificate at this address');
     return { certificate, size };
@@ -155,10 +161,11 @@ export class CertificatesService {
     const latest = await this.current(old);
     if (!latest || latest.id !== old.id) throw new Conflict('Only the latest certificate for a course can be re-issued');
     if (old.status === 'valid') await this.revoke(old.code, 'Re-issued', admin);
-    const fresh = await this.create(
+    const recorded = await this.record(
       { userId: old.userId, subjectType: old.subjectType, subjectId: old.subjectId, subjectTitle: old.subjectTitle, kind: old.subjectType === 'course' ? 'completion' : 'attendance', cpdMinutes: old.cpdMinutes, achievedAt: old.achievedAt },
       old.revision + 1,
     );
+    const fresh = recorded.status === 'issuing' ? await this.storePdf(recorded) : recorded;
     await this.sendIssuedMail(fresh);
     return fresh;
   }
@@ -173,38 +180,46 @@ export class CertificatesService {
     return this.certificates.findOne({ where: { userId: facts.userId, subjectType: facts.subjectType, subjectId: facts.subjectId }, order: { revision: 'DESC' } });
   }
 
-  private async create(facts: CertificateFacts, revision = 1): Promise<Certificate> {
+  /** Inserts the certificate row; if another run inserted it first, theirs is returned. */
+  private async record(facts: CertificateFacts, revision = 1): Promise<Certificate> {
     const holder = await this.accounts.currentUser(facts.userId);
     if (!holder) throw new Error(`No user ${facts.userId} for a certificate`);
-    const draft = this.certificates.create({
-      code: newVerificationCode(),
-      userId: facts.userId,
-      subjectType: facts.subjectType,
-      subjectId: facts.subjectId,
-      revision,
-      subjectTitle: facts.subjectTitle,
-      holderName: holder.name,
-      cpdMinutes: facts.cpdMinutes,
-      achievedAt: facts.achievedAt,
-      issuedAt: this.clock.now(),
-      status: 'valid',
-      revokedAt: null,
-      revokedReason: null,
-    });
-    draft.fileKey = `certificates/${draft.code}.pdf`;
-    const pdf = await this.renderFor(draft);
-    const stored = await this.storage.put(draft.fileKey, Readable.from([Buffer.from(pdf)]));
-    draft.sha256 = stored.sha256;
+    const code = newVerificationCode();
     try {
-      return await this.certificates.save(draft);
+      return await this.certificates.save(
+        this.certificates.create({
+          code,
+          userId: facts.userId,
+          subjectType: facts.subjectType,
+          subjectId: facts.subjectId,
+          revision,
+          subjectTitle: facts.subjectTitle,
+          holderName: holder.name,
+          cpdMinutes: facts.cpdMinutes,
+          achievedAt: facts.achievedAt,
+          issuedAt: this.clock.now(),
+          fileKey: `certificates/${code}.pdf`,
+          sha256: '',
+          status: 'issuing',
+          revokedAt: null,
+          revokedReason: null,
+        }),
+      );
     } catch (err) {
-      await this.storage.remove(draft.fileKey);
       if (!isUniqueViolation(err)) throw err;
-      // Another run issued it first (or, once in 2^60, the code was taken): theirs stands.
-      const winner = revision === 1 ? await this.current(facts) : null;
-      if (winner) return winner;
+      // Another run recorded it first (or, once in 2^60, the code was taken and the retry draws another).
+      const winner = await this.current(facts);
+      if (winner && winner.revision >= revision) return winner;
       throw err;
     }
+  }
+
+  /** Renders and stores the PDF of an "issuing" certificate, then marks it valid. */
+  private async storePdf(certificate: Certificate): Promise<Certificate> {
+    const pdf = await this.renderFor(certificate);
+    const stored = await this.storage.put(certificate.fileKey, Readable.from([Buffer.from(pdf)]));
+    await this.certificates.update({ id: certificate.id, status: 'issuing' }, { status: 'valid', sha256: stored.sha256 });
+    return this.certificates.findOneByOrFail({ id: certificate.id });
   }
 
   private async sendIssuedMail(certificate: Certificate): Promise<void> {

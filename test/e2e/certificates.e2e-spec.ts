@@ -110,8 +110,25 @@ describe('certificates', () => {
     expect(files.filter((f) => f.startsWith(results[0]!.code))).toHaveLength(1);
     expect(files.some((f) => f.includes('.partial'))).toBe(false);
     const certificates = await ds.getRepository(Certificate).find();
-    expect(files.length).toBe(certificates.length); // losers removed their files
+    expect(files.length).toBe(certificates.length); // one file per certificate, named by its code
     expect(await ds.getRepository(MailMessage).countBy({ dedupeKey: `certificate-issued:${results[0]!.id}` })).toBe(1);
+  });
+
+  it('finishes a certificate whose issuing was cut short, with the same code, file and a single e-mail', async () => {
+    const done = await completedCourse();
+    await t.drainJobs();
+    const repo = ds.getRepository(Certificate);
+    const issued = await repo.findOneByOrFail({ userId: done.learner.userId });
+    // As if the worker died after recording the row and before storing the PDF.
+    await repo.update({ id: issued.id }, { status: 'issuing', sha256: '' });
+    const storage = join(t.config.dataDir, 'files', issued.fileKey);
+    const { rmSync } = await import('node:fs');
+    rmSync(storage);
+    expect((await t.visitor().get(`/verify/${issued.code}`)).status).toBe(404);
+    const again = await t.app.get(CertificatesService).issue('course', done.enrolment.id);
+    expect(again).toMatchObject({ id: issued.id, code: issued.code, status: 'valid', sha256: issued.sha256 }); // the same bytes again
+    expect(existsSync(storage)).toBe(true);
+    expect(await ds.getRepository(MailMessage).countBy({ dedupeKey: `certificate-issued:${issued.id}` })).toBe(1);
   });
 
   it('lets only the holder, admins and the holder’s organisation managers download it (everyone else 404)', async () => {

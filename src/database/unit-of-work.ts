@@ -9,19 +9,24 @@ import { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm'
  * queue behind each other in this process, which is the only process using the embedded database.
  * On MySQL/MariaDB each transaction has its own pooled connection, and `lockForUpdate` takes a row lock.
  */
+/** One queue per database, however many modules provide their own UnitOfWork. */
+const queues = new WeakMap<DataSource, { tail: Promise<unknown> }>();
+
 @Injectable()
 export class UnitOfWork {
   private readonly serialised: boolean;
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly queue: { tail: Promise<unknown> };
 
   constructor(private readonly dataSource: DataSource) {
     this.serialised = ['better-sqlite3', 'sqlite'].includes(dataSource.options.type);
+    if (!queues.has(dataSource)) queues.set(dataSource, { tail: Promise.resolve() });
+    this.queue = queues.get(dataSource)!;
   }
 
   run<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
     if (!this.serialised) return this.dataSource.transaction(work);
-    const result = this.tail.then(() => this.dataSource.transaction(work));
-    this.tail = result.catch(() => undefined);
+    const result = this.queue.tail.then(() => this.dataSource.transaction(work));
+    this.queue.tail = result.catch(() => undefined);
     return result;
   }
 

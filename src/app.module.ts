@@ -4,6 +4,7 @@ import { AccountsModule } from './accounts/accounts.module';
 import { AdminModule } from './admin/admin.module';
 import { CatalogueModule } from './catalogue/catalogue.module';
 import { CertificatesModule } from './certificates/certificates.module';
+import { NotificationsModule } from './notifications/notifications.module';
 import { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source';
@@ -36,6 +37,7 @@ export class AppModule {
         CatalogueModule,
         LearningModule,
         CertificatesModule,
+        NotificationsModule,
         AdminModule,
         HomeModule,
         HealthModule,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, IsNull, Repository } from 'typeorm';
+import { DataSource, In, IsNull, Repository } from 'typeorm';
 import { Conflict, ValidationFailed } from '../common/errors';
 import { AppConfig } from '../config/config';
 import { InjectConfig } from '../config/config.module';
@@ -170,6 +170,13 @@ export class AccountsService {
       .getOne();
     if (!row) return null;
     return { id: row.id, email: row.email, name: row.name, role: row.role, jobRole: row.jobRole, organisationId: row.organisationId, organisationName: row.organisation?.name ?? null };
+  }
+
+  /** Names and e-mail addresses of several people at once (one query), for background e-mail. */
+  async contactsOf(userIds: number[]): Promise<Map<number, { name: string; email: string }>> {
+    if (!userIds.length) return new Map();
+    const rows = await this.users.find({ where: { id: In(userIds) }, select: { id: true, name: true, email: true } });
+    return new Map(rows.map((u) => [u.id, { name: u.name, email: u.email }]));
   }
 
   async userIdByEmail(email: string): Promise<number | null> {

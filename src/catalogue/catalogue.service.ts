@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Brackets, EntityManager, In, Repository } from 'typeorm';
+import { Brackets, EntityManager, In, MoreThanOrEqual, Repository } from 'typeorm';
 import type { CurrentUser } from '../accounts/identity';
 import { NotFound } from '../common/errors';
 import { TtlCache } from '../common/ttl-cache';
@@ -168,6 +168,24 @@ export class CatalogueService {
     if (!courseIds.length) return new Map();
     const rows = await this.courses.find({ where: { id: In(courseIds) }, relations: { topic: true } });
     return new Map(rows.map((c) => [c.id, toCard(c)]));
+  }
+
+  /** Which of these topic ids exist (read fresh, not from the catalogue cache). */
+  async existingTopicIds(ids: number[]): Promise<number[]> {
+    if (!ids.length) return [];
+    return (await this.topics.find({ where: { id: In(ids) }, select: { id: true } })).map((t) => t.id);
+  }
+
+  /** Courses published since a date in any of the topics, newest first (for the weekly digest). */
+  async publishedSince(topicIds: number[], since: Date, limit = 10): Promise<CourseCard[]> {
+    if (!topicIds.length) return [];
+    const rows = await this.courses.find({
+      where: { topicId: In(topicIds), status: 'published', publishedAt: MoreThanOrEqual(since) },
+      relations: { topic: true },
+      order: { publishedAt: 'DESC' },
+      take: limit,
+    });
+    return rows.map(toCard);
   }
 
   /** Title, slug and CPD minutes of any course, whatever its status (for certificates of past completions). */

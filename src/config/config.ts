@@ -62,6 +62,7 @@ const envSchema = z.object({
   UPLOAD_MAX_MB: int('UPLOAD_MAX_MB', 1, 10_000).default(500),
   VIDEO_COMPLETION_PERCENT: int('VIDEO_COMPLETION_PERCENT', 1, 100).default(90),
   VERIFY_RATE_LIMIT_PER_MINUTE: int('VERIFY_RATE_LIMIT_PER_MINUTE', 1, 100000).default(30),
+  NUDGE_AFTER_DAYS: int('NUDGE_AFTER_DAYS', 1, 365).default(7),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -91,6 +92,8 @@ export interface AppConfig {
   videoCompletionPercent: number;
   /** Certificate verification lookups allowed per IP address and minute. */
   verifyRateLimitPerMinute: number;
+  /** Days without activity on a course before its learner is reminded (once per idle spell, at most once per this many days). */
+  nudgeAfterDays: number;
 }
 
 /** Thrown for a bad environment; its message is the one line printed before exit code 1. */
@@ -147,6 +150,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     uploads: { maxBytes: e.UPLOAD_MAX_MB * 1024 * 1024 },
     videoCompletionPercent: e.VIDEO_COMPLETION_PERCENT,
     verifyRateLimitPerMinute: e.VERIFY_RATE_LIMIT_PER_MINUTE,
+    nudgeAfterDays: e.NUDGE_AFTER_DAYS,
   } satisfies AppConfig);
 }
 

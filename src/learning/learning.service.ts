@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, Not, Repository } from 'typeorm';
+import { Brackets, In, Not, Repository } from 'typeorm';
 import { CatalogueService, CourseCard } from '../catalogue/catalogue.service';
 import { NotFound } from '../common/errors';
 import { isUniqueViolation } from '../database/errors';
@@ -66,6 +66,27 @@ export class LearningService {
       const left = await tx.getRepository(Enrolment).update({ id: enrolment.id, status: 'active' }, { status: 'withdrawn', withdrawnAt: new Date() });
       if (left.affected) await this.catalogue.countEnrolment(tx, courseId, -1);
     });
+  }
+
+  /**
+   * Courses gone quiet: active enrolments with no activity since `idleBefore`, not reminded since their last
+   * activity, nor since `remindedBefore` (oldest first, one batch).
+   */
+  idleEnrolments(idleBefore: Date, remindedBefore: Date, limit = 500): Promise<Enrolment[]> {
+    return this.enrolments
+      .createQueryBuilder('e')
+      .where('e.status = :status', { status: 'active' })
+      .andWhere('e.lastActivityAt < :idleBefore', { idleBefore })
+      .andWhere(new Brackets((w) => w.where('e.nudgedAt IS NULL').orWhere('e.nudgedAt < e.lastActivityAt AND e.nudgedAt < :remindedBefore', { remindedBefore })))
+      .orderBy('e.lastActivityAt', 'ASC')
+      .limit(limit)
+      .getMany();
+  }
+
+  /** Records a reminder, unless the learner has been active (or withdrawn, or finished) in the meantime. */
+  async markNudged(enrolmentId: number, lastActivityAt: Date, at: Date): Promise<boolean> {
+    const result = await this.enrolments.update({ id: enrolmentId, status: 'active', lastActivityAt }, { nudgedAt: at });
+    return !!result.affected;
   }
 
   /** A completed enrolment, for its certificate; null if there is none or it is not completed. */

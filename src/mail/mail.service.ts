@@ -23,7 +23,12 @@ export interface MailRequest {
   data: Record<string, unknown>;
   /** One message per key, ever: e.g. `password-reset:{resetId}`. */
   dedupeKey: string;
+  /** Extra headers, e.g. List-Unsubscribe for messages that are not transactional. */
+  headers?: Record<string, string>;
 }
+
+/** Where a message's extra headers are kept inside its stored payload. */
+const HEADERS_KEY = '__headers';
 
 /** Tries per message across jobs and sweeps before it is marked failed. */
 export const MAX_MAIL_ATTEMPTS = 10;
@@ -54,7 +59,7 @@ export class MailService implements OnApplicationShutdown {
         dedupeKey: request.dedupeKey,
         toAddress: request.to,
         template: request.template,
-        payload: JSON.stringify(request.data),
+        payload: JSON.stringify(request.headers ? { ...request.data, [HEADERS_KEY]: request.headers } : request.data),
         status: 'pending',
         attempts: 0,
         lastError: null,
@@ -75,9 +80,11 @@ export class MailService implements OnApplicationShutdown {
     if (!message || message.status !== 'pending') return;
     await this.messages.update({ id: messageId }, { attempts: message.attempts + 1 });
     try {
-      const rendered = this.templates.render(message.template, { ...JSON.parse(message.payload), academyName: this.config.academyName, publicUrl: this.config.publicUrl });
+      const { [HEADERS_KEY]: headers, ...data } = JSON.parse(message.payload) as Record<string, unknown>;
+      const rendered = this.templates.render(message.template, { ...data, academyName: this.config.academyName, publicUrl: this.config.publicUrl });
       await this.transport.deliver({
         ...rendered,
+        ...(headers ? { headers: headers as Record<string, string> } : {}),
         to: message.toAddress,
         from: this.config.mail.from,
         messageId: `<mail-${message.id}-${message.createdAt.getTime()}@${new URL(this.config.publicUrl).hostname}>`,

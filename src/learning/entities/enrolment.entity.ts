@@ -14,6 +14,7 @@ export type EnrolmentStatus = 'active' | 'withdrawn' | 'completed';
 @Index('idx_enrolments_course_status', ['courseId', 'status'])
 @Index('idx_enrolments_status_completed', ['status', 'completedAt'])
 @Index('idx_enrolments_completion_recorded', ['status', 'completionRecordedAt'])
+@Index('idx_enrolments_status_activity', ['status', 'lastActivityAt'])
 export class Enrolment {
   @PrimaryGeneratedColumn({ type: 'integer' })
   id!: number;
@@ -50,6 +51,10 @@ export class Enrolment {
 
   @DateTimeColumn({ nullable: true })
   completedAt!: Date | null;
+
+  /** When the learner was last reminded about this idle course (see the notifications module). */
+  @DateTimeColumn({ nullable: true })
+  nudgedAt!: Date | null;
 
   /** Set when the `course.completed` job has run; a completed enrolment without it is re-enqueued by a sweep. */
   @DateTimeColumn({ nullable: true })

@@ -1,0 +1,81 @@
+import { Body, Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
+import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Public, SignedInUser, type CurrentUser } from '../accounts/identity';
+import { CatalogueService } from '../catalogue/catalogue.service';
+import { NotFound } from '../common/errors';
+import { NotificationsService } from './notifications.service';
+
+const asList = (value: unknown): string[] => (value === undefined ? [] : Array.isArray(value) ? value.map(String) : [String(value)]);
+
+/** E-mail preferences, and the signed unsubscribe links every non-transactional e-mail carries. */
+@ApiTags('e-mail')
+@Controller()
+export class NotificationsController {
+  constructor(
+    private readonly notifications: NotificationsService,
+    private readonly catalogue: CatalogueService,
+  ) {}
+
+  @ApiExcludeEndpoint()
+  @Get('account/email-preferences')
+  async preferencesPage(@SignedInUser() user: CurrentUser, @Query('saved') saved: string | undefined, @Res() reply: FastifyReply) {
+    const [preferences, topics] = await Promise.all([this.notifications.preferencesOf(user.id), this.catalogue.listTopics()]);
+    return reply.view('notifications/preferences', {
+      pageTitle: 'E-mail preferences',
+      preferences,
+      saved: saved === '1',
+      topics: topics.map((t) => ({ id: t.id, name: t.name, followed: preferences.topicIds.includes(t.id) })),
+    });
+  }
+
+  @ApiExcludeEndpoint()
+  @Post('account/email-preferences')
+  async savePreferences(@SignedInUser() user: CurrentUser, @Body() body: Record<string, unknown>, @Res() reply: FastifyReply) {
+    const choices = asList(body?.emails);
+    await this.notifications.savePreferences(user.id, {
+      courseNudges: choices.includes('course-nudges'),
+      weeklyDigest: choices.includes('weekly-digest'),
+      topicIds: asList(body?.topics).filter((id) => /^\d{1,9}$/.test(id)).map(Number),
+    });
+    return reply.redirect('/account/email-preferences?saved=1', 303);
+  }
+
+  /** The link in an e-mail: shows what it will stop and asks to confirm (a GET never changes anything). */
+  @ApiExcludeEndpoint()
+  @Public()
+  @Get('unsubscribe')
+  unsubscribePage(@Query() query: Record<string, unknown>, @Res() reply: FastifyReply) {
+    const link = this.notifications.readUnsubscribeLink(query);
+    if (!link) return this.badLink(reply);
+    return reply.view('notifications/unsubscribe', { pageTitle: 'Unsubscribe', what: this.notifications.kindLabel(link.kind), query: new URLSearchParams(query as Record<string, string>).toString() });
+  }
+
+  @ApiExcludeEndpoint()
+  @Public()
+  @Post('unsubscribe')
+  async unsubscribe(@Query() query: Record<string, unknown>, @Res() reply: FastifyReply) {
+    const link = this.notifications.readUnsubscribeLink(query);
+    if (!link) return this.badLink(reply);
+    await this.notifications.unsubscribe(link.userId, link.kind);
+    reply.status(200);
+    return reply.view('notifications/unsubscribed', { pageTitle: 'Unsubscribed', what: this.notifications.kindLabel(link.kind) });
+  }
+
+  /** RFC 8058 one-click unsubscribe: mail clients POST here, without cookies, from the List-Unsubscribe header. */
+  @Public()
+  @Post('api/v1/unsubscribe')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'One-click unsubscribe (RFC 8058) with the signed link from an e-mail' })
+  async oneClick(@Query() query: Record<string, unknown>) {
+    const link = this.notifications.readUnsubscribeLink(query);
+    if (!link) throw new NotFound('This unsubscribe link is not valid or has expired');
+    await this.notifications.unsubscribe(link.userId, link.kind);
+    return { unsubscribed: link.kind };
+  }
+
+  private badLink(reply: FastifyReply) {
+    reply.status(400);
+    return reply.view('notifications/bad-link', { pageTitle: 'This link does not work' });
+  }
+}

@@ -17,8 +17,12 @@ async function main() {
     logger.info('Worker started');
     return;
   }
+  // Demo content exists before the first request can arrive, so a newcomer never sees an empty academy.
+  if (config.demoData) {
+    await app.init();
+    await seedDemo(app, config.publicUrl, (line) => process.stdout.write(`${line}\n`));
+  }
   await (app as NestFastifyApplication).listen({ port: config.port, host: config.host });
-  if (config.demoData) await seedDemo(app, config.publicUrl, (line) => process.stdout.write(`${line}\n`));
   logger.info(`${config.academyName} is running at ${config.publicUrl} (role ${config.role}, ${config.database.kind}, jobs ${config.redis ? 'bullmq' : 'in-process'})`);
 }
 

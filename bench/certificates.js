@@ -1,0 +1,185 @@
+'use strict';
+
+/**
+ * Certificate issuing throughput (issue 4): 1,000 course completions turned into certificates end to end
+ * (PDF rendered and stored, row written, e-mail delivered to a local SMTP server) by ONE worker process on
+ * MariaDB + Redis. Budget: ≥ 150 certificates/s per worker. Also reports the PDF render time alone.
+ *
+ * Usable alone: `node bench/certificates.js` (after a build); run.js calls it. Needs MariaDB
+ * (BENCH_MYSQL_URL, default mysql://root@127.0.0.1:3306) and Redis (BENCH_REDIS_URL); skips without them.
+ */
+
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+const mysql = require('mysql2/promise');
+const { Queue } = require('bullmq');
+const { SMTPServer } = require('smtp-server');
+const { startAppServer } = require('./lib');
+
+const COMPLETIONS = Number(process.env.BENCH_CERTIFICATES || 1000);
+const BUDGET_PER_SECOND = 150;
+const WORKER_CONCURRENCY = Number(process.env.BENCH_WORKER_CONCURRENCY || 16);
+const DATABASE = 'academy_bench_certificates';
+const ROOT = path.resolve(__dirname, '..');
+
+async function reachable(url) {
+  try {
+    const c = await mysql.createConnection(url);
+    await c.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function startSmtp() {
+  let received = 0;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, _session, callback) {
+      stream.on('data', () => {});
+      stream.on('end', () => {
+        received++;
+        callback();
+      });
+    },
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ url: `smtp://127.0.0.1:${server.server.address().port}`, received: () => received, close: () => new Promise((r) => server.close(r)) })),
+  );
+}
+
+/** Users, one course and their completed enrolments, written straight to the tables (as completions would leave them). */
+async function seed(db) {
+  const now = new Date();
+  await db.query('SET foreign_key_checks = 0');
+  const [author] = await db.query("INSERT INTO users (email, name, password_hash, role, organisation_id, job_role, created_at) VALUES ('bench.author@example.nhs.uk', 'Bench Author', 'x', 'author', NULL, 'Author', ?)", [now]);
+  const [topic] = await db.query("INSERT INTO topics (slug, name) VALUES ('clinical-safety', 'Clinical safety')");
+  const [course] = await db.query(
+    "INSERT INTO courses (slug, title, summary, description, who_for, level, estimated_minutes, cpd_minutes, status, topic_id, author_id, enrolment_count, published_at, created_at, updated_at) VALUES ('clinical-safety-bench', 'Clinical safety: DCB0129 and DCB0160 in practice', 'Bench', 'Bench', 'Bench', 'introductory', 60, 90, 'published', ?, ?, ?, ?, ?, ?)",
+    [topic.insertId, author.insertId, COMPLETIONS, now, now, now],
+  );
+  const users = Array.from({ length: COMPLETIONS }, (_, i) => [`bench.completer.${i}@example.nhs.uk`, `Completer Number ${i}`, 'x', 'learner', null, 'Analyst', now]);
+  const [first] = await db.query('INSERT INTO users (email, name, password_hash, role, organisation_id, job_role, created_at) VALUES ?', [users]);
+  const enrolments = users.map((_, i) => [first.insertId + i, course.insertId, 'completed', 100, now, now, now]);
+  const [firstEnrolment] = await db.query('INSERT INTO enrolments (user_id, course_id, status, progress_percent, enrolled_at, last_activity_at, completed_at) VALUES ?', [enrolments]);
+  await db.query('SET foreign_key_checks = 1');
+  return Array.from({ length: COMPLETIONS }, (_, i) => firstEnrolment.insertId + i);
+}
+
+function startWorker(env) {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'main.js')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const ready = new Promise((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (output.includes('Worker started')) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 50);
+    child.once('exit', (code) => {
+      clearInterval(timer);
+      reject(new Error(`worker exited with ${code}:\n${output.slice(-2000)}`));
+    });
+  });
+  return { child, ready, output: () => output };
+}
+
+async function renderTimeMs() {
+  const { renderCertificatePdf } = require(path.join(ROOT, 'dist', 'src', 'certificates', 'certificate-pdf.js'));
+  const content = { kind: 'completion', holderName: 'Completer Number 1', subjectTitle: 'Clinical safety: DCB0129 and DCB0160 in practice', achievedOn: '24 November 2026', issuedAt: new Date(), cpdHours: 1.5, academyName: 'Peer Academy', code: '7KQM-R4XD-9TWC', verifyUrl: 'https://academy.example/verify/7KQM-R4XD-9TWC' };
+  for (let i = 0; i < 20; i++) await renderCertificatePdf(content);
+  const runs = 200;
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < runs; i++) await renderCertificatePdf({ ...content, holderName: `Completer Number ${i}` });
+  return Number(process.hrtime.bigint() - started) / 1e6 / runs;
+}
+
+async function benchCertificates({ mysqlUrl = process.env.BENCH_MYSQL_URL || 'mysql://root@127.0.0.1:3306', redisUrl = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379' } = {}) {
+  console.log('');
+  console.log(`bench: certificates: ${COMPLETIONS} completions → certificates (PDF stored, row, e-mail to a local SMTP server) by one worker process (JOBS_CONCURRENCY=${WORKER_CONCURRENCY}) on MariaDB + Redis`);
+  if (!(await reachable(mysqlUrl))) {
+    console.log('bench: certificates: skipped: MariaDB not reachable');
+    return null;
+  }
+  const admin = await mysql.createConnection(mysqlUrl);
+  await admin.query(`DROP DATABASE IF EXISTS \`${DATABASE}\``);
+  await admin.query(`CREATE DATABASE \`${DATABASE}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  await admin.end();
+  const databaseUrl = `${mysqlUrl.replace(/\/+$/, '')}/${DATABASE}`;
+  const prefix = `bench-certs-${crypto.randomBytes(3).toString('hex')}`;
+  const secret = crypto.randomBytes(32).toString('hex');
+  // A web process runs the migrations (and would serve the downloads); it consumes no jobs.
+  const web = await startAppServer({ DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, PROCESS_ROLE: 'web', SESSION_SECRET: secret });
+  const smtp = await startSmtp();
+  const db = await mysql.createConnection({ uri: databaseUrl, multipleStatements: false });
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'academy-bench-worker-'));
+  let worker = null;
+  try {
+    const enrolmentIds = await seed(db);
+    worker = startWorker({
+      NODE_ENV: 'production',
+      PROCESS_ROLE: 'worker',
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: prefix,
+      SMTP_URL: smtp.url,
+      DATA_DIR: dataDir,
+      SESSION_SECRET: secret,
+      MIGRATE_ON_BOOT: 'false',
+      JOBS_CONCURRENCY: String(WORKER_CONCURRENCY),
+      LOG_LEVEL: 'warn',
+      PUBLIC_URL: web.url,
+    });
+    await worker.ready;
+    const queue = new Queue('academy', { connection: { url: redisUrl }, prefix });
+    const started = Date.now();
+    // What the learners' last progress writes enqueue: one course.completed per enrolment.
+    await queue.addBulk(enrolmentIds.map((enrolmentId) => ({ name: 'course.completed', data: { enrolmentId }, opts: { jobId: `course.completed~${enrolmentId}`, attempts: 5, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: true } })));
+    let rows = 0;
+    const deadline = started + 10 * 60_000;
+    while (smtp.received() < COMPLETIONS || rows < COMPLETIONS) {
+      if (Date.now() > deadline) throw new Error(`after 10 minutes: ${rows} certificates, ${smtp.received()} e-mails`);
+      await new Promise((r) => setTimeout(r, 100));
+      [[{ rows }]] = await db.query("SELECT COUNT(*) AS `rows` FROM certificates WHERE status = 'valid'");
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const [[{ files }]] = [[{ files: fs.readdirSync(path.join(dataDir, 'files', 'certificates')).filter((f) => f.endsWith('.pdf')).length }]];
+    const [[{ duplicates }]] = await db.query('SELECT COUNT(*) - COUNT(DISTINCT user_id) AS duplicates FROM certificates');
+    await queue.close();
+    const perSecond = COMPLETIONS / seconds;
+    const renderMs = await renderTimeMs();
+    const verdict = perSecond >= BUDGET_PER_SECOND ? 'PASS' : 'FAIL';
+    console.log(`bench: certificates: ${COMPLETIONS} issued in ${seconds.toFixed(1)} s = ${perSecond.toFixed(0)} certificates/s (budget ≥ ${BUDGET_PER_SECOND}/s: ${verdict}); ${files} PDFs stored, ${smtp.received()} e-mails received, ${duplicates} duplicates`);
+    console.log(`bench: certificates: PDF render alone: ${renderMs.toFixed(2)} ms per certificate (in this process; fonts embedded as subsets)`);
+    return { completions: COMPLETIONS, seconds, perSecond, budget: BUDGET_PER_SECOND, pass: perSecond >= BUDGET_PER_SECOND, renderMs, files, emails: smtp.received(), duplicates: Number(duplicates) };
+  } finally {
+    if (worker) {
+      worker.child.kill('SIGTERM');
+      await new Promise((r) => (worker.child.exitCode !== null ? r() : worker.child.once('exit', r)));
+    }
+    await db.end();
+    await smtp.close();
+    await web.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+module.exports = { benchCertificates };
+
+if (require.main === module) {
+  benchCertificates().then(
+    () => process.exit(0),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

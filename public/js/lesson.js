@@ -11,9 +11,12 @@ if (video) {
   let from = null; // where the current stretch of continuous playing began
   let last = null; // the last position seen in it
 
-  video.addEventListener('loadedmetadata', () => {
+  const resume = () => {
     if (resumeAt > 0 && resumeAt < video.duration - 2) video.currentTime = resumeAt;
-  }, { once: true });
+  };
+  // This module runs after parsing; a cached video may already have its metadata by then.
+  if (video.readyState >= HTMLMediaElement.HAVE_METADATA) resume();
+  else video.addEventListener('loadedmetadata', resume, { once: true });
 
   const send = (start, end, keepalive = false) => {
     if (!tracking || !(end - start > 0.25)) return;

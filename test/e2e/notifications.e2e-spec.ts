@@ -10,7 +10,7 @@ import { waitFor } from '../support/wait';
 
 type Signed = Visitor & { userId: number; email: string; password: string };
 const DAY = 24 * 3600 * 1000;
-const header = (mail: { headerLines: Array<{ key: string; line: string }> }, name: string) => mail.headerLines.find((h) => h.key === name)?.line.slice(name.length + 1).trim();
+const header = (mail: { headerLines: ReadonlyArray<{ key: string; line: string }> }, name: string) => mail.headerLines.find((h) => h.key === name)?.line.slice(name.length + 1).trim();
 
 describe('e-mail preferences, course reminders, weekly digest and unsubscribing', () => {
   let t: TestApp;

@@ -54,8 +54,8 @@ export class LearningPagesController {
       levels: COURSE_LEVELS.map((l) => ({ value: l, text: LEVEL_LABELS[l], selected: l === query.level })),
       lengths: Object.keys(LENGTHS).map((l) => ({ value: l, text: LENGTH_LABELS[l], selected: l === query.length })),
       sorts: SORTS.map((s) => ({ value: s, text: SORT_LABELS[s], selected: s === (query.sort ?? 'newest') })),
-      previous: result.page > 1 ? pageLink(result.page - 1) : null,
-      next: result.page < result.pages ? pageLink(result.page + 1) : null,
+      previous: result.page > 1 ? { href: pageLink(result.page - 1), title: `Page ${result.page - 1} of ${result.pages}` } : null,
+      next: result.page < result.pages ? { href: pageLink(result.page + 1), title: `Page ${result.page + 1} of ${result.pages}` } : null,
     };
   }
 

@@ -10,6 +10,7 @@ import { renderMarkdown } from '../common/markdown';
 import { FileStorage } from '../storage/file-storage';
 import { serveFile } from '../storage/serve-file';
 import type { Enrolment } from './entities/enrolment.entity';
+import { coveredSeconds, parseIntervals } from './coverage';
 import { LearningService } from './learning.service';
 import { ProgressService } from './progress.service';
 import type { QuizGrade } from './quiz-grading';
@@ -157,13 +158,15 @@ export class LessonsPagesController {
     });
   }
 
-  private videoView(lesson: LessonWithCourse, mine: { positionSeconds: number; coveredSeconds: number } | undefined) {
+  private videoView(lesson: LessonWithCourse, mine: { positionSeconds: number; watchedIntervals: string | null } | undefined) {
     const duration = lesson.videoSeconds ?? 0;
+    // From the intervals themselves, as the heartbeat answer counts it, so the bar does not jump on reload.
+    const covered = coveredSeconds(parseIntervals(mine?.watchedIntervals ?? null));
     const resumeAt = mine && mine.positionSeconds < duration - 2 ? mine.positionSeconds : 0;
     return {
       duration,
       resumeAt,
-      coveredPercent: duration ? Math.min(100, Math.floor(((mine?.coveredSeconds ?? 0) / duration) * 100)) : 0,
+      coveredPercent: duration ? Math.min(100, Math.floor((covered / duration) * 100)) : 0,
       type: lesson.fileType ?? 'video/mp4',
       captions: !!lesson.captionsKey,
     };

@@ -135,11 +135,13 @@ async function benchCertificates({ mysqlUrl = process.env.BENCH_MYSQL_URL || 'my
       SESSION_SECRET: secret,
       MIGRATE_ON_BOOT: 'false',
       JOBS_CONCURRENCY: String(WORKER_CONCURRENCY),
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info', // for its "Worker started" line
       PUBLIC_URL: web.url,
     });
     await worker.ready;
-    const queue = new Queue('academy', { connection: { url: redisUrl }, prefix });
+    // The app's BullMQ queue ("academy", keys under REDIS_PREFIX:bull, job ids with ':' written as '~').
+    const redisAddress = new URL(redisUrl);
+    const queue = new Queue('academy', { connection: { host: redisAddress.hostname, port: Number(redisAddress.port || 6379) }, prefix: `${prefix}:bull` });
     const started = Date.now();
     // What the learners' last progress writes enqueue: one course.completed per enrolment.
     await queue.addBulk(enrolmentIds.map((enrolmentId) => ({ name: 'course.completed', data: { enrolmentId }, opts: { jobId: `course.completed~${enrolmentId}`, attempts: 5, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: true } })));
@@ -169,6 +171,22 @@ async function benchCertificates({ mysqlUrl = process.env.BENCH_MYSQL_URL || 'my
     await smtp.close();
     await web.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
+    await deleteKeys(redisUrl, `${prefix}:*`);
+  }
+}
+
+async function deleteKeys(redisUrl, pattern) {
+  const IORedis = require('ioredis');
+  const redis = new IORedis(redisUrl);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
   }
 }
 

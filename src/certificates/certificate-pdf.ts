@@ -20,14 +20,14 @@ export interface CertificateContent {
 }
 
 const FONT_DIR = join(PROJECT_ROOT, 'node_modules', 'dejavu-fonts-ttf', 'ttf');
-// Read once: the fonts are embedded (subset) in every certificate, so no viewer needs them installed.
+// One typeface, one weight: each embedded font costs a subset and a compression pass, most of a certificate's
+// render time. Emphasis comes from size and colour. It is embedded as a subset, so no viewer needs it installed.
 const REGULAR = readFileSync(join(FONT_DIR, 'DejaVuSans.ttf'));
-const BOLD = readFileSync(join(FONT_DIR, 'DejaVuSans-Bold.ttf'));
 /**
  * pdf-lib parses a font's bytes on every embed; parsing DejaVu Sans costs more than the rest of a certificate.
  * The parsed fonts are read-only for our use (each document makes its own subset), so they are parsed once.
  */
-const PARSED = new Map<Buffer, ReturnType<typeof fontkit.create>>([REGULAR, BOLD].map((bytes) => [bytes, fontkit.create(bytes)]));
+const PARSED = new Map<Buffer, ReturnType<typeof fontkit.create>>([[REGULAR, fontkit.create(REGULAR)]]);
 const parsedFontkit = { create: (bytes: Uint8Array) => PARSED.get(bytes as Buffer) ?? fontkit.create(bytes) } as typeof fontkit;
 
 const A4_LANDSCAPE: [number, number] = [841.89, 595.28];
@@ -39,7 +39,7 @@ const SECONDARY = rgb(0.298, 0.384, 0.447);
 export async function renderCertificatePdf(content: CertificateContent): Promise<Uint8Array> {
   const doc = await PDFDocument.create();
   doc.registerFontkit(parsedFontkit);
-  const [regular, bold] = await Promise.all([doc.embedFont(REGULAR, { subset: true }), doc.embedFont(BOLD, { subset: true })]);
+  const font = await doc.embedFont(REGULAR, { subset: true });
   const title = content.kind === 'completion' ? 'Certificate of completion' : 'Certificate of attendance';
   doc.setTitle(`${title}: ${content.subjectTitle}`);
   doc.setAuthor(content.academyName);
@@ -53,30 +53,31 @@ export async function renderCertificatePdf(content: CertificateContent): Promise
   const [width, height] = A4_LANDSCAPE;
   page.drawRectangle({ x: 24, y: 24, width: width - 48, height: height - 48, borderColor: NHS_BLUE, borderWidth: 3 });
   page.drawRectangle({ x: 24, y: height - 96, width: width - 48, height: 72, color: NHS_BLUE });
-  page.drawText(content.academyName, { x: 60, y: height - 70, size: 24, font: bold, color: rgb(1, 1, 1) });
+  page.drawText(content.academyName, { x: 60, y: height - 70, size: 24, font, color: rgb(1, 1, 1) });
 
   let y = height - 160;
-  page.drawText(title, { x: 60, y, size: 30, font: bold, color: NHS_BLUE });
+  page.drawText(title, { x: 60, y, size: 30, font, color: NHS_BLUE });
   y -= 50;
-  page.drawText('This certifies that', { x: 60, y, size: 14, font: regular, color: SECONDARY });
+  page.drawText('This certifies that', { x: 60, y, size: 14, font, color: SECONDARY });
   y -= 40;
-  y = drawWrapped(page, content.holderName, { x: 60, y, size: 28, font: bold, maxWidth: 560, lineGap: 34 });
+  y = drawWrapped(page, content.holderName, { x: 60, y, size: 28, font, maxWidth: 560, lineGap: 34 });
   y -= 12;
-  page.drawText(content.kind === 'completion' ? 'completed the course' : 'attended the webinar', { x: 60, y, size: 14, font: regular, color: SECONDARY });
+  page.drawText(content.kind === 'completion' ? 'completed the course' : 'attended the webinar', { x: 60, y, size: 14, font, color: SECONDARY });
   y -= 32;
-  y = drawWrapped(page, content.subjectTitle, { x: 60, y, size: 20, font: bold, maxWidth: 560, lineGap: 26 });
+  y = drawWrapped(page, content.subjectTitle, { x: 60, y, size: 20, font, maxWidth: 560, lineGap: 26 });
   y -= 18;
-  page.drawText(`on ${content.achievedOn}`, { x: 60, y, size: 14, font: regular, color: TEXT });
+  page.drawText(`on ${content.achievedOn}`, { x: 60, y, size: 14, font, color: TEXT });
   y -= 24;
-  page.drawText(`CPD: ${content.cpdHours} ${content.cpdHours === 1 ? 'hour' : 'hours'}`, { x: 60, y, size: 14, font: bold, color: TEXT });
+  page.drawText(`CPD: ${content.cpdHours} ${content.cpdHours === 1 ? 'hour' : 'hours'}`, { x: 60, y, size: 14, font, color: TEXT });
 
-  const qr = await QRCode.toBuffer(content.verifyUrl, { type: 'png', errorCorrectionLevel: 'M', margin: 2, scale: 6 });
+  // One pixel per module: a tiny PNG, drawn large. Viewers scale it without smoothing, so it stays sharp.
+  const qr = await QRCode.toBuffer(content.verifyUrl, { type: 'png', errorCorrectionLevel: 'M', margin: 2, scale: 1 });
   const image = await doc.embedPng(qr);
   const side = 150;
   page.drawImage(image, { x: width - 60 - side, y: 110, width: side, height: side });
-  page.drawText('Verify this certificate', { x: width - 60 - side, y: 90, size: 10, font: bold, color: TEXT });
-  page.drawText(`Code: ${content.code}`, { x: 60, y: 90, size: 12, font: bold, color: TEXT });
-  page.drawText(`Check it at ${content.verifyUrl}`, { x: 60, y: 70, size: 10, font: regular, color: SECONDARY });
+  page.drawText('Verify this certificate', { x: width - 60 - side, y: 90, size: 10, font, color: TEXT });
+  page.drawText(`Code: ${content.code}`, { x: 60, y: 90, size: 12, font, color: TEXT });
+  page.drawText(`Check it at ${content.verifyUrl}`, { x: 60, y: 70, size: 10, font, color: SECONDARY });
   return doc.save({ objectsPerTick: Infinity });
 }
 

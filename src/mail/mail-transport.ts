@@ -24,7 +24,8 @@ export class SmtpTransport extends MailTransport {
 
   constructor(url: string) {
     super();
-    this.transporter = nodemailer.createTransport(url);
+    // Pooled: a few connections kept open and reused, rather than a TCP and SMTP handshake per message.
+    this.transporter = nodemailer.createTransport(url, { pool: true, maxConnections: 5, maxMessages: 1000 } as object);
   }
 
   async deliver(mail: OutgoingMail): Promise<void> {

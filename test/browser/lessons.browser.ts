@@ -261,6 +261,22 @@ describe('lessons (browser)', () => {
       await expect(main.getByRole('listitem').filter({ has: page.getByRole('link', { name: lesson.title, exact: true }) }).textContent()).resolves.toContain('completed');
     }
     await checked.screenshot('course-complete');
+
+    // The certificate, issued in the background: its link appears on the course page (by itself when JavaScript
+    // is on), the PDF downloads, and the public verification page says it is valid.
+    const certificateLink = page.locator('#certificate-status').getByRole('link', { name: 'Download your certificate' });
+    await certificateLink.waitFor({ timeout: 60_000 });
+    const [pdf] = await Promise.all([page.waitForEvent('download'), certificateLink.click()]);
+    expect(pdf.suggestedFilename()).toMatch(/^Certificate .+ [2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\.pdf$/);
+    expect(await pdf.failure()).toBeNull();
+    await checked.navigate(() => page.locator('#certificate-status').getByRole('link', { name: 'Verification page' }).click());
+    expect(pathOf(page.url())).toMatch(/^\/verify\/[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}$/);
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('This certificate is valid');
+    await expect(main.textContent()).resolves.toContain(COURSE.title);
+    await checked.screenshot('certificate-verified');
+    await checked.navigate(() => page.getByRole('navigation', { name: 'Menu' }).getByRole('link', { name: 'Certificates' }).click());
+    await expect(main.textContent()).resolves.toContain(COURSE.title);
+    await expect(main.getByRole('heading', { name: 'Your CPD' }).count()).resolves.toBe(1);
     checked.assertNoProblems();
   }), 300_000);
 });

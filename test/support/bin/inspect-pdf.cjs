@@ -21,15 +21,23 @@ async function main() {
     const height = object.dict.get(PDFName.of('Height')).asNumber();
     const raw = zlib.inflateSync(Buffer.from(object.contents));
     const channels = raw.length / (width * height);
-    const rgba = new Uint8ClampedArray(width * height * 4);
-    for (let i = 0; i < width * height; i++) {
-      const grey = channels === 1;
-      rgba[i * 4] = raw[i * channels];
-      rgba[i * 4 + 1] = raw[i * channels + (grey ? 0 : 1)];
-      rgba[i * 4 + 2] = raw[i * channels + (grey ? 0 : 2)];
-      rgba[i * 4 + 3] = 255;
+    // Drawn large on the page, as a viewer shows it: each image pixel becomes SCALE x SCALE screen pixels.
+    const SCALE = 8;
+    const w = width * SCALE;
+    const h = height * SCALE;
+    const rgba = new Uint8ClampedArray(w * h * 4);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const source = (Math.floor(y / SCALE) * width + Math.floor(x / SCALE)) * channels;
+        const target = (y * w + x) * 4;
+        const grey = channels === 1;
+        rgba[target] = raw[source];
+        rgba[target + 1] = raw[source + (grey ? 0 : 1)];
+        rgba[target + 2] = raw[source + (grey ? 0 : 2)];
+        rgba[target + 3] = 255;
+      }
     }
-    const code = jsQR(rgba, width, height);
+    const code = jsQR(rgba, w, h);
     if (code) qrCodes.push(code.data);
   }
   process.stdout.write(JSON.stringify({ text, qrCodes, pages: pdf.getPageCount(), size: pdf.getPage(0).getSize() }));

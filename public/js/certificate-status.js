@@ -15,6 +15,7 @@ if (status) {
           p.className = 'nhsuk-card__description';
           const download = document.createElement('a');
           download.href = `/certificates/${found.code}.pdf`;
+          download.setAttribute('download', '');
           download.textContent = 'Download your certificate';
           const verify = document.createElement('a');
           verify.href = `/verify/${found.code}`;

@@ -82,6 +82,14 @@ export class CertificatesPagesController {
   }
 
   @Roles('admin')
+  @Get('admin/certificates')
+  async adminList(@Query('q') q: string | undefined, @Res() reply: FastifyReply) {
+    const query = (q ?? '').trim().slice(0, 254);
+    const found = await this.certificates.search(query);
+    return reply.view('certificates/admin', { pageTitle: 'Certificates', q: query, certificates: found.map((c) => this.view(c)) });
+  }
+
+  @Roles('admin')
   @Post('admin/certificates/:code/revoke')
   async revoke(@Param('code') code: string, @Body() body: { reason?: string }, @SignedInUser() admin: CurrentUser, @Res() reply: FastifyReply) {
     const reason = String(body?.reason ?? '').trim();

@@ -102,6 +102,18 @@ export class CertificatesService {
     return this.certificates.find({ where: { userId, status: In(['valid', 'revoked']) }, order: { issuedAt: 'DESC', id: 'DESC' } });
   }
 
+  /** For admins: a certificate by code, a person's certificates by e-mail, or the latest issued. */
+  async search(query: string): Promise<Certificate[]> {
+    const issued = In(['valid', 'revoked'] as const);
+    const code = normaliseCode(query);
+    if (code) return this.certificates.find({ where: { code, status: issued } });
+    if (query.includes('@')) {
+      const userId = await this.accounts.userIdByEmail(query);
+      return userId ? this.listFor(userId) : [];
+    }
+    return this.certificates.find({ where: { status: issued }, order: { issuedAt: 'DESC', id: 'DESC' }, take: 50 });
+  }
+
   /** The holder's current certificate for a subject, if any. */
   forSubject(userId: number, subjectType: SubjectType, subjectId: number): Promise<Certificate | null> {
     return this.certificates.findOne({ where: { userId, subjectType, subjectId, status: 'valid' }, order: { revision: 'DESC' } });

@@ -208,6 +208,11 @@ describe('certificates', () => {
     await done.learner.get(`/verify/${code}`);
     expect((await done.learner.submit(`/admin/certificates/${code}/revoke`, { reason: 'mine' })).status).toBe(403);
     const admin = await t.signedIn('admin');
+    expect((await done.learner.get('/admin/certificates')).status).toBe(403);
+    const byEmail = await admin.get(`/admin/certificates?q=${encodeURIComponent(done.learner.email)}`);
+    expect(byEmail.body).toContain(`href="/verify/${code}"`);
+    expect((await admin.get(`/admin/certificates?q=${code.toLowerCase()}`)).body).toContain(`href="/verify/${code}"`);
+    expect((await admin.get('/admin/certificates?q=nobody@example.nhs.uk')).body).toContain('No certificates found.');
     await admin.get(`/verify/${code}`);
     expect((await admin.submit(`/admin/certificates/${code}/revoke`, { reason: '' })).status).toBe(400);
     expect((await admin.submit(`/admin/certificates/${code}/revoke`, { reason: 'Completed under another learner’s account' })).status).toBe(303);

@@ -7,6 +7,8 @@ import { QuizOption, QuizQuestion } from './entities/quiz-question.entity';
 
 export type CourseOfLesson = Pick<Course, 'id' | 'slug' | 'title' | 'status' | 'authorId'>;
 export type LessonWithCourse = Lesson & { course: CourseOfLesson };
+/** What recording progress needs of a lesson: no body or files. A LessonWithCourse is one too. */
+export type LessonRef = Pick<Lesson, 'id' | 'courseId' | 'kind' | 'videoSeconds'> & { course: CourseOfLesson };
 
 export interface QuizDefinition {
   passMark: number;
@@ -31,6 +33,20 @@ export class LessonReader {
       .where('l.id = :lessonId', { lessonId })
       .getOne();
     return lesson as LessonWithCourse | null;
+  }
+
+  /**
+   * `lesson` without the body and files, for the video player's heartbeats: they arrive every few seconds from
+   * every learner watching, and need only the kind, the length and the course.
+   */
+  async lessonRef(lessonId: number): Promise<LessonRef | null> {
+    const lesson = await this.lessons
+      .createQueryBuilder('l')
+      .innerJoin('l.course', 'c')
+      .select(['l.id', 'l.courseId', 'l.kind', 'l.videoSeconds', 'c.id', 'c.slug', 'c.title', 'c.status', 'c.authorId'])
+      .where('l.id = :lessonId', { lessonId })
+      .getOne();
+    return lesson as LessonRef | null;
   }
 
   /** The course's lessons in syllabus order (modules by position, then lessons by position). */

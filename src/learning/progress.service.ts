@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, IsNull, LessThan, Not, Repository } from 'typeorm';
-import { LessonReader, LessonWithCourse, QuizDefinition } from '../catalogue/lesson.reader';
+import { LessonReader, LessonRef, LessonWithCourse, QuizDefinition } from '../catalogue/lesson.reader';
 import type { LessonKind } from '../catalogue/entities/lesson.entity';
 import { Clock } from '../common/clock';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../common/errors';
@@ -41,6 +41,9 @@ export interface AttemptOutcome extends ProgressOutcome, QuizGrade {
 
 /** Only so often is "last activity" rewritten by heartbeats: it orders "My learning", not a stopwatch. */
 const ACTIVITY_RESOLUTION_MS = 60_000;
+
+/** The enrolment a progress write locks: one already read, or the learner's on the lesson's course (found under the lock). */
+type EnrolmentKey = { id: number } | { userId: number; courseId: number };
 
 /**
  * Lesson progress and course completion. Every write runs in one transaction that holds the enrolment's
@@ -82,14 +85,14 @@ export class ProgressService {
       quiz: 'A quiz is complete once you pass it',
     };
     if (how[lesson.kind]) throw new Conflict(how[lesson.kind]!);
-    return this.write(enrolment, lesson, (row, now) => {
+    return this.write(enrolment, lesson, null, (row, now) => {
       row.completedAt ??= now;
     });
   }
 
   /** A resource download: the download is what completes a resource lesson. */
   async recordDownload(enrolment: Enrolment, lesson: LessonWithCourse): Promise<ProgressOutcome> {
-    return this.write(enrolment, lesson, (row, now) => {
+    return this.write(enrolment, lesson, null, (row, now) => {
       row.completedAt ??= now;
     });
   }
@@ -99,13 +102,19 @@ export class ProgressService {
    * the enrolment lock; the lesson completes when the covered share reaches VIDEO_COMPLETION_PERCENT.
    */
   async heartbeat(userId: number, claim: { lessonId: number; from: number; to: number }): Promise<HeartbeatOutcome> {
-    const { lesson, enrolment } = await this.learnerLesson(userId, claim.lessonId);
-    if (lesson.kind !== 'video' || !lesson.videoSeconds) throw new Conflict('Heartbeats are for video lessons; this lesson is not a video');
-    const duration = lesson.videoSeconds;
-    checkInterval(claim.from, claim.to, duration);
+    // The hot path of progress (every few seconds per learner watching): the lesson without its body, and the
+    // enrolment read once, under its lock, rather than once before the transaction and again inside it.
+    const lesson = await this.lessons.lessonRef(claim.lessonId);
+    if (!lesson || lesson.course.status !== 'published') throw new NotFound('There is no lesson with that id in a published course');
+    const duration = lesson.videoSeconds ?? 0;
     const needed = (duration * this.config.videoCompletionPercent) / 100;
     let covered = 0;
-    const outcome = await this.write(enrolment, lesson, (row, now) => {
+    // Checked once the enrolment is known, so a learner who is not enrolled hears that first, as before.
+    const checkClaim = () => {
+      if (lesson.kind !== 'video' || !lesson.videoSeconds) throw new Conflict('Heartbeats are for video lessons; this lesson is not a video');
+      checkInterval(claim.from, claim.to, duration);
+    };
+    const outcome = await this.write({ userId, courseId: lesson.courseId }, lesson, checkClaim, (row, now) => {
       const allowance = { seconds: row.watchAllowanceMs / 1000, at: row.heartbeatAt };
       const coverage = recordHeartbeat(parseIntervals(row.watchedIntervals), [claim.from, Math.min(claim.to, duration)], allowance, now);
       covered = coverage.seconds;
@@ -126,7 +135,7 @@ export class ProgressService {
     const quiz = await this.lessons.quiz(lesson);
     const grade = gradeQuiz(quiz, validateAnswers(quiz, answers));
     let attemptId = 0;
-    const outcome = await this.write(enrolment, lesson, async (row, now, tx) => {
+    const outcome = await this.write(enrolment, lesson, null, async (row, now, tx) => {
       const saved = await tx.getRepository(QuizAttempt).insert({
         enrolmentId: enrolment.id,
         lessonId: lesson.id,
@@ -200,16 +209,20 @@ export class ProgressService {
   /**
    * The one way progress is written: lock the enrolment, change the lesson's progress row, and if that
    * finished the lesson, recount the course and complete the enrolment when every required lesson is done.
+   * `check`, if given, runs once the live enrolment is locked and may refuse the write (nothing is written).
    */
   private async write(
-    enrolment: Enrolment,
-    lesson: LessonWithCourse,
+    key: EnrolmentKey,
+    lesson: LessonRef,
+    check: (() => void) | null,
     change: (row: LessonProgress, now: Date, tx: EntityManager) => void | Promise<void>,
   ): Promise<ProgressOutcome> {
     const now = this.clock.now();
     const outcome = await this.uow.run(async (tx) => {
-      const current = await this.uow.lockForUpdate(tx, Enrolment, { id: enrolment.id });
+      const current = await this.uow.lockForUpdate(tx, Enrolment, 'id' in key ? { id: key.id } : { userId: key.userId, courseId: key.courseId });
       if (!current || current.status === 'withdrawn') throw new Forbidden(`Enrol on “${lesson.course.title}” before recording progress in its lessons`);
+      check?.();
+      const enrolment = current;
       const rows = tx.getRepository(LessonProgress);
       const existing = await rows.findOneBy({ enrolmentId: enrolment.id, lessonId: lesson.id });
       const row = existing ?? rows.create({ enrolmentId: enrolment.id, lessonId: lesson.id, positionSeconds: 0, coveredSeconds: 0, watchedIntervals: null, completedAt: null, watchAllowanceMs: 0, heartbeatAt: null });
@@ -230,9 +243,9 @@ export class ProgressService {
         if (courseComplete && current.status === 'active') Object.assign(update, { status: 'completed', completedAt: now });
       }
       if (Object.keys(update).length) await tx.getRepository(Enrolment).update({ id: enrolment.id }, update);
-      return { lessonComplete: !!row.completedAt, courseComplete, progressPercent, newlyCompleted: update.status === 'completed' };
+      return { enrolmentId: enrolment.id, lessonComplete: !!row.completedAt, courseComplete, progressPercent, newlyCompleted: update.status === 'completed' };
     });
-    if (outcome.newlyCompleted) await this.enqueueCompletion(enrolment.id);
+    if (outcome.newlyCompleted) await this.enqueueCompletion(outcome.enrolmentId);
     return { lessonComplete: outcome.lessonComplete, courseComplete: outcome.courseComplete, progressPercent: outcome.progressPercent };
   }
 

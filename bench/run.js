@@ -12,6 +12,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { seedCatalogue } = require('./data/catalogue');
 const { runLearningBenches } = require('./learning');
+const { benchCertificates } = require('./certificates');
 const { fetchRaw, formatTable, measure, startAppServer, startBareServer, stopAll } = require('./lib');
 
 const PAGES = [
@@ -134,7 +135,17 @@ async function main() {
     await stopAll();
   }
 
-  const budgeted = [...pages.filter((p) => p.pass !== null), ...(mariadb.budgets || [])];
+  // Certificates (issue 4): 1,000 completions issued end to end by one worker process.
+  let certificates;
+  try {
+    certificates = await benchCertificates();
+  } catch (err) {
+    certificates = { error: String(err && err.message ? err.message : err) };
+    mariadbError = mariadbError || err;
+  }
+  const certificateBudget = certificates && certificates.budget ? [{ name: 'certificates issued per second (one worker)', pass: certificates.pass }] : [];
+
+  const budgeted = [...pages.filter((p) => p.pass !== null), ...(mariadb.budgets || []), ...certificateBudget];
   const met = budgeted.filter((p) => p.pass).length;
   const report = {
     date: new Date().toISOString(),
@@ -145,6 +156,7 @@ async function main() {
     loadAverage: { before: loadBefore, afterPages: loadAfterPages, after: os.loadavg() },
     pages,
     mariadb,
+    certificates,
     budgets: { met, total: budgeted.length },
   };
   const file = path.join(RESULTS_DIR, 'latest.json');

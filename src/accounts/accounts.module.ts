@@ -5,6 +5,7 @@ import { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { MailModule } from '../mail/mail.module';
 import { AccessGuard, CsrfGuard } from './access.guard';
+import { PruneAccountsJob } from './accounts.jobs';
 import { AccountsPagesController } from './accounts.pages.controller';
 import { AccountsService } from './accounts.service';
 import { AuthApiController } from './auth.api.controller';
@@ -23,6 +24,7 @@ import { DatabaseSessionStore, RedisSessionStore, SessionStore } from './session
   controllers: [AccountsPagesController, AuthApiController],
   providers: [
     AccountsService,
+    PruneAccountsJob,
     IdentityResolver,
     PasswordHasher,
     RateLimiter,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, In, IsNull, Repository } from 'typeorm';
+import { DataSource, In, IsNull, LessThan, Repository } from 'typeorm';
 import { Conflict, ValidationFailed } from '../common/errors';
 import { AppConfig } from '../config/config';
 import { InjectConfig } from '../config/config.module';
@@ -170,6 +170,16 @@ export class AccountsService {
       .getOne();
     if (!row) return null;
     return { id: row.id, email: row.email, name: row.name, role: row.role, jobRole: row.jobRole, organisationId: row.organisationId, organisationName: row.organisation?.name ?? null };
+  }
+
+  /**
+   * Forgets what can no longer be used: password-reset links a day past their expiry and API tokens a month
+   * past theirs (kept that long so "this token has expired" can still be told apart from "unknown").
+   */
+  async pruneExpired(now = new Date()): Promise<{ resets: number; tokens: number }> {
+    const resets = await this.resets.delete({ expiresAt: LessThan(new Date(now.getTime() - 24 * 3600_000)) });
+    const tokens = await this.apiTokens.delete({ expiresAt: LessThan(new Date(now.getTime() - 30 * 24 * 3600_000)) });
+    return { resets: resets.affected ?? 0, tokens: tokens.affected ?? 0 };
   }
 
   /** Names and e-mail addresses of several people at once (one query), for background e-mail. */

@@ -40,4 +40,7 @@ export abstract class FileStorage {
 
   /** Removes the file; removing a missing file is not an error. */
   abstract remove(key: string): Promise<void>;
+
+  /** Deletes what writes cut short by a crash left behind (never visible to readers), if older than `before`. */
+  abstract removeAbandonedWrites(before: Date): Promise<number>;
 }

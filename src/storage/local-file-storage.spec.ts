@@ -69,3 +69,21 @@ describe('byte ranges', () => {
     expect(contentDisposition('Hazard log – template.csv')).toBe(`attachment; filename="Hazard log _ template.csv"; filename*=UTF-8''Hazard%20log%20%E2%80%93%20template.csv`);
   });
 });
+
+describe('abandoned writes', () => {
+  it('removes .partial files older than the cut-off, and nothing else', async () => {
+    const { mkdirSync, writeFileSync, utimesSync, existsSync } = await import('node:fs');
+    const root = mkdtempSync(join(tmpdir(), 'storage-sweep-'));
+    const storage = new LocalFileStorage(root);
+    mkdirSync(join(root, 'certificates'), { recursive: true });
+    const old = join(root, 'certificates', 'AAAA.pdf.1a2b.partial');
+    const recent = join(root, 'certificates', 'BBBB.pdf.3c4d.partial');
+    const kept = join(root, 'certificates', 'CCCC.pdf');
+    for (const file of [old, recent, kept]) writeFileSync(file, 'x');
+    const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600_000);
+    utimesSync(old, twoDaysAgo, twoDaysAgo);
+    utimesSync(kept, twoDaysAgo, twoDaysAgo);
+    expect(await storage.removeAbandonedWrites(new Date(Date.now() - 24 * 3600_000))).toBe(1);
+    expect([existsSync(old), existsSync(recent), existsSync(kept)]).toEqual([false, true, true]);
+  });
+});

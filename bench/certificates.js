@@ -17,7 +17,7 @@ const { spawn } = require('node:child_process');
 const mysql = require('mysql2/promise');
 const { Queue } = require('bullmq');
 const { SMTPServer } = require('smtp-server');
-const { startAppServer } = require('./lib');
+const { deleteRedisKeys, startAppServer } = require('./lib');
 
 const COMPLETIONS = Number(process.env.BENCH_CERTIFICATES || 1000);
 const BUDGET_PER_SECOND = 150;
@@ -153,7 +153,7 @@ async function benchCertificates({ mysqlUrl = process.env.BENCH_MYSQL_URL || 'my
       [[{ rows }]] = await db.query("SELECT COUNT(*) AS `rows` FROM certificates WHERE status = 'valid'");
     }
     const seconds = (Date.now() - started) / 1000;
-    const [[{ files }]] = [[{ files: fs.readdirSync(path.join(dataDir, 'files', 'certificates')).filter((f) => f.endsWith('.pdf')).length }]];
+    const files = fs.readdirSync(path.join(dataDir, 'files', 'certificates')).filter((f) => f.endsWith('.pdf')).length;
     const [[{ duplicates }]] = await db.query('SELECT COUNT(*) - COUNT(DISTINCT user_id) AS duplicates FROM certificates');
     await queue.close();
     const perSecond = COMPLETIONS / seconds;
@@ -171,22 +171,7 @@ async function benchCertificates({ mysqlUrl = process.env.BENCH_MYSQL_URL || 'my
     await smtp.close();
     await web.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
-    await deleteKeys(redisUrl, `${prefix}:*`);
-  }
-}
-
-async function deleteKeys(redisUrl, pattern) {
-  const IORedis = require('ioredis');
-  const redis = new IORedis(redisUrl);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
+    await deleteRedisKeys(redisUrl, `${prefix}:*`);
   }
 }
 

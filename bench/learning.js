@@ -16,7 +16,7 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const { HEARTBEAT_LEARNERS, benchLearnerPlan, connect, ensureLearningDatabase, prepareHeartbeatLearners, reachable } = require('./data/learning');
-const { measure, printRow, startAppServer } = require('./lib');
+const { deleteRedisKeys, measure, printRow, startAppServer } = require('./lib');
 
 const DEFAULT_MYSQL_URL = 'mysql://root@127.0.0.1:3306';
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -192,21 +192,6 @@ async function redisReachable(url) {
     return (await redis.ping()) === 'PONG';
   } catch {
     return false;
-  } finally {
-    redis.disconnect();
-  }
-}
-
-async function deleteRedisKeys(url, pattern) {
-  const IORedis = require('ioredis');
-  const redis = new IORedis(url);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
   } finally {
     redis.disconnect();
   }

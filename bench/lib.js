@@ -327,7 +327,24 @@ function formatTable({ name, path: pagePath, ours, bare, budgetRatio, bytes, con
   return { text: lines.filter((l) => l !== null).join('\n'), verdict: v };
 }
 
+/** Deletes the Redis keys matching a pattern (a bench's own prefix), in batches. */
+async function deleteRedisKeys(url, pattern) {
+  const IORedis = require('ioredis');
+  const redis = new IORedis(url);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
 module.exports = {
+  deleteRedisKeys,
   HOST,
   ROOT,
   freePort,

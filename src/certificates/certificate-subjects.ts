@@ -6,7 +6,6 @@ export interface CertificateFacts {
   subjectType: SubjectType;
   subjectId: number;
   subjectTitle: string;
-  kind: 'completion' | 'attendance';
   cpdMinutes: number;
   achievedAt: Date;
 }
@@ -19,8 +18,6 @@ export interface CertificateSubject {
   type: SubjectType;
   facts(referenceId: number): Promise<CertificateFacts | null>;
   issued(referenceId: number): Promise<void>;
-  /** Where the learner sees the subject (the course page), for e-mails and lists. */
-  pathOf(subjectId: number): Promise<string | null>;
   /** For the Open Badges BadgeClass: title, description, what earns it, and its page. */
   summary(subjectId: number): Promise<{ title: string; description: string; criteria: string; path: string } | null>;
 }

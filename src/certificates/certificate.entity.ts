@@ -3,6 +3,8 @@ import { DateTimeColumn, VarcharColumn } from '../database/columns';
 
 export const SUBJECT_TYPES = ['course', 'webinar'] as const;
 export type SubjectType = (typeof SUBJECT_TYPES)[number];
+/** What a certificate of each subject certifies. */
+export const CERTIFICATE_KIND: Record<SubjectType, 'completion' | 'attendance'> = { course: 'completion', webinar: 'attendance' };
 /** 'issuing' while its PDF is being stored: a crash there is finished by the retry, with the same code and file. */
 export type CertificateStatus = 'issuing' | 'valid' | 'revoked';
 

@@ -5,7 +5,8 @@ import { Public, SignedInUser, type CurrentUser } from '../accounts/identity';
 import type { AppConfig } from '../config/config';
 import { InjectConfig } from '../config/config.module';
 import type { Certificate } from './certificate.entity';
-import { CertificatesService, hoursOf } from './certificates.service';
+import { cpdHours } from '../catalogue/catalogue.service';
+import { CertificatesService } from './certificates.service';
 import { VerificationThrottle } from './verification-throttle';
 
 @ApiTags('certificates')
@@ -44,7 +45,7 @@ export class CertificatesApiController {
       holderName: c.holderName,
       subject: { type: c.subjectType, id: c.subjectId, title: c.subjectTitle },
       achievedAt: c.achievedAt,
-      cpdHours: hoursOf(c.cpdMinutes),
+      cpdHours: cpdHours(c.cpdMinutes),
       revokedAt: c.revokedAt,
       revokedReason: c.revokedReason,
       verifyUrl: this.certificates.verifyUrl(c.code),

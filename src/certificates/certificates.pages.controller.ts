@@ -5,10 +5,14 @@ import { Public, Roles, SignedInUser, type CurrentUser } from '../accounts/ident
 import { NotFound, ValidationFailed } from '../common/errors';
 import { FileStorage } from '../storage/file-storage';
 import { serveFile } from '../storage/serve-file';
-import type { Certificate } from './certificate.entity';
-import { CertificatesService, formatLondonDate, hoursOf } from './certificates.service';
+import type { Certificate, SubjectType } from './certificate.entity';
+import { cpdHours } from '../catalogue/catalogue.service';
+import { londonDate, londonIsoDate, londonYear } from '../common/london-time';
+import { CertificatesService } from './certificates.service';
 import { VerificationThrottle } from './verification-throttle';
 import { normaliseCode } from './verification-code';
+
+const SUBJECT_LABELS: Record<SubjectType, string> = { course: 'Course', webinar: 'Webinar' };
 
 /** "My certificates", downloads, public verification and the admin's revoke and re-issue. */
 @ApiExcludeController()
@@ -29,7 +33,7 @@ export class CertificatesPagesController {
       pageTitle: 'My certificates',
       certificates: list.map((c) => this.view(c)),
       years: years.map((y) => ({ ...y, percent: Math.round((y.hours / most) * 100) })),
-      totalHours: hoursOf(list.filter((c) => c.status === 'valid').reduce((sum, c) => sum + c.cpdMinutes, 0)),
+      totalHours: cpdHours(list.filter((c) => c.status === 'valid').reduce((sum, c) => sum + c.cpdMinutes, 0)),
     });
   }
 
@@ -39,7 +43,7 @@ export class CertificatesPagesController {
     const list = (await this.certificates.listFor(user.id)).filter((c) => c.status === 'valid');
     const rows = [
       ['Date', 'Activity', 'Type', 'CPD hours', 'Certificate code', 'Verify at'],
-      ...list.map((c) => [isoLondonDate(c.achievedAt), c.subjectTitle, c.subjectType === 'course' ? 'Course' : 'Webinar', String(hoursOf(c.cpdMinutes)), c.code, this.certificates.verifyUrl(c.code)]),
+      ...list.map((c) => [londonIsoDate(c.achievedAt), c.subjectTitle, SUBJECT_LABELS[c.subjectType], String(cpdHours(c.cpdMinutes)), c.code, this.certificates.verifyUrl(c.code)]),
     ];
     return reply
       .header('content-type', 'text/csv; charset=utf-8')
@@ -109,12 +113,12 @@ export class CertificatesPagesController {
     return {
       code: c.code,
       subjectTitle: c.subjectTitle,
-      subjectLabel: c.subjectType === 'course' ? 'Course' : 'Webinar',
+      subjectLabel: SUBJECT_LABELS[c.subjectType],
       holderName: c.holderName,
-      achievedOn: formatLondonDate(c.achievedAt),
-      cpdHours: hoursOf(c.cpdMinutes),
+      achievedOn: londonDate(c.achievedAt),
+      cpdHours: cpdHours(c.cpdMinutes),
       valid: c.status === 'valid',
-      revokedOn: c.revokedAt ? formatLondonDate(c.revokedAt) : null,
+      revokedOn: c.revokedAt ? londonDate(c.revokedAt) : null,
       revokedReason: c.revokedReason,
       downloadPath: this.certificates.downloadPath(c.code),
       verifyPath: `/verify/${c.code}`,
@@ -122,21 +126,17 @@ export class CertificatesPagesController {
   }
 }
 
-const LONDON_YEAR = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', year: 'numeric' });
-const LONDON_ISO = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' });
-const isoLondonDate = (d: Date) => LONDON_ISO.format(d);
-
 /** CPD hours per calendar year (Europe/London), newest year first. */
 function cpdByYear(list: Certificate[]): Array<{ year: string; hours: number; count: number }> {
   const years = new Map<string, { minutes: number; count: number }>();
   for (const c of list) {
-    const year = LONDON_YEAR.format(c.achievedAt);
+    const year = londonYear(c.achievedAt);
     const entry = years.get(year) ?? { minutes: 0, count: 0 };
     entry.minutes += c.cpdMinutes;
     entry.count++;
     years.set(year, entry);
   }
-  return [...years].sort(([a], [b]) => b.localeCompare(a)).map(([year, e]) => ({ year, hours: hoursOf(e.minutes), count: e.count }));
+  return [...years].sort(([a], [b]) => b.localeCompare(a)).map(([year, e]) => ({ year, hours: cpdHours(e.minutes), count: e.count }));
 }
 
 /** A CSV cell, quoted when needed, and never read as a formula by a spreadsheet. */

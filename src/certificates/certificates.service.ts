@@ -4,15 +4,17 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import { AccountsService } from '../accounts/accounts.service';
 import type { CurrentUser } from '../accounts/identity';
+import { cpdHours } from '../catalogue/catalogue.service';
 import { Clock } from '../common/clock';
 import { Conflict, NotFound } from '../common/errors';
+import { londonDate } from '../common/london-time';
 import type { AppConfig } from '../config/config';
 import { InjectConfig } from '../config/config.module';
 import { isUniqueViolation } from '../database/errors';
 import { JobsService } from '../jobs/jobs.service';
 import { MailService } from '../mail/mail.service';
 import { FileStorage } from '../storage/file-storage';
-import { Certificate, SubjectType } from './certificate.entity';
+import { Certificate, CERTIFICATE_KIND, SubjectType } from './certificate.entity';
 import { renderCertificatePdf } from './certificate-pdf';
 import type { CertificateFacts, CertificateSubject } from './certificate-subjects';
 import { newVerificationCode, normaliseCode } from './verification-code';
@@ -23,10 +25,7 @@ declare module '../jobs/job-registry' {
   }
 }
 
-const LONDON_DATE = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'long', year: 'numeric' });
-export const formatLondonDate = (date: Date) => LONDON_DATE.format(date);
-export const hoursOf = (minutes: number) => Math.round((minutes / 60) * 10) / 10;
-export const hoursLabel = (minutes: number) => `${hoursOf(minutes)} ${hoursOf(minutes) === 1 ? 'hour' : 'hours'}`;
+export const hoursLabel = (minutes: number) => `${cpdHours(minutes)} ${cpdHours(minutes) === 1 ? 'hour' : 'hours'}`;
 
 /**
  * Issues, finds and verifies certificates. Issuing is idempotent: the unique index on (holder, subject,
@@ -67,9 +66,10 @@ export class CertificatesService {
     const subject = this.subjectOf(subjectType);
     const facts = await subject.facts(referenceId);
     if (!facts) return null;
-    let certificate = (await this.current(facts)) ?? (await this.record(facts));
+    const holder = await this.holderOf(facts.userId);
+    let certificate = (await this.current(facts)) ?? (await this.record(facts, holder));
     if (certificate.status === 'issuing') certificate = await this.storePdf(certificate);
-    await this.sendIssuedMail(certificate);
+    await this.sendIssuedMail(certificate, holder);
     await subject.issued(referenceId);
     return certificate;
   }
@@ -77,12 +77,12 @@ export class CertificatesService {
   /** The PDF's render time alone, for the benchmark's report. */
   async renderFor(certificate: Certificate): Promise<Uint8Array> {
     return renderCertificatePdf({
-      kind: certificate.subjectType === 'course' ? 'completion' : 'attendance',
+      kind: CERTIFICATE_KIND[certificate.subjectType],
       holderName: certificate.holderName,
       subjectTitle: certificate.subjectTitle,
-      achievedOn: formatLondonDate(certificate.achievedAt),
+      achievedOn: londonDate(certificate.achievedAt),
       issuedAt: certificate.issuedAt,
-      cpdHours: hoursOf(certificate.cpdMinutes),
+      cpdHours: cpdHours(certificate.cpdMinutes),
       academyName: this.config.academyName,
       code: certificate.code,
       verifyUrl: this.verifyUrl(certificate.code),
@@ -173,12 +173,10 @@ export class CertificatesService {
     const latest = await this.current(old);
     if (!latest || latest.id !== old.id) throw new Conflict('Only the latest certificate for a course can be re-issued');
     if (old.status === 'valid') await this.revoke(old.code, 'Re-issued', admin);
-    const recorded = await this.record(
-      { userId: old.userId, subjectType: old.subjectType, subjectId: old.subjectId, subjectTitle: old.subjectTitle, kind: old.subjectType === 'course' ? 'completion' : 'attendance', cpdMinutes: old.cpdMinutes, achievedAt: old.achievedAt },
-      old.revision + 1,
-    );
+    const holder = await this.holderOf(old.userId);
+    const recorded = await this.record(old, holder, old.revision + 1);
     const fresh = recorded.status === 'issuing' ? await this.storePdf(recorded) : recorded;
-    await this.sendIssuedMail(fresh);
+    await this.sendIssuedMail(fresh, holder);
     return fresh;
   }
 
@@ -193,9 +191,13 @@ export class CertificatesService {
   }
 
   /** Inserts the certificate row; if another run inserted it first, theirs is returned. */
-  private async record(facts: CertificateFacts, revision = 1): Promise<Certificate> {
-    const holder = await this.accounts.currentUser(facts.userId);
-    if (!holder) throw new Error(`No user ${facts.userId} for a certificate`);
+  private async holderOf(userId: number): Promise<CurrentUser> {
+    const holder = await this.accounts.currentUser(userId);
+    if (!holder) throw new Error(`No user ${userId} for a certificate`);
+    return holder;
+  }
+
+  private async record(facts: CertificateFacts, holder: CurrentUser, revision = 1): Promise<Certificate> {
     const code = newVerificationCode();
     try {
       return await this.certificates.save(
@@ -231,13 +233,11 @@ export class CertificatesService {
     const pdf = await this.renderFor(certificate);
     const stored = await this.storage.put(certificate.fileKey, Readable.from([Buffer.from(pdf)]));
     await this.certificates.update({ id: certificate.id, status: 'issuing' }, { status: 'valid', sha256: stored.sha256 });
-    return this.certificates.findOneByOrFail({ id: certificate.id });
+    // A run that lost the race stored the same bytes (the PDF is a function of the row), so this is the row now.
+    return Object.assign(certificate, { status: 'valid' as const, sha256: stored.sha256 });
   }
 
-  private async sendIssuedMail(certificate: Certificate): Promise<void> {
-    const holder = await this.accounts.currentUser(certificate.userId);
-    if (!holder) return;
-    const path = await this.subjectOf(certificate.subjectType).pathOf(certificate.subjectId);
+  private async sendIssuedMail(certificate: Certificate, holder: CurrentUser): Promise<void> {
     await this.mail.send({
       to: holder.email,
       template: 'certificate-issued',
@@ -247,12 +247,11 @@ export class CertificatesService {
         achievement: certificate.subjectType === 'course' ? 'completed the course' : 'attended the webinar',
         cpdLabel: hoursLabel(certificate.cpdMinutes),
         subjectTitle: certificate.subjectTitle,
-        achievedOn: formatLondonDate(certificate.achievedAt),
+        achievedOn: londonDate(certificate.achievedAt),
         code: certificate.code,
         downloadUrl: `${this.config.publicUrl}${this.downloadPath(certificate.code)}`,
         verifyUrl: this.verifyUrl(certificate.code),
         certificatesUrl: `${this.config.publicUrl}/my-certificates`,
-        subjectUrl: path ? `${this.config.publicUrl}${path}` : null,
       },
     });
     this.logger.debug(`Certificate ${certificate.code} e-mail requested`);

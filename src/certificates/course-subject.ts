@@ -1,4 +1,4 @@
-import { CatalogueService } from '../catalogue/catalogue.service';
+import { CatalogueService, cpdHours } from '../catalogue/catalogue.service';
 import { LearningService } from '../learning/learning.service';
 import { ProgressService } from '../learning/progress.service';
 import type { CertificateFacts, CertificateSubject } from './certificate-subjects';
@@ -23,7 +23,6 @@ export class CourseCertificateSubject implements CertificateSubject {
       subjectType: 'course',
       subjectId: course.id,
       subjectTitle: course.title,
-      kind: 'completion',
       cpdMinutes: course.cpdMinutes,
       achievedAt: enrolment.completedAt,
     };
@@ -38,14 +37,9 @@ export class CourseCertificateSubject implements CertificateSubject {
     if (!course) return null;
     return {
       title: course.title,
-      description: `Completion of the course “${course.title}” (${Math.round((course.cpdMinutes / 60) * 10) / 10} CPD hours).`,
+      description: `Completion of the course “${course.title}” (${cpdHours(course.cpdMinutes)} CPD hours).`,
       criteria: 'Complete every required lesson of the course and pass its required quizzes.',
       path: `/courses/${course.slug}`,
     };
-  }
-
-  async pathOf(courseId: number): Promise<string | null> {
-    const course = await this.catalogue.courseFacts(courseId);
-    return course ? `/courses/${course.slug}` : null;
   }
 }

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import Handlebars from 'handlebars';
+import { londonDate, londonDateTime } from './london-time';
 import { VIEWS_DIR } from './paths';
 
 declare module 'fastify' {
@@ -15,8 +16,6 @@ declare module 'fastify' {
   }
 }
 
-const LONDON_DATE = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'long', year: 'numeric' });
-const LONDON_DATE_TIME = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'long', year: 'numeric', hour: 'numeric', minute: '2-digit', hour12: true });
 
 /** The Handlebars instance for pages, with the few helpers the templates use. */
 export function createHandlebars(): typeof Handlebars {
@@ -27,8 +26,8 @@ export function createHandlebars(): typeof Handlebars {
   hbs.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).join(''));
   hbs.registerHelper('not', (a: unknown) => !a);
   hbs.registerHelper('hours', (n: number) => `${n} ${n === 1 ? 'hour' : 'hours'}`);
-  hbs.registerHelper('date', (value: Date | string | null | undefined) => (value ? LONDON_DATE.format(new Date(value)) : ''));
-  hbs.registerHelper('dateTime', (value: Date | string | null | undefined) => (value ? LONDON_DATE_TIME.format(new Date(value)) : ''));
+  hbs.registerHelper('date', (value: Date | string | null | undefined) => (value ? londonDate(new Date(value)) : ''));
+  hbs.registerHelper('dateTime', (value: Date | string | null | undefined) => (value ? londonDateTime(new Date(value)) : ''));
   hbs.registerHelper('isoDate', (value: Date | string | null | undefined) => (value ? new Date(value).toISOString() : ''));
   return hbs;
 }

@@ -49,7 +49,7 @@ export class LessonsPagesController {
   async complete(@Param('slug') slug: string, @Param('lessonId', lessonId) id: number, @SignedInUser() user: CurrentUser, @Res() reply: FastifyReply) {
     const visit = await this.requireEnrolled(slug, id, user);
     await this.progress.markComplete(user.id, visit.lesson.id);
-    return reply.redirect(await this.afterLesson(visit), 303);
+    return reply.redirect(this.afterLesson(visit), 303);
   }
 
   @Post('quiz')
@@ -125,7 +125,7 @@ export class LessonsPagesController {
   }
 
   /** Where "mark as complete" leads: the next lesson, or back to this one when the course is finished. */
-  private async afterLesson(visit: LessonVisit): Promise<string> {
+  private afterLesson(visit: LessonVisit): string {
     const order = visit.course.modules.flatMap((m) => m.lessons);
     const at = order.findIndex((l) => l.id === visit.lesson.id);
     const next = order[at + 1];

@@ -176,13 +176,7 @@ export class ProgressService {
       this.progress.find({ where: { enrolmentId: In(enrolments.map((e) => e.id)), completedAt: Not(IsNull()) }, select: { enrolmentId: true, lessonId: true } }),
     ]);
     const finished = new Set(done.map((d) => `${d.enrolmentId}:${d.lessonId}`));
-    return new Map(
-      enrolments.map((e) => {
-        const order = orders.get(e.courseId) ?? [];
-        const open = order.filter((l) => !finished.has(`${e.id}:${l.id}`));
-        return [e.id, (open.find((l) => l.required) ?? open[0] ?? order[0])?.id ?? null];
-      }),
-    );
+    return new Map(enrolments.map((e) => [e.id, nextLessonIn(orders.get(e.courseId) ?? [], (lessonId) => finished.has(`${e.id}:${lessonId}`))]));
   }
 
   /** Records that a completion was handled: called once the course's certificate exists. */
@@ -263,6 +257,12 @@ export class ProgressService {
       courseComplete: counted.length > 0 && finishedCount === counted.length,
     };
   }
+}
+
+/** The first unfinished required lesson in syllabus order, else the first unfinished one, else the first. */
+export function nextLessonIn(order: Array<{ id: number; required: boolean }>, isDone: (lessonId: number) => boolean): number | null {
+  const open = order.filter((l) => !isDone(l.id));
+  return (open.find((l) => l.required) ?? open[0] ?? order[0])?.id ?? null;
 }
 
 /** The bad heartbeats: each a clear 400, nothing written. */

@@ -5,6 +5,7 @@ import { In, Repository } from 'typeorm';
 import { AccountsService } from '../accounts/accounts.service';
 import { CatalogueService } from '../catalogue/catalogue.service';
 import { Clock } from '../common/clock';
+import { londonIsoDate } from '../common/london-time';
 import type { AppConfig } from '../config/config';
 import { InjectConfig } from '../config/config.module';
 import { LearningService } from '../learning/learning.service';
@@ -204,7 +205,7 @@ export class NotificationsService {
 
 /** The ISO week of a moment in Europe/London, e.g. 2026-W48. */
 export function isoWeek(moment: Date): string {
-  const [y, m, d] = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' }).format(moment).split('-').map(Number);
+  const [y, m, d] = londonIsoDate(moment).split('-').map(Number);
   const date = new Date(Date.UTC(y, m - 1, d));
   const day = date.getUTCDay() || 7;
   date.setUTCDate(date.getUTCDate() + 4 - day);

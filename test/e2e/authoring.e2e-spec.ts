@@ -19,6 +19,9 @@ const EXE = Buffer.concat([Buffer.from('MZ\x90\x00\x03\x00\x00\x00', 'latin1'), 
 const file = (filename: string, content: Buffer | string, contentType = 'application/octet-stream'): MultipartPart => ({ name: 'file', filename, content, contentType });
 const idIn = (answer: Answer, pattern: RegExp) => Number(pattern.exec(String(answer.headers.location))?.[1]);
 
+/** The course's details as the edit form sends them, once the course exists. */
+const COURSE_DETAILS = { title: 'Hazard logs in practice', summary: 'Keep a hazard log that stands up to DCB0129', description: 'How to log a hazard.', whoFor: 'Clinical safety officers', level: 'intermediate', cpdHours: '2' };
+
 describe('course authoring', () => {
   let t: TestApp;
   let author: Visitor & { userId: number };
@@ -111,7 +114,7 @@ describe('course authoring', () => {
 
     it('edits the details; the web address can change while the course is a draft, never to one in use', async () => {
       await author.get(`/author/courses/${courseId}`);
-      const details = { title: 'Hazard logs in practice', summary: 'Keep a hazard log that stands up to DCB0129', description: 'How to log a hazard.', whoFor: 'Clinical safety officers', level: 'intermediate', cpdHours: '2' };
+      const details = COURSE_DETAILS;
       const topicId = String((await course()).topicId);
       const taken = await author.submit(`/author/courses/${courseId}`, { ...details, topicId, slug: 'hazard-logs-in-practice-2' });
       expect(taken.status).toBe(400);
@@ -439,16 +442,7 @@ describe('course authoring', () => {
 
     it('publishes a complete course: learners find it in the catalogue', async () => {
       await author.get(`/author/courses/${courseId}`);
-      const whoFor = await author.submit(`/author/courses/${courseId}`, {
-        title: 'Hazard logs in practice',
-        slug: 'hazard-logs',
-        summary: 'Keep a hazard log that stands up to DCB0129',
-        description: 'How to log a hazard.',
-        whoFor: 'Clinical safety officers',
-        topicId: String((await course()).topicId),
-        level: 'intermediate',
-        cpdHours: '2',
-      });
+      const whoFor = await author.submit(`/author/courses/${courseId}`, { ...COURSE_DETAILS, slug: 'hazard-logs', topicId: String((await course()).topicId) });
       expect(whoFor.status).toBe(303);
       expect((await t.visitor().get('/courses/hazard-logs')).status).toBe(404);
       const published = await author.submit(`/author/courses/${courseId}/publish`, {});
@@ -474,16 +468,7 @@ describe('course authoring', () => {
 
     it('keeps the web address once published, and unpublishing archives the course: 404 to learners, a preview to its author', async () => {
       await author.get(`/author/courses/${courseId}`);
-      const slugChange = await author.submit(`/author/courses/${courseId}`, {
-        title: 'Hazard logs in practice',
-        slug: 'another-address',
-        summary: 'Keep a hazard log that stands up to DCB0129',
-        description: 'How to log a hazard.',
-        whoFor: 'Clinical safety officers',
-        topicId: String((await course()).topicId),
-        level: 'intermediate',
-        cpdHours: '2',
-      });
+      const slugChange = await author.submit(`/author/courses/${courseId}`, { ...COURSE_DETAILS, slug: 'another-address', topicId: String((await course()).topicId) });
       expect(slugChange.status).toBe(400);
       expect(slugChange.body).toContain('The web address cannot change once a course has been published');
 

@@ -63,6 +63,11 @@ const envSchema = z.object({
   VIDEO_COMPLETION_PERCENT: int('VIDEO_COMPLETION_PERCENT', 1, 100).default(90),
   VERIFY_RATE_LIMIT_PER_MINUTE: int('VERIFY_RATE_LIMIT_PER_MINUTE', 1, 100000).default(30),
   NUDGE_AFTER_DAYS: int('NUDGE_AFTER_DAYS', 1, 365).default(7),
+  WEBINAR_REMINDER_MINUTES: z
+    .string()
+    .regex(/^\s*\d{1,5}(\s*,\s*\d{1,5}){0,4}\s*$/, { error: 'WEBINAR_REMINDER_MINUTES must be up to five whole numbers of minutes separated by commas, such as 1440,60' })
+    .default('1440,60'),
+  WEBINAR_RECORDING_CREDIT_PERCENT: int('WEBINAR_RECORDING_CREDIT_PERCENT', 1, 100).default(75),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -94,6 +99,12 @@ export interface AppConfig {
   verifyRateLimitPerMinute: number;
   /** Days without activity on a course before its learner is reminded (once per idle spell, at most once per this many days). */
   nudgeAfterDays: number;
+  webinars: {
+    /** Minutes before the start when registrants are reminded, largest first (24 hours and 1 hour by default). */
+    reminderMinutes: number[];
+    /** Share of a recording a learner must really watch for a certificate of attendance. */
+    recordingCreditPercent: number;
+  };
 }
 
 /** Thrown for a bad environment; its message is the one line printed before exit code 1. */
@@ -151,6 +162,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     videoCompletionPercent: e.VIDEO_COMPLETION_PERCENT,
     verifyRateLimitPerMinute: e.VERIFY_RATE_LIMIT_PER_MINUTE,
     nudgeAfterDays: e.NUDGE_AFTER_DAYS,
+    webinars: {
+      reminderMinutes: [...new Set(e.WEBINAR_REMINDER_MINUTES.split(',').map((m) => Number(m.trim())).filter((m) => m > 0))].sort((a, b) => b - a),
+      recordingCreditPercent: e.WEBINAR_RECORDING_CREDIT_PERCENT,
+    },
   } satisfies AppConfig);
 }
 

@@ -10,7 +10,7 @@ import { renderMarkdown } from '../common/markdown';
 import { FileStorage } from '../storage/file-storage';
 import { serveFile } from '../storage/serve-file';
 import type { Enrolment } from './entities/enrolment.entity';
-import { coveredSeconds, parseIntervals } from './coverage';
+import { coveragePercent, resumePosition } from './coverage';
 import { LearningService } from './learning.service';
 import { ProgressService } from './progress.service';
 import type { QuizGrade } from './quiz-grading';
@@ -160,13 +160,12 @@ export class LessonsPagesController {
 
   private videoView(lesson: LessonWithCourse, mine: { positionSeconds: number; watchedIntervals: string | null } | undefined) {
     const duration = lesson.videoSeconds ?? 0;
-    // From the intervals themselves, as the heartbeat answer counts it, so the bar does not jump on reload.
-    const covered = coveredSeconds(parseIntervals(mine?.watchedIntervals ?? null));
-    const resumeAt = mine && mine.positionSeconds < duration - 2 ? mine.positionSeconds : 0;
     return {
       duration,
-      resumeAt,
-      coveredPercent: duration ? Math.min(100, Math.floor((covered / duration) * 100)) : 0,
+      resumeAt: resumePosition(mine, duration),
+      coveredPercent: mine ? coveragePercent(mine, duration) : 0,
+      // What the player (public/js/video-tracking.js) adds to each heartbeat it posts.
+      heartbeatFields: JSON.stringify({ lessonId: lesson.id }),
       type: lesson.fileType ?? 'video/mp4',
       captions: !!lesson.captionsKey,
     };

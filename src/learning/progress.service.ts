@@ -4,12 +4,12 @@ import { EntityManager, In, IsNull, LessThan, Not, Repository } from 'typeorm';
 import { LessonReader, LessonRef, LessonWithCourse, QuizDefinition } from '../catalogue/lesson.reader';
 import type { LessonKind } from '../catalogue/entities/lesson.entity';
 import { Clock } from '../common/clock';
-import { Conflict, Forbidden, NotFound, ValidationFailed } from '../common/errors';
+import { Conflict, Forbidden, NotFound } from '../common/errors';
 import type { AppConfig } from '../config/config';
 import { InjectConfig } from '../config/config.module';
 import { UnitOfWork } from '../database/unit-of-work';
 import { JobsService } from '../jobs/jobs.service';
-import { MAX_SPAN_SECONDS, parseIntervals, recordHeartbeat, type Interval } from './coverage';
+import { applyHeartbeat, type Interval } from './coverage';
 import { Enrolment } from './entities/enrolment.entity';
 import { LessonProgress } from './entities/lesson-progress.entity';
 import { QuizAttempt } from './entities/quiz-attempt.entity';
@@ -108,24 +108,17 @@ export class ProgressService {
     if (!lesson || lesson.course.status !== 'published') throw new NotFound('There is no lesson with that id in a published course');
     const duration = lesson.videoSeconds ?? 0;
     const needed = (duration * this.config.videoCompletionPercent) / 100;
-    let covered = 0;
-    // Checked once the enrolment is known, so a learner who is not enrolled hears that first, as before.
-    const checkClaim = () => {
+    // Checked once the enrolment is known, so a learner who is not enrolled hears that first, as before; the
+    // interval itself is checked next, by applyHeartbeat, before anything is written.
+    const checkKind = () => {
       if (lesson.kind !== 'video' || !lesson.videoSeconds) throw new Conflict('Heartbeats are for video lessons; this lesson is not a video');
-      checkInterval(claim.from, claim.to, duration);
     };
-    const outcome = await this.write({ userId, courseId: lesson.courseId }, lesson, checkClaim, (row, now) => {
-      const allowance = { seconds: row.watchAllowanceMs / 1000, at: row.heartbeatAt };
-      const coverage = recordHeartbeat(parseIntervals(row.watchedIntervals), [claim.from, Math.min(claim.to, duration)], allowance, now);
-      covered = coverage.seconds;
-      row.watchedIntervals = JSON.stringify(coverage.intervals);
-      row.coveredSeconds = Math.floor(coverage.seconds);
-      row.positionSeconds = Math.floor(Math.min(claim.to, duration));
-      row.watchAllowanceMs = Math.floor(coverage.allowance.seconds * 1000);
-      row.heartbeatAt = now;
-      if (coverage.seconds >= needed) row.completedAt ??= now;
+    let coverage = { coveredSeconds: 0, coveredPercent: 0 };
+    const outcome = await this.write({ userId, courseId: lesson.courseId }, lesson, checkKind, (row, now) => {
+      coverage = applyHeartbeat(row, claim, duration, now);
+      if (coverage.coveredSeconds >= needed) row.completedAt ??= now;
     });
-    return { ...outcome, coveredSeconds: Math.floor(covered), durationSeconds: duration, coveredPercent: Math.min(100, Math.floor((covered / duration) * 100)) };
+    return { ...outcome, coveredSeconds: Math.floor(coverage.coveredSeconds), durationSeconds: duration, coveredPercent: coverage.coveredPercent };
   }
 
   /** Grades a quiz attempt on the server and keeps it; the first pass completes the lesson. */
@@ -263,17 +256,6 @@ export class ProgressService {
 export function nextLessonIn(order: Array<{ id: number; required: boolean }>, isDone: (lessonId: number) => boolean): number | null {
   const open = order.filter((l) => !isDone(l.id));
   return (open.find((l) => l.required) ?? open[0] ?? order[0])?.id ?? null;
-}
-
-/** The bad heartbeats: each a clear 400, nothing written. */
-function checkInterval(from: number, to: number, duration: number): void {
-  const problem = (message: string) => new ValidationFailed({ from: message }, message);
-  if (!Number.isFinite(from) || !Number.isFinite(to)) throw problem('from and to must be numbers of seconds');
-  if (from < 0) throw problem('from must not be negative');
-  if (to <= from) throw problem('to must be greater than from');
-  if (to - from > MAX_SPAN_SECONDS) throw problem(`A heartbeat covers at most ${MAX_SPAN_SECONDS} seconds of video`);
-  if (from >= duration) throw problem(`from is past the end of the video (${duration} seconds long)`);
-  if (to > duration + 1) throw problem(`to is past the end of the video (${duration} seconds long)`);
 }
 
 export type { Interval };

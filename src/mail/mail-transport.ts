@@ -3,12 +3,14 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer, { Transporter } from 'nodemailer';
 import type { RenderedMail } from './mail-templates';
+import type { MailAttachment } from './mail.service';
 
 export interface OutgoingMail extends RenderedMail {
   to: string;
   from: string;
   messageId: string;
   headers?: Record<string, string>;
+  attachments?: MailAttachment[];
 }
 
 /** Where e-mail goes: an SMTP server (SMTP_URL), or .eml files in the local outbox folder. */

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { LessThan, Repository } from 'typeorm';
+import { In, LessThan, Repository } from 'typeorm';
 import { AppConfig } from '../config/config';
 import { InjectConfig } from '../config/config.module';
 import { isUniqueViolation } from '../database/errors';
@@ -25,15 +25,26 @@ export interface MailRequest {
   dedupeKey: string;
   /** Extra headers, e.g. List-Unsubscribe for messages that are not transactional. */
   headers?: Record<string, string>;
+  /** Files sent with the message, e.g. a calendar invitation; stored with it, so a retry sends the same bytes. */
+  attachments?: MailAttachment[];
 }
 
-/** Where a message's extra headers are kept inside its stored payload. */
+export interface MailAttachment {
+  filename: string;
+  contentType: string;
+  content: string;
+}
+
+/** Where a message's extra headers and attachments are kept inside its stored payload. */
 const HEADERS_KEY = '__headers';
+const ATTACHMENTS_KEY = '__attachments';
 
 /** Tries per message across jobs and sweeps before it is marked failed. */
 export const MAX_MAIL_ATTEMPTS = 10;
 /** A pending message this old is assumed lost from the queue and re-enqueued by the sweep. */
 const SWEEP_AFTER_MS = 60_000;
+/** Rows per INSERT when many messages go at once. */
+const SEND_BATCH = 500;
 
 @Injectable()
 export class MailService implements OnApplicationShutdown {
@@ -55,17 +66,7 @@ export class MailService implements OnApplicationShutdown {
     if (!this.templates.has(request.template)) throw new Error(`No e-mail template named "${request.template}"`);
     let id: number;
     try {
-      const result = await this.messages.insert({
-        dedupeKey: request.dedupeKey,
-        toAddress: request.to,
-        template: request.template,
-        payload: JSON.stringify(request.headers ? { ...request.data, [HEADERS_KEY]: request.headers } : request.data),
-        status: 'pending',
-        attempts: 0,
-        lastError: null,
-        createdAt: new Date(),
-        sentAt: null,
-      });
+      const result = await this.messages.insert(this.row(request, new Date()));
       id = Number(result.identifiers[0].id);
     } catch (err) {
       if (isUniqueViolation(err)) return;
@@ -74,17 +75,39 @@ export class MailService implements OnApplicationShutdown {
     await this.jobs.tryEnqueue('mail.deliver', { messageId: id }, { jobId: deliverJobId(id, 0) });
   }
 
+  /**
+   * Many messages at once (reminders to every registrant): recorded in batches, keys already used skipped,
+   * and one delivery job per new message. Safe to run twice at once: the unique key lets one row through.
+   */
+  async sendMany(requests: MailRequest[]): Promise<void> {
+    for (const request of requests) if (!this.templates.has(request.template)) throw new Error(`No e-mail template named "${request.template}"`);
+    for (let at = 0; at < requests.length; at += SEND_BATCH) {
+      const batch = requests.slice(at, at + SEND_BATCH);
+      const createdAt = new Date();
+      await this.messages
+        .createQueryBuilder()
+        .insert()
+        .values(batch.map((request) => this.row(request, createdAt)))
+        .orIgnore()
+        .updateEntity(false)
+        .execute();
+      const recorded = await this.messages.find({ where: { dedupeKey: In(batch.map((r) => r.dedupeKey)), status: 'pending', attempts: 0 }, select: { id: true } });
+      await Promise.all(recorded.map(({ id }) => this.jobs.tryEnqueue('mail.deliver', { messageId: id }, { jobId: deliverJobId(id, 0) })));
+    }
+  }
+
   /** Delivers one recorded message; a message already sent (or gone) is success. */
   async deliver(messageId: number): Promise<void> {
     const message = await this.messages.findOne({ where: { id: messageId } });
     if (!message || message.status !== 'pending') return;
     await this.messages.update({ id: messageId }, { attempts: message.attempts + 1 });
     try {
-      const { [HEADERS_KEY]: headers, ...data } = JSON.parse(message.payload) as Record<string, unknown>;
+      const { [HEADERS_KEY]: headers, [ATTACHMENTS_KEY]: attachments, ...data } = JSON.parse(message.payload) as Record<string, unknown>;
       const rendered = this.templates.render(message.template, { ...data, academyName: this.config.academyName, publicUrl: this.config.publicUrl });
       await this.transport.deliver({
         ...rendered,
         ...(headers ? { headers: headers as Record<string, string> } : {}),
+        ...(attachments ? { attachments: attachments as MailAttachment[] } : {}),
         to: message.toAddress,
         from: this.config.mail.from,
         messageId: `<mail-${message.id}-${message.createdAt.getTime()}@${new URL(this.config.publicUrl).hostname}>`,
@@ -110,6 +133,20 @@ export class MailService implements OnApplicationShutdown {
     }
     if (stale.length) this.logger.log(`Re-enqueued ${stale.length} pending message(s)`);
     return stale.length;
+  }
+
+  private row(request: MailRequest, createdAt: Date) {
+    return {
+      dedupeKey: request.dedupeKey,
+      toAddress: request.to,
+      template: request.template,
+      payload: JSON.stringify({ ...request.data, ...(request.headers && { [HEADERS_KEY]: request.headers }), ...(request.attachments && { [ATTACHMENTS_KEY]: request.attachments }) }),
+      status: 'pending' as const,
+      attempts: 0,
+      lastError: null,
+      createdAt,
+      sentAt: null,
+    };
   }
 
   get transportKind(): MailTransport['kind'] {

@@ -12,7 +12,7 @@ import { RunningServer, startServer } from './support/server';
  * CSP and network checks run on every page on the way.
  *
  * The test reads the course's JSON for the lesson order and the quiz answers. Nothing is faked: every
- * heartbeat comes from public/js/lesson.js watching a playing <video>, so the server's allowance (2x real
+ * heartbeat comes from public/js/video-tracking.js watching a playing <video>, so the server's allowance (2x real
  * time) applies; the video plays at 1x first, then at 2x (the fastest a person may watch) to the end.
  */
 

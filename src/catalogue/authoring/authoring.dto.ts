@@ -2,26 +2,9 @@ import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { FieldErrors, ValidationFailed } from '../../common/errors';
 import { parseForm } from '../../common/forms';
+import { emptyToUndefined, markdownText, trimmed, wholeNumber } from '../../common/form-fields';
 import { COURSE_LEVELS, type CourseLevel } from '../entities/course.entity';
 import { LESSON_KINDS, type LessonKind } from '../entities/lesson.entity';
-
-/**
- * Form fields arrive as strings: trimmed here; a repeated field (an array) is not a string and fails.
- * class-validator lists a field's failures from the decorator nearest the property up, and the form shows
- * the first: so the type check (IsInt) sits nearest, and "must be a whole number" wins over "at most 600".
- */
-const trimmed = () => Transform(({ value }) => (typeof value === 'string' ? value.trim() : value));
-/** Markdown keeps its inner whitespace; only line endings are normalised and the ends trimmed. */
-const markdownText = () => Transform(({ value }) => (typeof value === 'string' ? value.replace(/\r\n?/g, '\n').trim() : value));
-/** A whole number typed into a form; anything else stays as typed so IsInt refuses it with its message. */
-const wholeNumber = () =>
-  Transform(({ value }) => {
-    if (typeof value !== 'string') return value;
-    const text = value.trim();
-    if (text === '') return undefined;
-    return /^\d{1,9}$/.test(text) ? Number(text) : text;
-  });
-const emptyToUndefined = () => Transform(({ value }) => (typeof value === 'string' && value.trim() === '' ? undefined : typeof value === 'string' ? value.trim() : value));
 
 export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 

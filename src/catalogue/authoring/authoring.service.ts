@@ -1,3 +1,4 @@
+import { slugify } from '../../common/slug';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager, In } from 'typeorm';
 import type { CurrentUser } from '../../accounts/identity';
@@ -72,15 +73,6 @@ export const CAPTIONS_RULE: UploadRule = { field: 'captions', allowed: CAPTION_K
 export const DEFAULT_LESSON_MINUTES = 5;
 export const DEFAULT_PASS_MARK = 80;
 
-const slugify = (text: string, max: number) =>
-  text
-    .toLowerCase()
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, max)
-    .replace(/-+$/, '');
 
 const AUTHORING_ROLES = new Set(['author', 'admin']);
 

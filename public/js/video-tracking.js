@@ -1,9 +1,18 @@
-// Video lessons: resume where the learner left off, and report what was really watched.
-// The server merges the reported intervals and decides completion; this only describes what played.
-const video = document.getElementById('lesson-video');
+// Tracked videos (video lessons, webinar recordings): resume where the viewer left off, and report what was
+// really watched. The server merges the reported intervals and decides completion; this only describes what
+// played. Everything specific to the page comes from the <video>'s data attributes:
+//   data-heartbeat-url     where heartbeats are POSTed, e.g. /api/v1/progress/heartbeat (required: marks the video as tracked)
+//   data-heartbeat-fields  a JSON object merged into each heartbeat's body, e.g. {"lessonId":12}
+//   data-resume-at         seconds to start from (0: the beginning)
+//   data-csrf-token        sent as the x-csrf-token header
+//   data-tracking          "on" to send heartbeats (anything else: resume only)
+// Each heartbeat's JSON answer ({coveredPercent, lessonComplete or credited, …}) updates the progress bar in
+// #video-coverage and, once complete, the tag marked with data-completion-tag.
+const video = document.querySelector('video[data-heartbeat-url]');
 
 if (video) {
-  const lessonId = Number(video.dataset.lessonId);
+  const heartbeatUrl = video.dataset.heartbeatUrl;
+  const fields = parseFields(video.dataset.heartbeatFields);
   const resumeAt = Number(video.dataset.resumeAt || 0);
   const tracking = video.dataset.tracking === 'on';
   const csrfToken = video.dataset.csrfToken;
@@ -20,12 +29,12 @@ if (video) {
 
   const send = (start, end, keepalive = false) => {
     if (!tracking || !(end - start > 0.25)) return;
-    fetch('/api/v1/progress/heartbeat', {
+    fetch(heartbeatUrl, {
       method: 'POST',
       credentials: 'same-origin',
       keepalive,
       headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken },
-      body: JSON.stringify({ lessonId, from: round(start), to: round(end) }),
+      body: JSON.stringify({ ...fields, from: round(start), to: round(end) }),
     })
       .then((response) => (response.ok ? response.json() : null))
       .then((result) => result && showProgress(result))
@@ -61,17 +70,27 @@ if (video) {
   window.addEventListener('pagehide', () => flush(true));
 }
 
+/** The extra heartbeat fields: a JSON object, or none if the attribute is missing or not an object. */
+function parseFields(json) {
+  try {
+    const value = JSON.parse(json || '{}');
+    return value && typeof value === 'object' && !Array.isArray(value) ? value : {};
+  } catch {
+    return {};
+  }
+}
+
 function round(seconds) {
   return Math.round(seconds * 1000) / 1000;
 }
 
 function showProgress(result) {
   const bar = document.querySelector('#video-coverage progress');
-  const label = document.getElementById('video-watched-label');
+  const label = document.querySelector('#video-coverage .academy-progress__label');
   if (bar) bar.value = result.coveredPercent;
   if (label) label.firstChild.textContent = `${result.coveredPercent}% complete`;
-  const tag = document.querySelector('.nhsuk-tag--grey');
-  if (result.lessonComplete && tag) {
+  const tag = document.querySelector('[data-completion-tag]');
+  if ((result.lessonComplete || result.credited) && tag) {
     tag.textContent = 'Completed';
     tag.classList.replace('nhsuk-tag--grey', 'nhsuk-tag--green');
   }

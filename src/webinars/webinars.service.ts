@@ -1,0 +1,438 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, In, LessThan, MoreThan, Repository } from 'typeorm';
+import type { CurrentUser } from '../accounts/identity';
+import { cpdHours } from '../catalogue/catalogue.service';
+import { Topic } from '../catalogue/entities/topic.entity';
+import { Clock } from '../common/clock';
+import { Conflict, Forbidden, NotFound, ValidationFailed } from '../common/errors';
+import { londonToUtc } from '../common/london-time';
+import { slugify } from '../common/slug';
+import { isUniqueViolation } from '../database/errors';
+import { UnitOfWork } from '../database/unit-of-work';
+import { JobsService } from '../jobs/jobs.service';
+import { Webinar, WebinarRegistration, type RegistrationStatus } from './entities';
+import { WebinarMailer } from './webinar-mailer';
+import { endsAt, webinarPhase, type WebinarPhase } from './webinar-phase';
+import type { WebinarDetailsDto, When } from './webinars.dto';
+
+declare module '../jobs/job-registry' {
+  interface JobRegistry {
+    /** Reminders of one webinar at one offset; the start time in the id makes a rescheduled webinar's reminders new. */
+    'webinars.remind': { webinarId: number; minutes: number; startsAt: number };
+    'webinars.reminders.sweep': Record<string, never>;
+  }
+}
+
+export const WEBINARS_PAGE_SIZE = 12;
+
+export interface WebinarCard {
+  id: number;
+  slug: string;
+  title: string;
+  summary: string;
+  startsAt: Date;
+  endsAt: Date;
+  durationMinutes: number;
+  capacity: number;
+  placesLeft: number;
+  phase: WebinarPhase;
+  cpdHours: number;
+  topic: { id: number; slug: string; name: string } | null;
+  hasRecording: boolean;
+}
+
+export interface WebinarList {
+  items: WebinarCard[];
+  total: number;
+  page: number;
+  pages: number;
+}
+
+export interface RegistrationOutcome {
+  registrationId: number;
+  status: Exclude<RegistrationStatus, 'cancelled'>;
+  /** Their place on the waitlist (1 = next), when waitlisted. */
+  waitlistPosition: number | null;
+}
+
+/**
+ * Webinars: the listing, the page, scheduling and changes by authors, and registrations with their
+ * waitlist. A registration change runs in one transaction holding the webinar's row lock, so two learners
+ * racing for the last place take turns: one gets it, the other is waitlisted.
+ */
+@Injectable()
+export class WebinarsService {
+  private readonly logger = new Logger('Webinars');
+
+  constructor(
+    @InjectRepository(Webinar) private readonly webinars: Repository<Webinar>,
+    @InjectRepository(WebinarRegistration) private readonly registrations: Repository<WebinarRegistration>,
+    @InjectRepository(Topic) private readonly topics: Repository<Topic>,
+    private readonly uow: UnitOfWork,
+    private readonly mailer: WebinarMailer,
+    private readonly jobs: JobsService,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Upcoming (including live) soonest first, or past latest first; published ones only. */
+  async list(when: When, options: { topic?: string; page?: number } = {}): Promise<WebinarList> {
+    const now = this.clock.now();
+    const query = this.webinars.createQueryBuilder('w').leftJoinAndSelect('w.topic', 'topic').where('w.status = :status', { status: 'scheduled' });
+    // "Upcoming" keeps a webinar until it ends; the end is start + duration, bounded here by the longest webinar (8 h).
+    if (when === 'upcoming') query.andWhere('w.starts_at > :since', { since: new Date(now.getTime() - 8 * 3600_000) }).orderBy('w.starts_at', 'ASC');
+    else query.andWhere('w.starts_at <= :now', { now }).orderBy('w.starts_at', 'DESC');
+    if (options.topic) query.andWhere('topic.slug = :topic', { topic: options.topic });
+    const rows = (await query.getMany()).filter((w) => (when === 'upcoming' ? endsAt(w) > now : endsAt(w) <= now));
+    const page = Math.max(1, options.page ?? 1);
+    const slice = rows.slice((page - 1) * WEBINARS_PAGE_SIZE, page * WEBINARS_PAGE_SIZE);
+    return { items: await this.cards(slice), total: rows.length, page, pages: Math.max(1, Math.ceil(rows.length / WEBINARS_PAGE_SIZE)) };
+  }
+
+  /** Cards for the given webinars: one grouped query counts the places taken. */
+  async cards(webinars: Webinar[]): Promise<WebinarCard[]> {
+    const taken = await this.placesTaken(webinars.map((w) => w.id));
+    const now = this.clock.now();
+    return webinars.map((w) => {
+      const topic = w.topic as Topic | undefined | null;
+      return {
+        id: w.id,
+        slug: w.slug,
+        title: w.title,
+        summary: w.summary,
+        startsAt: w.startsAt,
+        endsAt: endsAt(w),
+        durationMinutes: w.durationMinutes,
+        capacity: w.capacity,
+        placesLeft: Math.max(0, w.capacity - (taken.get(w.id) ?? 0)),
+        phase: webinarPhase(w, now),
+        cpdHours: cpdHours(w.cpdMinutes),
+        topic: topic ? { id: topic.id, slug: topic.slug, name: topic.name } : null,
+        hasRecording: !!(w.recordingKey || w.recordingUrl),
+      };
+    });
+  }
+
+  /** A webinar by its address: drafts only for their author and admins (404 for everyone else). */
+  async bySlug(slug: string, viewer: CurrentUser | null): Promise<Webinar> {
+    const webinar = await this.webinars.findOne({ where: { slug }, relations: { topic: true } });
+    if (!webinar || (webinar.status === 'draft' && !canManage(webinar, viewer))) throw new NotFound('There is no webinar at this address');
+    return webinar;
+  }
+
+  /** A published (or cancelled) webinar by id, for the API; drafts are invisible. */
+  async published(id: number): Promise<Webinar> {
+    const webinar = await this.webinars.findOne({ where: { id }, relations: { topic: true } });
+    if (!webinar || webinar.status === 'draft') throw new NotFound('There is no webinar with that id');
+    return webinar;
+  }
+
+  registrationOf(userId: number, webinarId: number): Promise<WebinarRegistration | null> {
+    return this.registrations.findOneBy({ userId, webinarId });
+  }
+
+  async waitlistPosition(registration: WebinarRegistration): Promise<number | null> {
+    if (registration.status !== 'waitlisted') return null;
+    const ahead = await this.registrations.count({ where: { webinarId: registration.webinarId, status: 'waitlisted', queuedAt: LessThan(registration.queuedAt) } });
+    return ahead + 1;
+  }
+
+  /** A learner's webinars: what they are registered or waitlisted for, upcoming and past. */
+  async mine(userId: number): Promise<Array<{ card: WebinarCard; registration: WebinarRegistration }>> {
+    const registrations = await this.registrations.find({ where: { userId, status: In(['registered', 'waitlisted']) } });
+    if (!registrations.length) return [];
+    const webinars = await this.webinars.find({ where: { id: In(registrations.map((r) => r.webinarId)) }, relations: { topic: true }, order: { startsAt: 'ASC' } });
+    const cards = await this.cards(webinars);
+    const byWebinar = new Map(registrations.map((r) => [r.webinarId, r]));
+    return cards.map((card) => ({ card, registration: byWebinar.get(card.id)! }));
+  }
+
+  // ---- Registration -------------------------------------------------------------------------------------
+
+  /** Registers a learner, or waitlists them when the webinar is full. Idempotent: a second call answers the same. */
+  async register(userId: number, webinarId: number): Promise<RegistrationOutcome> {
+    const { outcome, webinar, registration, isNew } = await this.uow.run(async (tx) => {
+      const webinar = await this.lockWebinar(tx, webinarId);
+      const existing = await tx.getRepository(WebinarRegistration).findOneBy({ webinarId, userId });
+      if (existing && existing.status !== 'cancelled') return { outcome: existing.status, webinar, registration: existing, isNew: false };
+      this.requireOpenForRegistration(webinar);
+      const taken = await tx.getRepository(WebinarRegistration).countBy({ webinarId, status: 'registered' });
+      const status = taken < webinar.capacity ? 'registered' : 'waitlisted';
+      const now = this.clock.now();
+      const repo = tx.getRepository(WebinarRegistration);
+      let registration: WebinarRegistration;
+      if (existing) {
+        Object.assign(existing, { status, queuedAt: now, promotedAt: null, cancelledAt: null });
+        registration = await repo.save(existing);
+      } else {
+        registration = await repo.save(repo.create({ webinarId, userId, status, queuedAt: now, promotedAt: null, cancelledAt: null }));
+      }
+      return { outcome: status, webinar, registration, isNew: true };
+    });
+    if (isNew) await this.mailer.send(webinar, [registration], { kind: outcome === 'registered' ? 'invitation' : 'waitlisted', occasion: registration.queuedAt.getTime() });
+    return { registrationId: registration.id, status: outcome as RegistrationOutcome['status'], waitlistPosition: await this.waitlistPosition(registration) };
+  }
+
+  /** Cancels a learner's place; the first on the waitlist is promoted into a freed place. Idempotent. */
+  async cancelRegistration(userId: number, webinarId: number): Promise<{ cancelled: boolean }> {
+    const result = await this.uow.run(async (tx) => {
+      const webinar = await this.lockWebinar(tx, webinarId);
+      const repo = tx.getRepository(WebinarRegistration);
+      const registration = await repo.findOneBy({ webinarId, userId });
+      if (!registration || registration.status === 'cancelled') return null;
+      if (webinarPhase(webinar, this.clock.now()) === 'ended') throw new Conflict('This webinar has ended; there is no place to cancel');
+      const wasRegistered = registration.status === 'registered';
+      registration.status = 'cancelled';
+      registration.cancelledAt = this.clock.now();
+      await repo.save(registration);
+      const promoted = wasRegistered ? await this.promote(tx, webinar) : [];
+      return { webinar, registration, promoted };
+    });
+    if (!result) return { cancelled: false };
+    await this.mailer.send(result.webinar, [result.registration], { kind: 'left', occasion: result.registration.cancelledAt!.getTime() });
+    await this.mailer.send(result.webinar, result.promoted, (r) => ({ kind: 'promoted', occasion: r.queuedAt.getTime() }));
+    return { cancelled: true };
+  }
+
+  /** Moves the first waitlisted learners into free places, in the order they joined the waitlist. */
+  private async promote(tx: EntityManager, webinar: Webinar): Promise<WebinarRegistration[]> {
+    if (webinar.status !== 'scheduled' || webinarPhase(webinar, this.clock.now()) === 'ended') return [];
+    const repo = tx.getRepository(WebinarRegistration);
+    const free = webinar.capacity - (await repo.countBy({ webinarId: webinar.id, status: 'registered' }));
+    if (free <= 0) return [];
+    const next = await repo.find({ where: { webinarId: webinar.id, status: 'waitlisted' }, order: { queuedAt: 'ASC', id: 'ASC' }, take: free });
+    const now = this.clock.now();
+    for (const registration of next) Object.assign(registration, { status: 'registered', promotedAt: now });
+    if (next.length) await repo.update({ id: In(next.map((r) => r.id)) }, { status: 'registered', promotedAt: now });
+    return next;
+  }
+
+  private requireOpenForRegistration(webinar: Webinar): void {
+    const phase = webinarPhase(webinar, this.clock.now());
+    if (phase === 'cancelled') throw new Conflict('This webinar has been cancelled, so it is not taking registrations');
+    if (phase === 'ended') throw new Conflict('This webinar has ended, so it is not taking registrations; watch the recording instead');
+  }
+
+  private async lockWebinar(tx: EntityManager, id: number): Promise<Webinar> {
+    const webinar = await this.uow.lockForUpdate(tx, Webinar, { id });
+    if (!webinar || webinar.status === 'draft') throw new NotFound('There is no webinar with that id');
+    return webinar;
+  }
+
+  private async placesTaken(ids: number[]): Promise<Map<number, number>> {
+    if (!ids.length) return new Map();
+    const rows = await this.registrations
+      .createQueryBuilder('r')
+      .select('r.webinar_id', 'webinarId')
+      .addSelect('COUNT(*)', 'taken')
+      .where('r.webinar_id IN (:...ids)', { ids })
+      .andWhere('r.status = :status', { status: 'registered' })
+      .groupBy('r.webinar_id')
+      .getRawMany<{ webinarId: number; taken: string | number }>();
+    return new Map(rows.map((r) => [Number(r.webinarId), Number(r.taken)]));
+  }
+
+  // ---- Reminders ----------------------------------------------------------------------------------------
+
+  /**
+   * Asks for each reminder of a webinar at its due time (delayed jobs). The sweep does the same for any that
+   * are due now, in case a delayed job was lost (in-process jobs do not survive a restart).
+   */
+  async scheduleReminders(webinar: Webinar, reminderMinutes: number[]): Promise<void> {
+    if (webinar.status !== 'scheduled') return;
+    const now = this.clock.now().getTime();
+    for (const minutes of reminderMinutes) {
+      const due = webinar.startsAt.getTime() - minutes * 60_000;
+      if (webinar.startsAt.getTime() <= now) continue;
+      await this.jobs.tryEnqueue('webinars.remind', { webinarId: webinar.id, minutes, startsAt: webinar.startsAt.getTime() }, { jobId: remindJobId(webinar, minutes), delay: Math.max(0, due - now) });
+    }
+  }
+
+  /** Reminders due now: for each offset, webinars whose reminder time has come and whose next reminder has not. */
+  async dueReminders(reminderMinutes: number[]): Promise<Array<{ webinar: Webinar; minutes: number }>> {
+    const now = this.clock.now();
+    const due: Array<{ webinar: Webinar; minutes: number }> = [];
+    const largest = reminderMinutes[0] ?? 0;
+    if (!largest) return due;
+    const soon = await this.webinars.find({ where: { status: 'scheduled', startsAt: MoreThan(now) }, order: { startsAt: 'ASC' } });
+    for (const webinar of soon.filter((w) => w.startsAt.getTime() - now.getTime() <= largest * 60_000)) {
+      const minutesToStart = (webinar.startsAt.getTime() - now.getTime()) / 60_000;
+      // The smallest offset already reached: a later, closer reminder makes an earlier one redundant.
+      const reached = reminderMinutes.filter((m) => minutesToStart <= m);
+      if (reached.length) due.push({ webinar, minutes: reached[reached.length - 1] });
+    }
+    return due;
+  }
+
+  /** Sends one reminder to every current registrant, once each, however often it runs. */
+  async sendReminder(webinarId: number, minutes: number, startsAt: number): Promise<number> {
+    const webinar = await this.webinars.findOneBy({ id: webinarId });
+    // Rescheduled, cancelled or already started: this reminder is not (or no longer) right.
+    if (!webinar || webinar.status !== 'scheduled' || webinar.startsAt.getTime() !== startsAt || webinar.startsAt <= this.clock.now()) return 0;
+    let sent = 0;
+    let after = 0;
+    for (;;) {
+      const batch = await this.registrations.find({ where: { webinarId, status: 'registered', id: MoreThan(after) }, order: { id: 'ASC' }, take: 1000 });
+      if (!batch.length) break;
+      await this.mailer.send(webinar, batch, { kind: 'reminder', occasion: `${startsAt}:${minutes}`, extra: { when: reminderWording(minutes) } });
+      sent += batch.length;
+      after = batch[batch.length - 1].id;
+    }
+    return sent;
+  }
+
+  // ---- Authoring ----------------------------------------------------------------------------------------
+
+  /** Webinars an author may manage: their own; admins all. Newest first. */
+  authored(user: CurrentUser): Promise<Webinar[]> {
+    requireAuthor(user);
+    return this.webinars.find({ where: user.role === 'admin' ? {} : { authorId: user.id }, order: { startsAt: 'DESC' }, relations: { topic: true } });
+  }
+
+  async managed(user: CurrentUser, id: number): Promise<Webinar> {
+    requireAuthor(user);
+    const webinar = await this.webinars.findOne({ where: { id }, relations: { topic: true } });
+    // Another author's webinar is as invisible as a missing one.
+    if (!webinar || !canManage(webinar, user)) throw new NotFound('There is no webinar with that id among yours');
+    return webinar;
+  }
+
+  listTopics(): Promise<Topic[]> {
+    return this.topics.find({ order: { name: 'ASC' } });
+  }
+
+  async create(user: CurrentUser, input: WebinarDetailsDto): Promise<Webinar> {
+    requireAuthor(user);
+    const fields = await this.fieldsFrom(input);
+    const now = this.clock.now();
+    if (fields.startsAt <= now) throw new ValidationFailed({ date: 'The start must be in the future' });
+    const base = slugify(input.title, 110) || 'webinar';
+    for (let n = 1; ; n++) {
+      const slug = n === 1 ? base : `${base}-${n}`;
+      if (await this.webinars.existsBy({ slug })) continue;
+      try {
+        return await this.webinars.save(this.webinars.create({ ...fields, slug, status: 'draft', sequence: 0, authorId: user.id, createdAt: now, updatedAt: now, recordingKey: null, recordingType: null, recordingSeconds: null, recordingUrl: null, recordingAddedAt: null, cancelReason: null, cancelledAt: null }));
+      } catch (err) {
+        if (!isUniqueViolation(err) || n > 20) throw err;
+      }
+    }
+  }
+
+  /**
+   * Saves an author's changes. Registrants hear of a change to what their calendar holds (time, length,
+   * title, link) with an updated invitation (higher SEQUENCE); more places move the waitlist up.
+   */
+  async update(user: CurrentUser, id: number, input: WebinarDetailsDto, reminderMinutes: number[]): Promise<Webinar> {
+    const current = await this.managed(user, id);
+    if (current.status === 'cancelled') throw new Conflict('A cancelled webinar cannot be changed');
+    const fields = await this.fieldsFrom(input);
+    const calendarChanged =
+      fields.startsAt.getTime() !== current.startsAt.getTime() || fields.durationMinutes !== current.durationMinutes || fields.title !== current.title || fields.joinUrl !== current.joinUrl;
+    if (fields.startsAt.getTime() !== current.startsAt.getTime() && fields.startsAt <= this.clock.now()) throw new ValidationFailed({ date: 'A new start must be in the future' });
+    const { webinar, promoted } = await this.uow.run(async (tx) => {
+      const webinar = await this.lockWebinar(tx, id).catch(() => current);
+      Object.assign(webinar, fields, { updatedAt: this.clock.now() });
+      if (calendarChanged && webinar.status !== 'draft') webinar.sequence += 1;
+      await tx.getRepository(Webinar).save(webinar);
+      return { webinar, promoted: webinar.status === 'draft' ? [] : await this.promote(tx, webinar) };
+    });
+    if (webinar.status === 'scheduled') {
+      if (calendarChanged) await this.mailAll(webinar, ['registered', 'waitlisted'], { kind: 'updated', occasion: webinar.sequence });
+      await this.mailer.send(webinar, promoted, (r) => ({ kind: 'promoted', occasion: r.queuedAt.getTime() }));
+      await this.scheduleReminders(webinar, reminderMinutes);
+    }
+    return webinar;
+  }
+
+  /** Publishes a draft: it appears in the listing and takes registrations. */
+  async publish(user: CurrentUser, id: number, reminderMinutes: number[]): Promise<Webinar> {
+    const webinar = await this.managed(user, id);
+    if (webinar.status !== 'draft') throw new Conflict('Only a draft can be published');
+    if (webinar.startsAt <= this.clock.now()) throw new Conflict('The start time has passed: change it before publishing');
+    if (!webinar.joinUrl && !webinar.streamUrl) throw new Conflict('Add a meeting link or a stream link before publishing, so registrants can join');
+    await this.webinars.update({ id, status: 'draft' }, { status: 'scheduled', updatedAt: this.clock.now() });
+    const published = await this.managed(user, id);
+    await this.scheduleReminders(published, reminderMinutes);
+    return published;
+  }
+
+  /** Cancels a webinar: every registrant and waitlisted learner gets a cancellation (METHOD:CANCEL). */
+  async cancel(user: CurrentUser, id: number, reason: string): Promise<Webinar> {
+    await this.managed(user, id);
+    const webinar = await this.uow.run(async (tx) => {
+      const webinar = await this.uow.lockForUpdate(tx, Webinar, { id });
+      if (!webinar) throw new NotFound('There is no webinar with that id among yours');
+      if (webinar.status === 'cancelled') return webinar;
+      if (webinarPhase(webinar, this.clock.now()) === 'ended') throw new Conflict('This webinar has already taken place');
+      Object.assign(webinar, { status: 'cancelled', cancelReason: reason, cancelledAt: this.clock.now(), sequence: webinar.sequence + 1, updatedAt: this.clock.now() });
+      return tx.getRepository(Webinar).save(webinar);
+    });
+    await this.mailAll(webinar, ['registered', 'waitlisted'], { kind: 'cancelled', occasion: webinar.sequence });
+    return webinar;
+  }
+
+  /** Attaches an uploaded recording (already stored and checked) or a link, and tells the registrants. */
+  async attachRecording(user: CurrentUser, id: number, recording: { key: string; type: string; seconds: number } | { url: string }, attendedUserIds: (webinarId: number) => Promise<Set<number>>): Promise<Webinar> {
+    const webinar = await this.managed(user, id);
+    if (webinar.status !== 'scheduled' || webinarPhase(webinar, this.clock.now()) !== 'ended') throw new Conflict('A recording can be added once the webinar has ended');
+    const now = this.clock.now();
+    const fields = 'url' in recording
+      ? { recordingUrl: recording.url, recordingKey: null, recordingType: null, recordingSeconds: null }
+      : { recordingKey: recording.key, recordingType: recording.type, recordingSeconds: recording.seconds, recordingUrl: null };
+    await this.webinars.update({ id }, { ...fields, recordingAddedAt: webinar.recordingAddedAt ?? now, updatedAt: now });
+    const updated = await this.managed(user, id);
+    const attended = await attendedUserIds(id);
+    await this.mailAll(updated, ['registered'], (r) => ({ kind: 'recording', occasion: 'first', extra: { attended: attended.has(r.userId) } }));
+    return updated;
+  }
+
+  /** Registrations with their learners' details, for the author's page and CSV (waitlist in order). */
+  registrationsFor(webinarId: number): Promise<WebinarRegistration[]> {
+    return this.registrations.find({ where: { webinarId }, order: { status: 'ASC', queuedAt: 'ASC', id: 'ASC' } });
+  }
+
+  private async mailAll(webinar: Webinar, statuses: RegistrationStatus[], message: Parameters<WebinarMailer['send']>[2]): Promise<void> {
+    let after = 0;
+    for (;;) {
+      const batch = await this.registrations.find({ where: { webinarId: webinar.id, status: In(statuses), id: MoreThan(after) }, order: { id: 'ASC' }, take: 1000 });
+      if (!batch.length) return;
+      await this.mailer.send(webinar, batch, message);
+      after = batch[batch.length - 1].id;
+    }
+  }
+
+  private async fieldsFrom(input: WebinarDetailsDto) {
+    if (input.topicId !== undefined && !(await this.topics.existsBy({ id: input.topicId }))) throw new ValidationFailed({ topicId: 'Choose a topic from the list' });
+    const startsAt = londonToUtc(input.date, input.time);
+    if (input.minAttendanceMinutes > input.durationMinutes) throw new ValidationFailed({ minAttendanceMinutes: 'The minimum attendance cannot be longer than the webinar' });
+    return {
+      title: input.title,
+      summary: input.summary,
+      description: input.description ?? '',
+      presenters: input.presenters,
+      topicId: input.topicId ?? null,
+      startsAt,
+      durationMinutes: input.durationMinutes,
+      capacity: input.capacity,
+      joinUrl: input.joinUrl ?? null,
+      streamUrl: input.streamUrl ?? null,
+      cpdMinutes: Math.round(Number(input.cpdHours) * 60),
+      minAttendanceMinutes: input.minAttendanceMinutes,
+    };
+  }
+}
+
+export const canManage = (webinar: Pick<Webinar, 'authorId'>, user: CurrentUser | null) => !!user && (user.role === 'admin' || user.id === webinar.authorId);
+
+function requireAuthor(user: CurrentUser): void {
+  if (user.role !== 'author' && user.role !== 'admin') throw new Forbidden('Only authors and admins can manage webinars');
+}
+
+const remindJobId = (webinar: Webinar, minutes: number) => `webinars.remind:${webinar.id}:${webinar.startsAt.getTime()}:${minutes}`;
+
+/** "tomorrow" / "in 1 hour" / "in 30 minutes": for the reminder's subject and text. */
+export function reminderWording(minutes: number): string {
+  if (minutes % 1440 === 0) return minutes === 1440 ? 'tomorrow' : `in ${minutes / 1440} days`;
+  if (minutes % 60 === 0) return minutes === 60 ? 'in 1 hour' : `in ${minutes / 60} hours`;
+  return `in ${minutes} minutes`;
+}

@@ -5,6 +5,7 @@ import { AdminModule } from './admin/admin.module';
 import { CatalogueModule } from './catalogue/catalogue.module';
 import { CertificatesModule } from './certificates/certificates.module';
 import { NotificationsModule } from './notifications/notifications.module';
+import { WebinarsModule } from './webinars/webinars.module';
 import { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source';
@@ -38,6 +39,7 @@ export class AppModule {
         LearningModule,
         CertificatesModule,
         NotificationsModule,
+        WebinarsModule,
         AdminModule,
         HomeModule,
         HealthModule,

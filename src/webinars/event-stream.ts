@@ -27,8 +27,8 @@ const DROPPED_HEADERS = new Set(['content-length', 'content-type', 'content-enco
 const HTTP1_ONLY_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection']);
 const LINE_BREAK = /[\r\n]/;
 
-/** Every stream open in this process, so that shutdown can end them (see closeOpenEventStreams). */
-const openStreams = new Set<EventStream>();
+/** The streams open on each HTTP server, so that its shutdown can end them (see closeOpenEventStreams). */
+const openStreams = new WeakMap<object, Set<EventStream>>();
 
 /**
  * Answers the request with a server-sent-events stream, from a controller method that takes
@@ -46,6 +46,8 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, op
   const maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
   const res = reply.raw;
   const http2 = request.raw.httpVersionMajor === 2;
+  // The app's Node HTTP server (every Fastify plugin context shares the root's).
+  const server: object = request.server.server;
 
   reply.hijack();
 
@@ -67,7 +69,7 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, op
   const finish = () => {
     if (closed) return;
     closed = true;
-    openStreams.delete(stream);
+    openStreams.get(server)?.delete(stream);
     if (keepAlive) clearInterval(keepAlive);
     res.off('close', finish);
     res.off('error', finish);
@@ -118,7 +120,9 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, op
   // that as soon as the request body has been read, which for a request with a body is long before.
   res.on('close', finish);
   res.on('error', finish);
-  openStreams.add(stream);
+  let registry = openStreams.get(server);
+  if (!registry) openStreams.set(server, (registry = new Set()));
+  registry.add(stream);
 
   res.writeHead(200, headers);
   write(`retry: ${retryMs}\n\n`);
@@ -127,9 +131,12 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, op
   return stream;
 }
 
-/** Ends every event stream open in this process: called on shutdown, before the HTTP server closes. */
-export function closeOpenEventStreams(): void {
-  for (const stream of [...openStreams]) stream.close();
+/**
+ * Ends every event stream open on `server` (the app's Node HTTP server): called on shutdown, before the server
+ * closes, which would otherwise wait for these active connections. Streams of other apps in the process stay.
+ */
+export function closeOpenEventStreams(server: object): void {
+  for (const stream of [...(openStreams.get(server) ?? [])]) stream.close();
 }
 
 function runCloseListener(request: FastifyRequest, fn: () => void) {

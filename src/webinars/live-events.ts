@@ -1,5 +1,6 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { BeforeApplicationShutdown, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import IORedis from 'ioredis';
 import { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
@@ -24,6 +25,7 @@ type Listener = (message: string) => void;
  */
 export abstract class LiveEvents implements BeforeApplicationShutdown, OnApplicationShutdown {
   protected readonly logger = new Logger('LiveEvents');
+  private httpServer: () => object | undefined = () => undefined;
 
   /** Delivers `message` to every subscriber of `channel` on every instance. Rejects when that is impossible (Redis down). */
   abstract publish(channel: string, message: string): Promise<void>;
@@ -35,12 +37,19 @@ export abstract class LiveEvents implements BeforeApplicationShutdown, OnApplica
   abstract close(): Promise<void>;
 
   /**
-   * Ends the event streams this process serves before Nest closes the HTTP server: an open stream is an active
-   * connection that Fastify's close would otherwise wait for until the shutdown timeout. Browsers reconnect
-   * (to another instance) after the stream's retry delay.
+   * Has the app's shutdown end the event streams open on this HTTP server (liveEventsProvider sets it): an open
+   * stream is an active connection, which Nest's close of the HTTP server would wait for until the process's
+   * shutdown timeout. Browsers reconnect (to another instance) after the stream's retry delay.
    */
+  endEventStreamsOnShutdown(httpServer: () => object | undefined): this {
+    this.httpServer = httpServer;
+    return this;
+  }
+
+  /** Nest calls this before it closes the HTTP server. */
   beforeApplicationShutdown(): void {
-    closeOpenEventStreams();
+    const server = this.httpServer();
+    if (server) closeOpenEventStreams(server);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -192,12 +201,19 @@ export class RedisLiveEvents extends LiveEvents {
     }, current.ready);
   }
 
-  /** Closes the subscriber connection at once (pending subscriptions reject); the publisher is its owner's to close. */
+  /**
+   * Closes the subscriber connection at once (pending subscriptions reject) and resolves when its socket has
+   * closed (waiting at most a second). The publisher is its owner's to close.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.channels.clear();
+    // Between reconnect attempts there is no socket, and ioredis emits no 'end' on disconnect: nothing to wait for.
+    const open = ['connect', 'connecting', 'ready'].includes(this.subscriber.status);
+    const ended = open ? once(this.subscriber, 'end') : undefined;
     this.subscriber.disconnect();
+    if (ended) await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
   }
 
   private redisName(channel: string): string {
@@ -211,12 +227,16 @@ export class RedisLiveEvents extends LiveEvents {
 
 /**
  * `LiveEvents` for Nest: Redis pub/sub when REDIS_URL is set, else in-process. Nest calls the instance's
- * shutdown hooks, which end open event streams and close the subscriber connection when the app closes.
- * Needs the global RedisModule (for the shared publishing connection).
+ * shutdown hooks (factory-made instances get them too): open event streams end before the HTTP server closes,
+ * and the subscriber connection closes with the app. Needs the global RedisModule (the shared publishing connection).
  */
 export const liveEventsProvider = {
   provide: LiveEvents,
-  inject: [APP_CONFIG, RedisConnection],
-  useFactory: (config: AppConfig, redis: RedisConnection): LiveEvents =>
-    config.redis && redis.client ? new RedisLiveEvents({ url: config.redis.url, prefix: redis.prefix, publisher: redis.client }) : new InProcessLiveEvents(),
+  inject: [APP_CONFIG, RedisConnection, HttpAdapterHost],
+  useFactory: (config: AppConfig, redis: RedisConnection, adapterHost?: HttpAdapterHost): LiveEvents => {
+    const events =
+      config.redis && redis.client ? new RedisLiveEvents({ url: config.redis.url, prefix: redis.prefix, publisher: redis.client }) : new InProcessLiveEvents();
+    // A worker (application context) has no HTTP adapter, so no streams.
+    return events.endEventStreamsOnShutdown(() => adapterHost?.httpAdapter?.getHttpServer() ?? undefined);
+  },
 };

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDateString, IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min } from 'class-validator';
 import { emptyToUndefined, markdownText, trimmed, wholeNumber } from '../common/form-fields';
 
@@ -128,3 +128,25 @@ export class RecordingHeartbeatDto {
 
 export const WHEN = ['upcoming', 'past'] as const;
 export type When = (typeof WHEN)[number];
+
+export class WebinarListQueryDto {
+  @ApiPropertyOptional({ enum: WHEN, default: 'upcoming', description: 'upcoming: not yet ended (live ones included), soonest first; past: ended, latest first' })
+  @emptyToUndefined()
+  @IsOptional()
+  @IsIn(WHEN, { message: 'when must be upcoming or past' })
+  when?: When;
+
+  @ApiPropertyOptional({ description: 'Topic slug', example: 'cyber-security' })
+  @emptyToUndefined()
+  @IsOptional()
+  @Matches(/^[a-z0-9-]{1,80}$/, { message: 'topic must be a topic slug, like cyber-security' })
+  topic?: string;
+
+  @ApiPropertyOptional({ minimum: 1, default: 1 })
+  @wholeNumber()
+  @IsOptional()
+  @IsInt({ message: 'page must be a whole number' })
+  @Min(1, { message: 'page must be 1 or more' })
+  @Max(10_000, { message: 'page must be 10,000 or less' })
+  page?: number;
+}

@@ -244,7 +244,7 @@ export class WebinarsService {
     for (const minutes of reminderMinutes) {
       const due = webinar.startsAt.getTime() - minutes * 60_000;
       if (webinar.startsAt.getTime() <= now) continue;
-      await this.jobs.tryEnqueue('webinars.remind', { webinarId: webinar.id, minutes, startsAt: webinar.startsAt.getTime() }, { jobId: remindJobId(webinar, minutes), delay: Math.max(0, due - now) });
+      await this.jobs.tryEnqueue('webinars.remind', { webinarId: webinar.id, minutes, startsAt: webinar.startsAt.getTime() }, { jobId: remindJobId(webinar, minutes), delayMs: Math.max(0, due - now) });
     }
   }
 

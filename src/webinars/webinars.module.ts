@@ -1,0 +1,49 @@
+import { Module, OnModuleInit } from '@nestjs/common';
+import { InjectRepository, TypeOrmModule } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import { AccountsModule } from '../accounts/accounts.module';
+import { Topic } from '../catalogue/entities/topic.entity';
+import { CertificatesService } from '../certificates/certificates.service';
+import { UnitOfWork } from '../database/unit-of-work';
+import { MailModule } from '../mail/mail.module';
+import { AttendanceService } from './attendance.service';
+import { WebinarCalendarController } from './calendar.controller';
+import { Webinar, WebinarAttendance, WebinarQuestion, WebinarQuestionVote, WebinarRegistration } from './entities';
+import { liveEventsProvider } from './live-events';
+import { QuestionsHub } from './questions-hub';
+import { QuestionsService } from './questions.service';
+import { WebinarMailer } from './webinar-mailer';
+import { WebinarCertificateSubject } from './webinar-subject';
+import { WebinarsApiController } from './webinars.api.controller';
+import { WebinarCreditSweepJob, WebinarReminderJob, WebinarRemindersSweepJob } from './webinars.jobs';
+import { WebinarsService } from './webinars.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([Webinar, WebinarRegistration, WebinarAttendance, WebinarQuestion, WebinarQuestionVote, Topic]), AccountsModule, MailModule],
+  controllers: [WebinarsApiController, WebinarCalendarController],
+  providers: [
+    WebinarsService,
+    AttendanceService,
+    QuestionsService,
+    QuestionsHub,
+    WebinarMailer,
+    UnitOfWork,
+    liveEventsProvider,
+    WebinarReminderJob,
+    WebinarRemindersSweepJob,
+    WebinarCreditSweepJob,
+  ],
+  exports: [WebinarsService, AttendanceService],
+})
+export class WebinarsModule implements OnModuleInit {
+  constructor(
+    private readonly certificates: CertificatesService,
+    private readonly attendance: AttendanceService,
+    @InjectRepository(Webinar) private readonly webinars: Repository<Webinar>,
+  ) {}
+
+  /** Certificates of attendance go through the certificates job, like certificates of completion. */
+  onModuleInit(): void {
+    this.certificates.registerSubject(new WebinarCertificateSubject(this.attendance, this.webinars));
+  }
+}

@@ -13,6 +13,7 @@ interface NavItem {
 const ITEMS: NavItem[] = [
   { href: '/', text: 'Home' },
   { href: '/courses', text: 'Courses' },
+  { href: '/webinars', text: 'Webinars', section: '/webinars' },
   { href: '/my-learning', text: 'My learning', roles: ['learner', 'author', 'org_manager', 'admin'] },
   { href: '/my-certificates', text: 'Certificates', roles: ['learner', 'author', 'org_manager', 'admin'] },
   { href: '/author/courses', text: 'Authoring', roles: ['author', 'admin'], section: '/author' },

@@ -63,7 +63,7 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, op
   headers['x-accel-buffering'] = 'no';
 
   let closed = false;
-  let keepAlive: NodeJS.Timeout | undefined;
+  let keepAlive: NodeJS.Timeout | null = null;
   const closeListeners: Array<() => void> = [];
 
   const finish = () => {
@@ -126,8 +126,10 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, op
 
   res.writeHead(200, headers);
   write(`retry: ${retryMs}\n\n`);
-  keepAlive = setInterval(() => write(': keep-alive\n\n'), keepAliveMs);
-  keepAlive.unref();
+  if (!closed) {
+    keepAlive = setInterval(() => write(': keep-alive\n\n'), keepAliveMs);
+    keepAlive.unref();
+  }
   return stream;
 }
 

@@ -116,7 +116,7 @@ export class InProcessLiveEvents extends LiveEvents {
 const eventName = (channel: string) => `live:${channel}`;
 
 export interface RedisLiveEventsOptions {
-  /** The Redis URL; a connection of its own is opened for subscribing (a subscribed connection can do nothing else). */
+  /** The Redis URL; a connection of its own is opened, at the first subscription, for subscribing (a subscribed connection can do nothing else). */
   url: string;
   /** Prefix of the Redis channel names (REDIS_PREFIX). Pub/sub ignores the database number, so this is what keeps deployments apart. */
   prefix: string;
@@ -144,6 +144,8 @@ export class RedisLiveEvents extends LiveEvents {
     this.publisher = options.publisher;
     this.subscriber = new IORedis(options.url, {
       connectionName: `${options.prefix}:live-events`,
+      // Connects on the first subscription: a worker process, which never subscribes, opens no connection.
+      lazyConnect: true,
       autoResubscribe: true,
       // Subscriptions wait out an outage in the offline queue instead of failing after a few reconnects.
       enableOfflineQueue: true,

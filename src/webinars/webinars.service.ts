@@ -25,6 +25,8 @@ declare module '../jobs/job-registry' {
 }
 
 export const WEBINARS_PAGE_SIZE = 12;
+/** The longest a webinar may last (the authoring form's limit). */
+export const MAX_DURATION_MINUTES = 480;
 
 export interface WebinarCard {
   id: number;
@@ -75,18 +77,36 @@ export class WebinarsService {
     private readonly clock: Clock,
   ) {}
 
-  /** Upcoming (including live) soonest first, or past latest first; published ones only. */
+  /**
+   * Upcoming (including live) soonest first, or past latest first; published ones only. Only webinars that
+   * started within the longest possible length (8 hours) can be either, so only those are sorted out here;
+   * older ones are paged by the database.
+   */
   async list(when: When, options: { topic?: string; page?: number } = {}): Promise<WebinarList> {
     const now = this.clock.now();
-    const query = this.webinars.createQueryBuilder('w').leftJoinAndSelect('w.topic', 'topic').where('w.status = :status', { status: 'scheduled' });
-    // "Upcoming" keeps a webinar until it ends; the end is start + duration, bounded here by the longest webinar (8 h).
-    if (when === 'upcoming') query.andWhere('w.starts_at > :since', { since: new Date(now.getTime() - 8 * 3600_000) }).orderBy('w.starts_at', 'ASC');
-    else query.andWhere('w.starts_at <= :now', { now }).orderBy('w.starts_at', 'DESC');
-    if (options.topic) query.andWhere('topic.slug = :topic', { topic: options.topic });
-    const rows = (await query.getMany()).filter((w) => (when === 'upcoming' ? endsAt(w) > now : endsAt(w) <= now));
     const page = Math.max(1, options.page ?? 1);
-    const slice = rows.slice((page - 1) * WEBINARS_PAGE_SIZE, page * WEBINARS_PAGE_SIZE);
-    return { items: await this.cards(slice), total: rows.length, page, pages: Math.max(1, Math.ceil(rows.length / WEBINARS_PAGE_SIZE)) };
+    const offset = (page - 1) * WEBINARS_PAGE_SIZE;
+    const horizon = new Date(now.getTime() - MAX_DURATION_MINUTES * 60_000);
+    const published = () => {
+      const query = this.webinars.createQueryBuilder('w').leftJoinAndSelect('w.topic', 'topic').where('w.status = :status', { status: 'scheduled' });
+      return options.topic ? query.andWhere('topic.slug = :topic', { topic: options.topic }) : query;
+    };
+    const recent = (await published().andWhere('w.starts_at > :horizon AND w.starts_at <= :now', { horizon, now }).orderBy('w.starts_at', 'DESC').getMany());
+    const live = recent.filter((w) => endsAt(w) > now);
+    const ended = recent.filter((w) => endsAt(w) <= now);
+    let first: Webinar[];
+    let rest: [Webinar[], number];
+    if (when === 'upcoming') {
+      first = live.reverse();
+      rest = await published().andWhere('w.starts_at > :now', { now }).orderBy('w.starts_at', 'ASC').addOrderBy('w.id', 'ASC').skip(Math.max(0, offset - first.length)).take(WEBINARS_PAGE_SIZE).getManyAndCount();
+    } else {
+      first = ended;
+      rest = await published().andWhere('w.starts_at <= :horizon', { horizon }).orderBy('w.starts_at', 'DESC').addOrderBy('w.id', 'DESC').skip(Math.max(0, offset - first.length)).take(WEBINARS_PAGE_SIZE).getManyAndCount();
+    }
+    const fromFirst = first.slice(offset, offset + WEBINARS_PAGE_SIZE);
+    const items = [...fromFirst, ...rest[0].slice(0, WEBINARS_PAGE_SIZE - fromFirst.length)];
+    const total = first.length + rest[1];
+    return { items: await this.cards(items), total, page, pages: Math.max(1, Math.ceil(total / WEBINARS_PAGE_SIZE)) };
   }
 
   /** Cards for the given webinars: one grouped query counts the places taken. */
@@ -330,7 +350,7 @@ export class WebinarsService {
       fields.startsAt.getTime() !== current.startsAt.getTime() || fields.durationMinutes !== current.durationMinutes || fields.title !== current.title || fields.joinUrl !== current.joinUrl;
     if (fields.startsAt.getTime() !== current.startsAt.getTime() && fields.startsAt <= this.clock.now()) throw new ValidationFailed({ date: 'A new start must be in the future' });
     const { webinar, promoted } = await this.uow.run(async (tx) => {
-      const webinar = await this.lockWebinar(tx, id).catch(() => current);
+      const webinar = (await this.uow.lockForUpdate(tx, Webinar, { id })) ?? current;
       Object.assign(webinar, fields, { updatedAt: this.clock.now() });
       if (calendarChanged && webinar.status !== 'draft') webinar.sequence += 1;
       await tx.getRepository(Webinar).save(webinar);

@@ -2,6 +2,7 @@ import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/com
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public, Roles, SignedInUser, type CurrentUser } from '../accounts/identity';
+import { csvDocument } from '../common/csv';
 import { NotFound, ValidationFailed } from '../common/errors';
 import { FileStorage } from '../storage/file-storage';
 import { serveFile } from '../storage/serve-file';
@@ -48,7 +49,7 @@ export class CertificatesPagesController {
     return reply
       .header('content-type', 'text/csv; charset=utf-8')
       .header('content-disposition', 'attachment; filename="cpd-record.csv"')
-      .send(`\uFEFF${rows.map((r) => r.map(csvCell).join(',')).join('\r\n')}\r\n`);
+      .send(csvDocument(rows));
   }
 
   @Get('certificates/:file')
@@ -137,10 +138,4 @@ function cpdByYear(list: Certificate[]): Array<{ year: string; hours: number; co
     years.set(year, entry);
   }
   return [...years].sort(([a], [b]) => b.localeCompare(a)).map(([year, e]) => ({ year, hours: cpdHours(e.minutes), count: e.count }));
-}
-
-/** A CSV cell, quoted when needed, and never read as a formula by a spreadsheet. */
-function csvCell(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }

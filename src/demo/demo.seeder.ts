@@ -1,17 +1,20 @@
 import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { AccountsService, DEMO_AUTHOR_EMAIL } from '../accounts/accounts.service';
 import { CourseDefinition, CourseImporter } from '../catalogue/course-importer';
 import { PROJECT_ROOT } from '../common/paths';
 import { FileStorage } from '../storage/file-storage';
+import { seedDemoWebinars } from './webinar-seeder';
 
 export const DEMO_CONTENT_DIR = join(PROJECT_ROOT, 'src', 'demo', 'content');
 
 /**
  * Demo content for the embedded default, created at the first start: one account per role (random passwords,
  * shown once in the console, so no known password ships with the code) and the demo courses, written by
- * the project, in src/demo/content/. Safe to run at every start: what exists is left alone.
+ * the project, in src/demo/content/, and the demo webinars (src/demo/content/webinars/, times relative to the
+ * first start). Safe to run at every start: what exists is left alone.
  */
 export async function seedDemo(app: INestApplicationContext, publicUrl: string, print: (line: string) => void): Promise<void> {
   const accountsService = app.get(AccountsService);
@@ -23,7 +26,10 @@ export async function seedDemo(app: INestApplicationContext, publicUrl: string, 
     print('');
   }
   const authorId = await accountsService.userIdByEmail(DEMO_AUTHOR_EMAIL);
-  if (authorId) await seedDemoCourses(app.get(CourseImporter), app.get(FileStorage), authorId);
+  if (!authorId) return;
+  await seedDemoCourses(app.get(CourseImporter), app.get(FileStorage), authorId);
+  // After the courses: their topics, and the demo video the past webinar's recording is.
+  await seedDemoWebinars(app.get(DataSource), app.get(FileStorage), authorId, join(DEMO_CONTENT_DIR, 'webinars'));
 }
 
 /** The demo courses and their files (copied into storage as `demo/<path>`, like any uploaded file). */
@@ -38,7 +44,8 @@ export async function seedDemoCourses(importer: CourseImporter, storage: FileSto
   return created;
 }
 
-async function copyDemoFiles(storage: FileStorage): Promise<void> {
+/** Copies the demo media and resources into storage as `demo/<folder>/<name>` (again only when the size differs). */
+export async function copyDemoFiles(storage: FileStorage): Promise<void> {
   for (const folder of ['media', 'resources']) {
     for (const name of readdirSync(join(DEMO_CONTENT_DIR, folder))) {
       const path = join(DEMO_CONTENT_DIR, folder, name);

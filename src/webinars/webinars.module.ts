@@ -15,12 +15,13 @@ import { QuestionsService } from './questions.service';
 import { WebinarMailer } from './webinar-mailer';
 import { WebinarCertificateSubject } from './webinar-subject';
 import { WebinarsApiController } from './webinars.api.controller';
+import { WebinarsPagesController } from './webinars.pages.controller';
 import { WebinarCreditSweepJob, WebinarReminderJob, WebinarRemindersSweepJob } from './webinars.jobs';
 import { WebinarsService } from './webinars.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Webinar, WebinarRegistration, WebinarAttendance, WebinarQuestion, WebinarQuestionVote, Topic]), AccountsModule, MailModule],
-  controllers: [WebinarsApiController, WebinarCalendarController],
+  controllers: [WebinarsApiController, WebinarCalendarController, WebinarsPagesController],
   providers: [
     WebinarsService,
     AttendanceService,

@@ -2,7 +2,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { CourseDefinition, CourseImporter } from '../../src/catalogue/course-importer';
-import { DEMO_CONTENT_DIR, seedDemoCourses } from '../../src/demo/demo.seeder';
+import { copyDemoFiles, DEMO_CONTENT_DIR, seedDemoCourses } from '../../src/demo/demo.seeder';
+import { seedDemoWebinars, webinarDefinitions } from '../../src/demo/webinar-seeder';
 import { FileStorage } from '../../src/storage/file-storage';
 import { startTestApp, TestApp } from '../support/app';
 
@@ -65,5 +66,27 @@ describe('seeding the demo courses', () => {
     const page = await t.visitor().get(`/courses/${first.slug}`);
     expect(page.status).toBe(200);
     expect(page.body).toContain(first.modules[0].lessons[0].title.replace(/&/g, '&amp;').replace(/'/g, '&#x27;'));
+  });
+
+  it('creates the demo webinars once: at least three upcoming and one past with its recording, listed by the API', async () => {
+    const author = await t.signedIn('author');
+    const storage = t.app.get(FileStorage);
+    await copyDemoFiles(storage);
+    const dir = join(DEMO_CONTENT_DIR, 'webinars');
+    const definitions = webinarDefinitions(dir);
+    for (const webinar of definitions) expect(`${webinar.title} ${webinar.summary} ${webinar.description}`).not.toMatch(/lorem ipsum/i);
+    expect(await seedDemoWebinars(t.app.get(DataSource), storage, author.userId, dir)).toBe(definitions.length);
+    expect(await seedDemoWebinars(t.app.get(DataSource), storage, author.userId, dir)).toBe(0);
+    const upcoming = (await t.visitor().get('/api/v1/webinars?when=upcoming')).json();
+    expect(upcoming.total).toBeGreaterThanOrEqual(3);
+    expect(upcoming.items.every((w: { phase: string }) => w.phase === 'scheduled')).toBe(true);
+    const past = (await t.visitor().get('/api/v1/webinars?when=past')).json();
+    expect(past.total).toBeGreaterThanOrEqual(1);
+    const recorded = past.items.find((w: { hasRecording: boolean }) => w.hasRecording);
+    expect(recorded).toBeDefined();
+    const detail = (await t.visitor().get(`/api/v1/webinars/${recorded.slug}`)).json();
+    expect(detail.recording).toEqual({ kind: 'video', durationSeconds: expect.any(Number) });
+    expect(detail.recording.durationSeconds).toBeGreaterThan(30);
+    expect(detail.presenters.length).toBeGreaterThanOrEqual(2);
   });
 });

@@ -1,4 +1,3 @@
-import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { FieldErrors, ValidationFailed } from '../../common/errors';
 import { parseForm } from '../../common/forms';

@@ -5,6 +5,8 @@
  * same bytes from memory; then the MariaDB benches of bench/learning.js ("My learning" at 10k and 1M
  * enrolments, heartbeat ingest). Run with `npm run bench` (builds first); BENCH_DURATION=30 for longer runs.
  * Always exits 0 once measurements are made: budgets are reported, not enforced.
+ *
+ * One bench alone (after a build): `node bench/run.js learning|certificates|webinars`.
  */
 
 const fs = require('node:fs');
@@ -13,6 +15,7 @@ const path = require('node:path');
 const { seedCatalogue } = require('./data/catalogue');
 const { runLearningBenches } = require('./learning');
 const { benchCertificates } = require('./certificates');
+const { benchWebinars } = require('./webinars');
 const { fetchRaw, formatTable, measure, startAppServer, startBareServer, stopAll } = require('./lib');
 
 const PAGES = [
@@ -145,7 +148,16 @@ async function main() {
   }
   const certificateBudget = certificates && certificates.budget ? [{ name: 'certificates issued per second (one worker)', pass: certificates.pass }] : [];
 
-  const budgeted = [...pages.filter((p) => p.pass !== null), ...(mariadb.budgets || []), ...certificateBudget];
+  // Webinars: reminders to 10,000 by two workers, recording heartbeats, live questions fan-out.
+  let webinars;
+  try {
+    webinars = await benchWebinars();
+  } catch (err) {
+    webinars = { error: String(err && err.message ? err.message : err) };
+    mariadbError = mariadbError || err;
+  }
+
+  const budgeted = [...pages.filter((p) => p.pass !== null), ...(mariadb.budgets || []), ...certificateBudget, ...((webinars && webinars.budgets) || [])];
   const met = budgeted.filter((p) => p.pass).length;
   const report = {
     date: new Date().toISOString(),
@@ -157,6 +169,7 @@ async function main() {
     pages,
     mariadb,
     certificates,
+    webinars,
     budgets: { met, total: budgeted.length },
   };
   const file = path.join(RESULTS_DIR, 'latest.json');
@@ -175,7 +188,23 @@ process.on('SIGINT', () => {
   stopAll().finally(() => process.exit(130));
 });
 
-main().then(
+/** `node bench/run.js NAME`: that bench alone, its report in bench/results/NAME.json. */
+async function runOne(name) {
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  const settings = settingsFromEnv();
+  const benches = {
+    learning: () => runLearningBenches(settings, { resultsDir: RESULTS_DIR }),
+    certificates: () => benchCertificates(),
+    webinars: () => benchWebinars(),
+  };
+  if (!benches[name]) throw new Error(`No bench called "${name}": choose one of ${Object.keys(benches).join(', ')}`);
+  const report = await benches[name]();
+  const file = path.join(RESULTS_DIR, `${name}.json`);
+  fs.writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, loadAverage: os.loadavg(), [name]: report }, null, 2)}\n`);
+  console.log(`bench: results written to ${path.relative(process.cwd(), file)}`);
+}
+
+(process.argv[2] ? runOne(process.argv[2]) : main()).then(
   () => process.exit(0),
   async (err) => {
     console.error(`bench: failed: ${err && err.stack ? err.stack : err}`);

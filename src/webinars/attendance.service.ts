@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, In, IsNull, LessThan, Not, Repository } from 'typeorm';
+import { EntityManager, In, IsNull, LessThan, LessThanOrEqual, Not, Repository } from 'typeorm';
 import { CertificatesService } from '../certificates/certificates.service';
 import { Clock } from '../common/clock';
 import { Conflict, Forbidden, NotFound } from '../common/errors';
@@ -107,8 +107,9 @@ export class AttendanceService {
       const result = await this.attendance.update({ id: In(qualified), creditedAt: IsNull() }, { creditedAt: now });
       credited += result.affected ?? qualified.length;
     }
+    // Inclusive: the credits just made carry `now` itself and must be asked for in this run.
     const waiting = await this.attendance.find({
-      where: { creditedAt: LessThan(new Date(now.getTime() - (credited ? 0 : CREDIT_RETRY_AFTER_MS))), creditRecordedAt: IsNull() },
+      where: { creditedAt: LessThanOrEqual(new Date(now.getTime() - (credited ? 0 : CREDIT_RETRY_AFTER_MS))), creditRecordedAt: IsNull() },
       select: { id: true },
       take: 1000,
     });

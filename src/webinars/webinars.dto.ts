@@ -47,15 +47,15 @@ export class WebinarDetailsDto {
   time!: string;
 
   @wholeNumber()
-  @IsInt({ message: 'Enter the length as a whole number of minutes' })
   @Min(10, { message: 'A webinar must last at least 10 minutes' })
   @Max(480, { message: 'A webinar must last 480 minutes (8 hours) or less' })
+  @IsInt({ message: 'Enter the length as a whole number of minutes' })
   durationMinutes!: number;
 
   @wholeNumber()
-  @IsInt({ message: 'Enter the number of places as a whole number' })
   @Min(1, { message: 'A webinar needs at least 1 place' })
   @Max(100_000, { message: 'A webinar can have at most 100,000 places' })
+  @IsInt({ message: 'Enter the number of places as a whole number' })
   capacity!: number;
 
   @emptyToUndefined()
@@ -76,8 +76,8 @@ export class WebinarDetailsDto {
   cpdHours!: string;
 
   @wholeNumber()
-  @IsInt({ message: 'Enter the minimum attendance as a whole number of minutes' })
   @Min(1, { message: 'The minimum attendance must be at least 1 minute' })
+  @IsInt({ message: 'Enter the minimum attendance as a whole number of minutes' })
   minAttendanceMinutes!: number;
 }
 

@@ -15,13 +15,14 @@ import { QuestionsService } from './questions.service';
 import { WebinarMailer } from './webinar-mailer';
 import { WebinarCertificateSubject } from './webinar-subject';
 import { WebinarsApiController } from './webinars.api.controller';
+import { WebinarsAuthoringController } from './webinars.authoring.controller';
 import { WebinarsPagesController } from './webinars.pages.controller';
 import { WebinarCreditSweepJob, WebinarReminderJob, WebinarRemindersSweepJob } from './webinars.jobs';
 import { WebinarsService } from './webinars.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Webinar, WebinarRegistration, WebinarAttendance, WebinarQuestion, WebinarQuestionVote, Topic]), AccountsModule, MailModule],
-  controllers: [WebinarsApiController, WebinarCalendarController, WebinarsPagesController],
+  controllers: [WebinarsApiController, WebinarCalendarController, WebinarsPagesController, WebinarsAuthoringController],
   providers: [
     WebinarsService,
     AttendanceService,

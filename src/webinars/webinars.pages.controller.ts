@@ -180,7 +180,6 @@ export class WebinarsPagesController {
       open,
       ended: phase === 'ended',
       cancelled: phase === 'cancelled',
-      signInHref: `/sign-in?next=${encodeURIComponent(`/webinars/${webinar.slug}`)}`,
       registration: registration ? { registered, waitlistPosition: await this.webinars.waitlistPosition(registration) } : null,
       // Register, cancel and leave only while the webinar has not ended or been cancelled (and is published).
       canRegister: !!viewer && open && !registration,

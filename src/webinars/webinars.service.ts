@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, In, LessThan, MoreThan, Repository } from 'typeorm';
+import { Between, EntityManager, In, LessThan, MoreThan, Repository } from 'typeorm';
 import type { CurrentUser } from '../accounts/identity';
 import { cpdHours } from '../catalogue/catalogue.service';
 import { Topic } from '../catalogue/entities/topic.entity';
@@ -11,6 +11,8 @@ import { slugify } from '../common/slug';
 import { isUniqueViolation } from '../database/errors';
 import { UnitOfWork } from '../database/unit-of-work';
 import { JobsService } from '../jobs/jobs.service';
+import type { AppConfig } from '../config/config';
+import { InjectConfig } from '../config/config.module';
 import { Webinar, WebinarRegistration, type RegistrationStatus } from './entities';
 import { WebinarMailer } from './webinar-mailer';
 import { endsAt, webinarPhase, type WebinarPhase } from './webinar-phase';
@@ -75,6 +77,7 @@ export class WebinarsService {
     private readonly mailer: WebinarMailer,
     private readonly jobs: JobsService,
     private readonly clock: Clock,
+    @InjectConfig() private readonly config: AppConfig,
   ) {}
 
   /**
@@ -261,40 +264,42 @@ export class WebinarsService {
   async scheduleReminders(webinar: Webinar, reminderMinutes: number[]): Promise<void> {
     if (webinar.status !== 'scheduled') return;
     const now = this.clock.now().getTime();
+    const minutesToStart = (webinar.startsAt.getTime() - now) / 60_000;
     for (const minutes of reminderMinutes) {
       const due = webinar.startsAt.getTime() - minutes * 60_000;
-      if (webinar.startsAt.getTime() <= now) continue;
+      // A reminder whose time has passed goes now only if it is still the right one (see dueOffset).
+      if (due <= now && dueOffset(minutesToStart, reminderMinutes) !== minutes) continue;
       await this.jobs.tryEnqueue('webinars.remind', { webinarId: webinar.id, minutes, startsAt: webinar.startsAt.getTime() }, { jobId: remindJobId(webinar, minutes), delayMs: Math.max(0, due - now) });
     }
   }
 
-  /** Reminders due now: for each offset, webinars whose reminder time has come and whose next reminder has not. */
+
+  /** Reminders due now: for each webinar starting within the largest offset, the one reminder that is due (if any). */
   async dueReminders(reminderMinutes: number[]): Promise<Array<{ webinar: Webinar; minutes: number }>> {
     const now = this.clock.now();
-    const due: Array<{ webinar: Webinar; minutes: number }> = [];
     const largest = reminderMinutes[0] ?? 0;
-    if (!largest) return due;
-    const soon = await this.webinars.find({ where: { status: 'scheduled', startsAt: MoreThan(now) }, order: { startsAt: 'ASC' } });
-    for (const webinar of soon.filter((w) => w.startsAt.getTime() - now.getTime() <= largest * 60_000)) {
-      const minutesToStart = (webinar.startsAt.getTime() - now.getTime()) / 60_000;
-      // The smallest offset already reached: a later, closer reminder makes an earlier one redundant.
-      const reached = reminderMinutes.filter((m) => minutesToStart <= m);
-      if (reached.length) due.push({ webinar, minutes: reached[reached.length - 1] });
-    }
-    return due;
+    if (!largest) return [];
+    const soon = await this.webinars.find({ where: { status: 'scheduled', startsAt: Between(now, new Date(now.getTime() + largest * 60_000)) }, order: { startsAt: 'ASC' } });
+    return soon.flatMap((webinar) => {
+      const minutes = dueOffset((webinar.startsAt.getTime() - now.getTime()) / 60_000, reminderMinutes);
+      return minutes ? [{ webinar, minutes }] : [];
+    });
   }
+
 
   /** Sends one reminder to every current registrant, once each, however often it runs. */
   async sendReminder(webinarId: number, minutes: number, startsAt: number): Promise<number> {
     const webinar = await this.webinars.findOneBy({ id: webinarId });
     // Rescheduled, cancelled or already started: this reminder is not (or no longer) right.
-    if (!webinar || webinar.status !== 'scheduled' || webinar.startsAt.getTime() !== startsAt || webinar.startsAt <= this.clock.now()) return 0;
+    if (!webinar || webinar.status !== 'scheduled' || webinar.startsAt.getTime() !== startsAt) return 0;
+    const minutesToStart = (webinar.startsAt.getTime() - this.clock.now().getTime()) / 60_000;
+    if (dueOffset(minutesToStart, this.config.webinars.reminderMinutes) !== minutes) return 0;
     let sent = 0;
     let after = 0;
     for (;;) {
       const batch = await this.registrations.find({ where: { webinarId, status: 'registered', id: MoreThan(after) }, order: { id: 'ASC' }, take: 1000 });
       if (!batch.length) break;
-      await this.mailer.send(webinar, batch, { kind: 'reminder', occasion: `${startsAt}:${minutes}`, extra: { when: reminderWording(minutes) } });
+      await this.mailer.send(webinar, batch, { kind: 'reminder', occasion: `${startsAt}:${minutes}`, extra: { when: reminderWording(minutesToStart) } });
       sent += batch.length;
       after = batch[batch.length - 1].id;
     }
@@ -450,9 +455,21 @@ function requireAuthor(user: CurrentUser): void {
 
 const remindJobId = (webinar: Webinar, minutes: number) => `webinars.remind:${webinar.id}:${webinar.startsAt.getTime()}:${minutes}`;
 
-/** "tomorrow" / "in 1 hour" / "in 30 minutes": for the reminder's subject and text. */
-export function reminderWording(minutes: number): string {
-  if (minutes % 1440 === 0) return minutes === 1440 ? 'tomorrow' : `in ${minutes / 1440} days`;
-  if (minutes % 60 === 0) return minutes === 60 ? 'in 1 hour' : `in ${minutes / 60} hours`;
+/**
+ * Which reminder is due when a webinar starts in `minutesToStart`: the smallest offset already reached, as
+ * long as no more than half of it has gone by (a webinar published two hours before its start gets the
+ * one-hour reminder, not a "tomorrow" one). Null when none is due.
+ */
+export function dueOffset(minutesToStart: number, offsets: number[]): number | null {
+  if (minutesToStart <= 0) return null;
+  const reached = offsets.filter((m) => minutesToStart <= m).sort((a, b) => a - b)[0];
+  return reached !== undefined && minutesToStart > reached / 2 ? reached : null;
+}
+
+/** "tomorrow" / "in 3 hours" / "in 1 hour" / "in 20 minutes": how far off the start is when the reminder goes. */
+export function reminderWording(minutesToStart: number): string {
+  const minutes = Math.round(minutesToStart);
+  if (minutes >= 18 * 60) return minutes <= 36 * 60 ? 'tomorrow' : `in ${Math.round(minutes / 1440)} days`;
+  if (minutes >= 45) return Math.round(minutes / 60) === 1 ? 'in 1 hour' : `in ${Math.round(minutes / 60)} hours`;
   return `in ${minutes} minutes`;
 }

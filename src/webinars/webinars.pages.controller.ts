@@ -168,7 +168,7 @@ export class WebinarsPagesController {
     const video = viewer && phase === 'ended' && webinar.recordingKey ? await this.recordingView(viewer, webinar) : null;
     return reply.view('webinars/webinar', {
       pageTitle: webinar.title,
-      notice: notice ? NOTICES[notice] : undefined,
+      notice: notice && Object.hasOwn(NOTICES, notice) ? NOTICES[notice] : undefined,
       webinar: {
         ...detail,
         lengthLabel: lengthLabel(webinar.durationMinutes),

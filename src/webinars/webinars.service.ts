@@ -463,7 +463,7 @@ const remindJobId = (webinar: Webinar, minutes: number) => `webinars.remind:${we
 export function dueOffset(minutesToStart: number, offsets: number[]): number | null {
   if (minutesToStart <= 0) return null;
   const reached = offsets.filter((m) => minutesToStart <= m).sort((a, b) => a - b)[0];
-  return reached !== undefined && minutesToStart > reached / 2 ? reached : null;
+  return reached !== undefined && minutesToStart >= reached / 2 ? reached : null;
 }
 
 /** "tomorrow" / "in 3 hours" / "in 1 hour" / "in 20 minutes": how far off the start is when the reminder goes. */

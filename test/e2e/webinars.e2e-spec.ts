@@ -509,7 +509,7 @@ describe('webinars', () => {
     await webinars.register(someone.userId, draft.id);
     const later = new Date(start.getTime() + 2 * HOUR);
     await webinars.update(authorUser, draft.id, { ...detailsOf(published, later), description: '' }, REMINDERS);
-    travelTo(later.getTime() - 30 * MINUTE);
+    travelTo(later.getTime() - 45 * MINUTE);
     const handler = t.app.get(WebinarReminderJob);
     // Run directly, and as a queued job, for the old start: nothing is sent.
     await handler.handle({ webinarId: draft.id, minutes: 60, startsAt: start.getTime() });

@@ -7,7 +7,7 @@
 //   data-csrf-token        sent as the x-csrf-token header
 //   data-tracking          "on" to send heartbeats (anything else: resume only)
 // Each heartbeat's JSON answer ({coveredPercent, lessonComplete or credited, …}) updates the progress bar in
-// #video-coverage and, once complete, the tag marked with data-completion-tag.
+// #video-coverage and, once complete, the tag marked with data-completion-tag (its value, if any, is the text to show).
 const video = document.querySelector('video[data-heartbeat-url]');
 
 if (video) {
@@ -91,7 +91,7 @@ function showProgress(result) {
   if (label) label.firstChild.textContent = `${result.coveredPercent}% complete`;
   const tag = document.querySelector('[data-completion-tag]');
   if ((result.lessonComplete || result.credited) && tag) {
-    tag.textContent = 'Completed';
+    tag.textContent = tag.dataset.completionTag || 'Completed';
     tag.classList.replace('nhsuk-tag--grey', 'nhsuk-tag--green');
   }
 }

@@ -92,6 +92,8 @@ export class CheckedPage {
       // A media element cancels its own range requests when it has buffered enough, seeks or its page unloads;
       // a video that really fails to load answers with a status (counted below) or another network error.
       if (request.resourceType() === 'media' && reason === 'net::ERR_ABORTED') return;
+      // Likewise an event stream (live questions) is cut off by design when its page navigates away.
+      if (request.resourceType() === 'eventsource' && reason === 'net::ERR_ABORTED') return;
       this.problem(`request failed: ${request.method()} ${request.url()} (${reason})`);
     });
     page.on('response', (response: Response) => {

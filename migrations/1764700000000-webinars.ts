@@ -29,6 +29,7 @@ export class Webinars1764700000000 implements MigrationInterface {
           varchar('recording_type', 100, { isNullable: true }),
           int('recording_seconds', { isNullable: true }),
           varchar('recording_url', 500, { isNullable: true }),
+          varchar('recording_captions_key', 255, { isNullable: true }),
           datetime('recording_added_at', { isNullable: true }),
           int('sequence', { default: 0 }),
           text('cancel_reason', { isNullable: true }),

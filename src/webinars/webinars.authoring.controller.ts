@@ -17,7 +17,7 @@ import { renderMarkdown } from '../common/markdown';
 import { readMultipartHead, type PendingUpload } from '../common/multipart';
 import { AppConfig } from '../config/config';
 import { InjectConfig } from '../config/config.module';
-import { VIDEO_KINDS } from '../storage/content-check';
+import { CAPTION_KINDS, VIDEO_KINDS } from '../storage/content-check';
 import { FileStorage } from '../storage/file-storage';
 import { AttendanceService } from './attendance.service';
 import { registrationReport, registrationsCsv } from './csv';
@@ -46,6 +46,7 @@ const NOTICES: Record<string, string> = {
   published: 'The webinar is published: learners can find it and register.',
   cancelled: 'The webinar is cancelled. Registrants and the waitlist have been told and their calendars updated.',
   recording: 'The recording has been added. Registrants have been sent an e-mail with a link to it.',
+  captions: 'Captions added to the recording.',
   moderated: 'The question has been updated.',
 };
 const DETAIL_FIELDS = ['title', 'summary', 'description', 'presenters', 'topicId', 'date', 'time', 'durationMinutes', 'capacity', 'joinUrl', 'streamUrl', 'cpdHours', 'minAttendanceMinutes'];
@@ -54,6 +55,7 @@ const DETAIL_FIELDS = ['title', 'summary', 'description', 'presenters', 'topicId
 const RECORDING_RULE: UploadRule = { field: 'file', allowed: VIDEO_KINDS, description: 'an MP4 or WebM video' };
 /** Recording files uploaded here live under this prefix (so only they are ever removed when replaced). */
 const recordingKey = (id: number, extension: string) => `webinars/${id}/recording-${randomUUID()}.${extension}`;
+const CAPTIONS_RULE: UploadRule = { field: 'captions', allowed: CAPTION_KINDS, description: 'a WebVTT captions file (.vtt)' };
 const isRecordingKey = (key: string | null | undefined): key is string => !!key && key.startsWith('webinars/');
 
 const text = (value: unknown) => (typeof value === 'string' ? value : '');
@@ -196,13 +198,34 @@ export class WebinarsAuthoringController {
     }
   }
 
+  /** WebVTT captions for the uploaded recording (multipart), replacing any before. */
+  @Post(':id/recording-captions')
+  async uploadCaptions(@Param('id', webinarId) id: number, @SignedInUser() user: CurrentUser, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const upload = await this.upload(request);
+    try {
+      await this.webinars.managed(user, id);
+      const kind = claimedKind(upload.file, CAPTIONS_RULE);
+      const key = `webinars/${id}/captions-${randomUUID()}.vtt`;
+      await storeUpload(this.storage, upload.file!, key, kind, CAPTIONS_RULE, this.config.uploads.maxBytes);
+      const replaced = await this.webinars.attachCaptions(user, id, key).catch(async (err: unknown) => {
+        await this.removeQuietly(key);
+        throw err;
+      });
+      if (isRecordingKey(replaced)) await this.removeQuietly(replaced);
+      return reply.redirect(`/author/webinars/${id}?notice=captions#recording`, 303);
+    } catch (err) {
+      const errors = actionErrors(err, 'captions');
+      return this.renderPage(reply.status(statusOf(err)), user, await this.webinars.managed(user, id), { errors, order: ['captions'] });
+    }
+  }
+
   @Post(':id/recording-link')
   async recordingLink(@Param('id', webinarId) id: number, @SignedInUser() user: CurrentUser, @Body() body: Record<string, unknown>, @Res() reply: FastifyReply) {
     try {
       const input = await parseForm(RecordingLinkDto, body);
       const before = await this.webinars.managed(user, id);
       await this.webinars.attachRecording(user, id, { url: input.recordingUrl }, (webinar) => this.attendance.attendedLive(webinar));
-      if (isRecordingKey(before.recordingKey)) await this.removeQuietly(before.recordingKey);
+      for (const old of [before.recordingKey, before.recordingCaptionsKey]) if (isRecordingKey(old)) await this.removeQuietly(old);
       return reply.redirect(`/author/webinars/${id}?notice=recording#recording`, 303);
     } catch (err) {
       const errors = actionErrors(err, 'recordingUrl');
@@ -254,7 +277,7 @@ export class WebinarsAuthoringController {
       await this.removeQuietly(key);
       throw err;
     }
-    if (isRecordingKey(before.recordingKey) && before.recordingKey !== key) await this.removeQuietly(before.recordingKey);
+    for (const old of [before.recordingKey, before.recordingCaptionsKey]) if (isRecordingKey(old) && old !== key) await this.removeQuietly(old);
   }
 
   private async removeQuietly(key: string): Promise<void> {
@@ -312,6 +335,7 @@ export class WebinarsAuthoringController {
         recordingType: webinar.recordingType,
         recordingDuration: webinar.recordingSeconds ? `${Math.floor(webinar.recordingSeconds / 60)}:${String(webinar.recordingSeconds % 60).padStart(2, '0')}` : null,
         hasUploadedRecording: !!webinar.recordingKey,
+        hasCaptions: !!webinar.recordingCaptionsKey,
         recordingAddedAt: webinar.recordingAddedAt ? londonDateTime(webinar.recordingAddedAt) : null,
         mine: webinar.authorId === user.id,
       },

@@ -217,6 +217,13 @@ export class WebinarsPagesController {
     return reply.header('cache-control', 'no-store').redirect(url, 303);
   }
 
+  @Get('webinars/:slug/recording/captions.vtt')
+  async recordingCaptions(@Param('slug') slug: string, @SignedInUser() user: CurrentUser, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const webinar = await this.webinars.bySlug(slug, user);
+    if (webinarPhase(webinar, this.clock.now()) !== 'ended' || !webinar.recordingKey || !webinar.recordingCaptionsKey) throw new NotFound('This recording has no captions');
+    return serveFile(this.storage, webinar.recordingCaptionsKey, request, reply, { contentType: 'text/vtt; charset=utf-8' });
+  }
+
   /** The uploaded recording, with Range support so the player can seek. */
   @Get('webinars/:slug/recording')
   async recording(@Param('slug') slug: string, @SignedInUser() user: CurrentUser, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
@@ -367,6 +374,7 @@ export class WebinarsPagesController {
       credited: viewing.credited,
       attendedLive: viewing.attendedLive,
       type: webinar.recordingType ?? 'video/mp4',
+      captions: !!webinar.recordingCaptionsKey,
       certificate: viewing.credited ? ((await this.certificates.find(viewer.id, 'webinar', webinar.id)) ?? { preparing: true }) : null,
     };
   }

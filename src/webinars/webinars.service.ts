@@ -402,13 +402,21 @@ export class WebinarsService {
     if (webinar.status !== 'scheduled' || webinarPhase(webinar, this.clock.now()) !== 'ended') throw new Conflict('A recording can be added once the webinar has ended');
     const now = this.clock.now();
     const fields = 'url' in recording
-      ? { recordingUrl: recording.url, recordingKey: null, recordingType: null, recordingSeconds: null }
-      : { recordingKey: recording.key, recordingType: recording.type, recordingSeconds: recording.seconds, recordingUrl: null };
+      ? { recordingUrl: recording.url, recordingKey: null, recordingType: null, recordingSeconds: null, recordingCaptionsKey: null }
+      : { recordingKey: recording.key, recordingType: recording.type, recordingSeconds: recording.seconds, recordingUrl: null, recordingCaptionsKey: null };
     await this.webinars.update({ id }, { ...fields, recordingAddedAt: webinar.recordingAddedAt ?? now, updatedAt: now });
     const updated = await this.managed(user, id);
     const attended = await attendedUserIds(id);
     await this.mailAll(updated, ['registered'], (r) => ({ kind: 'recording', occasion: 'first', extra: { attended: attended.has(r.userId) } }));
     return updated;
+  }
+
+  /** Captions (WebVTT, already stored and checked) for the uploaded recording; returns the key they replace. */
+  async attachCaptions(user: CurrentUser, id: number, key: string): Promise<string | null> {
+    const webinar = await this.managed(user, id);
+    if (!webinar.recordingKey) throw new ValidationFailed({ captions: 'Upload the recording before its captions' });
+    await this.webinars.update({ id }, { recordingCaptionsKey: key, updatedAt: this.clock.now() });
+    return webinar.recordingCaptionsKey;
   }
 
   /** Registrations with their learners' details, for the author's page and CSV (waitlist in order). */

@@ -16,6 +16,7 @@ import { waitFor } from '../support/wait';
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 const MP4 = readFileSync(join(DEMO_CONTENT_DIR, 'media', 'what-is-a-clinical-hazard.mp4'));
+const VTT = readFileSync(join(DEMO_CONTENT_DIR, 'media', 'what-is-a-clinical-hazard.vtt'));
 /** A Windows executable's first bytes. */
 const EXE = Buffer.concat([Buffer.from('MZ\x90\x00\x03\x00\x00\x00', 'latin1'), Buffer.alloc(3000, 0)]);
 
@@ -325,6 +326,20 @@ describe('webinar authoring', () => {
       expect(smtp.received.filter((m) => JSON.stringify(m.to).includes(waitlister.email) && /recording/.test(m.subject ?? ''))).toHaveLength(0);
       const after = await author.get(`/author/webinars/${recordedId}?notice=recording`);
       expect(after.body).toContain('A video recording has been uploaded');
+
+      // Captions: a .vtt is taken and played with the recording; anything else is refused.
+      const notCaptions = await author.upload(`/author/webinars/${recordedId}/recording-captions`, [file('captions.vtt', 'just some text', 'text/vtt')]);
+      expect(notCaptions.status).toBe(400);
+      expect(notCaptions.body).toContain('WebVTT');
+      const captioned = await author.upload(`/author/webinars/${recordedId}/recording-captions`, [file('captions.vtt', VTT, 'text/vtt')]);
+      expect(captioned.status).toBe(303);
+      const { slug, recordingCaptionsKey } = await webinar(recordedId);
+      expect(recordingCaptionsKey).toMatch(new RegExp(`^webinars/${recordedId}/captions-`));
+      expect((await learner.get(`/webinars/${slug}`)).body).toContain(`<track kind="captions" src="/webinars/${slug}/recording/captions.vtt"`);
+      const track = await learner.get(`/webinars/${slug}/recording/captions.vtt`);
+      expect(track.status).toBe(200);
+      expect(track.headers['content-type']).toContain('text/vtt');
+      expect(track.body).toBe(VTT.toString('utf8'));
 
       // A link instead replaces the uploaded file, which is removed.
       const badLink = await author.submit(`/author/webinars/${recordedId}/recording-link`, { recordingUrl: 'ftp://x' });

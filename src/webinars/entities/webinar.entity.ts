@@ -78,6 +78,10 @@ export class Webinar {
   @Column({ type: 'integer', nullable: true })
   recordingSeconds!: number | null;
 
+  /** WebVTT captions of the uploaded recording. */
+  @VarcharColumn(255, { nullable: true })
+  recordingCaptionsKey!: string | null;
+
   /** …or a link to one elsewhere. */
   @VarcharColumn(500, { nullable: true })
   recordingUrl!: string | null;

@@ -41,4 +41,8 @@ export class MailMessage {
 
   @DateTimeColumn({ nullable: true })
   sentAt!: Date | null;
+
+  /** While a job is delivering the message: no other job or sweep may take it before then. */
+  @DateTimeColumn({ nullable: true })
+  lockedUntil!: Date | null;
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, LessThan, Repository } from 'typeorm';
+import { In, IsNull, LessThan, Repository } from 'typeorm';
 import { AppConfig } from '../config/config';
 import { InjectConfig } from '../config/config.module';
 import { isUniqueViolation } from '../database/errors';
@@ -43,6 +43,8 @@ const ATTACHMENTS_KEY = '__attachments';
 export const MAX_MAIL_ATTEMPTS = 10;
 /** A pending message this old is assumed lost from the queue and re-enqueued by the sweep. */
 const SWEEP_AFTER_MS = 60_000;
+/** How long a delivery job holds a message: longer than any SMTP exchange, short enough to recover from a crash. */
+const DELIVERY_LEASE_MS = 5 * 60_000;
 /** Rows per INSERT when many messages go at once. */
 const SEND_BATCH = 500;
 
@@ -96,11 +98,22 @@ export class MailService implements OnApplicationShutdown {
     }
   }
 
-  /** Delivers one recorded message; a message already sent (or gone) is success. */
+  /**
+   * Delivers one recorded message; a message already sent (or gone) is success. The job first takes the
+   * message's lease (one UPDATE that only one job can win), so a sweep or a second job that finds it still
+   * pending while it is being sent does not send it again.
+   */
   async deliver(messageId: number): Promise<void> {
+    const now = new Date();
+    const claim = await this.messages
+      .createQueryBuilder()
+      .update()
+      .set({ attempts: () => 'attempts + 1', lockedUntil: new Date(now.getTime() + DELIVERY_LEASE_MS) })
+      .where('id = :id AND status = :pending AND (locked_until IS NULL OR locked_until < :now)', { id: messageId, pending: 'pending', now })
+      .execute();
+    if (!claim.affected) return;
     const message = await this.messages.findOne({ where: { id: messageId } });
-    if (!message || message.status !== 'pending') return;
-    await this.messages.update({ id: messageId }, { attempts: message.attempts + 1 });
+    if (!message) return;
     try {
       const { [HEADERS_KEY]: headers, [ATTACHMENTS_KEY]: attachments, ...data } = JSON.parse(message.payload) as Record<string, unknown>;
       const rendered = this.templates.render(message.template, { ...data, academyName: this.config.academyName, publicUrl: this.config.publicUrl });
@@ -113,17 +126,21 @@ export class MailService implements OnApplicationShutdown {
         messageId: `<mail-${message.id}-${message.createdAt.getTime()}@${new URL(this.config.publicUrl).hostname}>`,
       });
     } catch (err) {
-      const failed = message.attempts + 1 >= MAX_MAIL_ATTEMPTS;
-      await this.messages.update({ id: messageId }, { lastError: String(err instanceof Error ? err.message : err).slice(0, 500), status: failed ? 'failed' : 'pending' });
+      const failed = message.attempts >= MAX_MAIL_ATTEMPTS;
+      await this.messages.update({ id: messageId }, { lastError: String(err instanceof Error ? err.message : err).slice(0, 500), status: failed ? 'failed' : 'pending', lockedUntil: null });
       throw err;
     }
-    await this.messages.update({ id: messageId }, { status: 'sent', sentAt: new Date(), lastError: null });
+    await this.messages.update({ id: messageId }, { status: 'sent', sentAt: new Date(), lastError: null, lockedUntil: null });
   }
 
   /** Re-enqueues pending messages that have waited too long: the queue lost them, or Redis was down. */
   async sweep(): Promise<number> {
     const stale = await this.messages.find({
-      where: { status: 'pending', createdAt: LessThan(new Date(Date.now() - SWEEP_AFTER_MS)) },
+      // Not those a job is delivering right now (an unexpired lease).
+      where: [
+        { status: 'pending', createdAt: LessThan(new Date(Date.now() - SWEEP_AFTER_MS)), lockedUntil: IsNull() },
+        { status: 'pending', createdAt: LessThan(new Date(Date.now() - SWEEP_AFTER_MS)), lockedUntil: LessThan(new Date()) },
+      ],
       select: { id: true, attempts: true },
       order: { id: 'ASC' },
       take: 500,

@@ -43,6 +43,41 @@ describe('e-mail over SMTP', () => {
     expect(smtp.received.filter((m) => JSON.stringify(m.to).includes('once@example.nhs.uk'))).toHaveLength(1);
   });
 
+  it('sends a message once when a sweep or a second job finds it while it is being delivered', async () => {
+    const mail = t.app.get(MailService);
+    const repository = t.app.get(DataSource).getRepository(MailMessage);
+    const message = (to: string) => ({
+      dedupeKey: `test:lease:${to}`,
+      toAddress: to,
+      template: 'password-reset',
+      payload: JSON.stringify({ name: 'Lease', link: 'http://academy.test/z', minutes: 60 }),
+      status: 'pending' as const,
+      attempts: 0,
+      lastError: null,
+      createdAt: new Date(Date.now() - 5 * 60_000),
+      sentAt: null,
+    });
+    // Being delivered by another job (its lease runs for minutes yet): the sweep and a second job leave it alone.
+    const inFlight = await repository.save({ ...message('inflight@example.nhs.uk'), attempts: 1, lockedUntil: new Date(Date.now() + 60_000) });
+    await mail.sweep();
+    await mail.deliver(inFlight.id);
+    await t.drainJobs();
+    expect(await repository.findOneByOrFail({ id: inFlight.id })).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(smtp.received.filter((m) => JSON.stringify(m.to).includes('inflight@example.nhs.uk'))).toHaveLength(0);
+    // Two jobs delivering the same message at once: one takes the lease and sends; the other does nothing.
+    const raced = await repository.save(message('raced@example.nhs.uk'));
+    await Promise.all([mail.deliver(raced.id), mail.deliver(raced.id), mail.deliver(raced.id)]);
+    expect(await repository.findOneByOrFail({ id: raced.id })).toMatchObject({ status: 'sent', attempts: 1, lockedUntil: null });
+    await waitFor(() => smtp.received.some((m) => JSON.stringify(m.to).includes('raced@example.nhs.uk')));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(smtp.received.filter((m) => JSON.stringify(m.to).includes('raced@example.nhs.uk'))).toHaveLength(1);
+    // A lease left by a crashed worker expires, and the sweep then gets the message delivered.
+    await repository.update({ id: inFlight.id }, { lockedUntil: new Date(Date.now() - 1000) });
+    expect(await mail.sweep()).toBeGreaterThanOrEqual(1);
+    await waitFor(async () => (await repository.findOneByOrFail({ id: inFlight.id })).status === 'sent');
+    expect(smtp.received.filter((m) => JSON.stringify(m.to).includes('inflight@example.nhs.uk'))).toHaveLength(1);
+  });
+
   it('keeps a message the server refused as pending, and the sweep delivers it later', async () => {
     const mail = t.app.get(MailService);
     const repository = t.app.get(DataSource).getRepository(MailMessage);

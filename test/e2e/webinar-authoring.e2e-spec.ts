@@ -328,7 +328,7 @@ describe('webinar authoring', () => {
       expect(after.body).toContain('A video recording has been uploaded');
 
       // Captions: a .vtt is taken and played with the recording; anything else is refused.
-      const notCaptions = await author.upload(`/author/webinars/${recordedId}/recording-captions`, [file('captions.vtt', 'just some text', 'text/vtt')]);
+      const notCaptions = await author.upload(`/author/webinars/${recordedId}/recording-captions`, [file('captions.vtt', Buffer.from('just some text'), 'text/vtt')]);
       expect(notCaptions.status).toBe(400);
       expect(notCaptions.body).toContain('WebVTT');
       const captioned = await author.upload(`/author/webinars/${recordedId}/recording-captions`, [file('captions.vtt', VTT, 'text/vtt')]);

@@ -48,6 +48,10 @@ export class TtlCache<V> {
     return promise;
   }
 
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
   clear(): void {
     this.entries.clear();
   }

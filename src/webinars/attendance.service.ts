@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, IsNull, LessThan, LessThanOrEqual, Not, Repository } from 'typeorm';
 import { CertificatesService } from '../certificates/certificates.service';
 import { Clock } from '../common/clock';
+import { TtlCache } from '../common/ttl-cache';
 import { Conflict, Forbidden, NotFound } from '../common/errors';
 import type { AppConfig } from '../config/config';
 import { InjectConfig } from '../config/config.module';
@@ -30,6 +31,8 @@ export interface RecordingHeartbeatOutcome {
 const LIVE_CREDIT_LOOKBACK_MS = 14 * 24 * 3600_000;
 /** A credit whose certificate has not been recorded this long after is asked for again (a lost job). */
 const CREDIT_RETRY_AFTER_MS = 60_000;
+/** How long a web instance trusts a recording it looked up (see recordingSeconds). */
+const RECORDING_CACHE_MS = 5_000;
 
 /**
  * Attendance: following the join link (live) and watching the recording (honest coverage, the same code
@@ -40,6 +43,7 @@ const CREDIT_RETRY_AFTER_MS = 60_000;
 @Injectable()
 export class AttendanceService {
   private readonly logger = new Logger('WebinarAttendance');
+  private readonly recordings = new TtlCache<number>(RECORDING_CACHE_MS, 1000);
 
   constructor(
     @InjectRepository(WebinarAttendance) private readonly attendance: Repository<WebinarAttendance>,
@@ -69,10 +73,7 @@ export class AttendanceService {
 
   /** One heartbeat of the recording player. Anyone signed in may watch a published recording. */
   async heartbeat(userId: number, webinarId: number, claim: { from: number; to: number }): Promise<RecordingHeartbeatOutcome> {
-    const webinar = await this.webinars.findOneBy({ id: webinarId });
-    if (!webinar || webinar.status !== 'scheduled') throw new NotFound('There is no webinar with that id');
-    if (!webinar.recordingKey || !webinar.recordingSeconds) throw new NotFound('This webinar has no recording to watch here');
-    const duration = webinar.recordingSeconds;
+    const duration = await this.recordingSeconds(webinarId);
     checkInterval(claim.from, claim.to, duration); // before the row is made: a bad claim changes nothing
     let outcome = { coveredSeconds: 0, coveredPercent: 0 };
     const { row, newlyCredited } = await this.write(webinarId, userId, (row, now) => {
@@ -81,6 +82,26 @@ export class AttendanceService {
     });
     if (newlyCredited) await this.certificates.requestIssue('webinar', row.id);
     return { coveredSeconds: Math.floor(outcome.coveredSeconds), durationSeconds: duration, coveredPercent: Math.min(100, outcome.coveredPercent), credited: !!row.creditedAt };
+  }
+
+  /**
+   * The length of a webinar's watchable recording; 404 when there is none to watch. Heartbeats arrive every
+   * few seconds from every viewer, so a recording found is remembered for a few seconds (cancelling or
+   * replacing it here forgets it at once; other web instances catch up within RECORDING_CACHE_MS).
+   */
+  private async recordingSeconds(webinarId: number): Promise<number> {
+    const known = this.recordings.get(String(webinarId));
+    if (known) return known;
+    const webinar = await this.webinars.findOne({ where: { id: webinarId }, select: { id: true, status: true, recordingKey: true, recordingSeconds: true } });
+    if (!webinar || webinar.status !== 'scheduled') throw new NotFound('There is no webinar with that id');
+    if (!webinar.recordingKey || !webinar.recordingSeconds) throw new NotFound('This webinar has no recording to watch here');
+    this.recordings.set(String(webinarId), webinar.recordingSeconds);
+    return webinar.recordingSeconds;
+  }
+
+  /** Called when a webinar's recording or status changes. */
+  forgetRecording(webinarId: number): void {
+    this.recordings.delete(String(webinarId));
   }
 
   /** What the recording player needs on load. */
@@ -137,22 +158,30 @@ export class AttendanceService {
     return new Set(rows.map((r) => r.userId));
   }
 
-  /** Runs a change to a learner's attendance row under its lock (created on first use). */
+  /**
+   * Runs a change to a learner's attendance row under its lock. The row is made on first use (outside the
+   * transaction, so a concurrent first write finds it); after that a write is one locked read and one update.
+   */
   private async write(webinarId: number, userId: number, change: (row: WebinarAttendance, now: Date) => void): Promise<{ row: WebinarAttendance; newlyCredited: boolean }> {
-    await this.ensureRow(webinarId, userId);
-    return this.uow.run(async (tx: EntityManager) => {
-      const row = (await this.uow.lockForUpdate(tx, WebinarAttendance, { webinarId, userId }))!;
-      const wasCredited = !!row.creditedAt;
-      const now = this.clock.now();
-      change(row, now);
-      row.updatedAt = now;
-      await tx.getRepository(WebinarAttendance).save(row);
-      return { row, newlyCredited: !wasCredited && !!row.creditedAt };
-    });
+    const attempt = () =>
+      this.uow.run(async (tx: EntityManager) => {
+        const row = await this.uow.lockForUpdate(tx, WebinarAttendance, { webinarId, userId });
+        if (!row) return null;
+        const wasCredited = !!row.creditedAt;
+        const now = this.clock.now();
+        change(row, now);
+        row.updatedAt = now;
+        const { id, webinarId: _w, userId: _u, webinar: _wr, user: _ur, ...fields } = row;
+        await tx.getRepository(WebinarAttendance).update({ id }, fields);
+        return { row, newlyCredited: !wasCredited && !!row.creditedAt };
+      });
+    const done = await attempt();
+    if (done) return done;
+    await this.createRow(webinarId, userId);
+    return (await attempt())!;
   }
 
-  private async ensureRow(webinarId: number, userId: number): Promise<void> {
-    if (await this.attendance.existsBy({ webinarId, userId })) return;
+  private async createRow(webinarId: number, userId: number): Promise<void> {
     try {
       await this.attendance.insert({ webinarId, userId, joinCount: 0, positionSeconds: 0, coveredSeconds: 0, watchedIntervals: null, watchAllowanceMs: 0, heartbeatAt: null, updatedAt: this.clock.now() });
     } catch (err) {

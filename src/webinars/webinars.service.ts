@@ -14,6 +14,7 @@ import { JobsService } from '../jobs/jobs.service';
 import type { AppConfig } from '../config/config';
 import { InjectConfig } from '../config/config.module';
 import { Webinar, WebinarRegistration, type RegistrationStatus } from './entities';
+import { AttendanceService } from './attendance.service';
 import { WebinarMailer } from './webinar-mailer';
 import { endsAt, webinarPhase, type WebinarPhase } from './webinar-phase';
 import type { WebinarDetailsDto, When } from './webinars.dto';
@@ -75,6 +76,7 @@ export class WebinarsService {
     @InjectRepository(Topic) private readonly topics: Repository<Topic>,
     private readonly uow: UnitOfWork,
     private readonly mailer: WebinarMailer,
+    private readonly attendance: AttendanceService,
     private readonly jobs: JobsService,
     private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
@@ -392,6 +394,7 @@ export class WebinarsService {
       Object.assign(webinar, { status: 'cancelled', cancelReason: reason, cancelledAt: this.clock.now(), sequence: webinar.sequence + 1, updatedAt: this.clock.now() });
       return tx.getRepository(Webinar).save(webinar);
     });
+    this.attendance.forgetRecording(id);
     await this.mailAll(webinar, ['registered', 'waitlisted'], { kind: 'cancelled', occasion: webinar.sequence });
     return webinar;
   }
@@ -405,6 +408,7 @@ export class WebinarsService {
       ? { recordingUrl: recording.url, recordingKey: null, recordingType: null, recordingSeconds: null, recordingCaptionsKey: null }
       : { recordingKey: recording.key, recordingType: recording.type, recordingSeconds: recording.seconds, recordingUrl: null, recordingCaptionsKey: null };
     await this.webinars.update({ id }, { ...fields, recordingAddedAt: webinar.recordingAddedAt ?? now, updatedAt: now });
+    this.attendance.forgetRecording(id);
     const updated = await this.managed(user, id);
     const attended = await attendedUserIds(id);
     await this.mailAll(updated, ['registered'], (r) => ({ kind: 'recording', occasion: 'first', extra: { attended: attended.has(r.userId) } }));

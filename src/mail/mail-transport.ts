@@ -24,10 +24,12 @@ export class SmtpTransport extends MailTransport {
   readonly kind = 'smtp' as const;
   private readonly transporter: Transporter;
 
-  constructor(url: string) {
+  /** `concurrency`: how many delivery jobs this process runs at once; each can have a connection of its own. */
+  constructor(url: string, concurrency = 5) {
     super();
-    // Pooled: a few connections kept open and reused, rather than a TCP and SMTP handshake per message.
-    this.transporter = nodemailer.createTransport(url, { pool: true, maxConnections: 5, maxMessages: 1000 } as object);
+    // Pooled: connections kept open and reused, rather than a TCP and SMTP handshake per message; as many as
+    // the jobs that may send at once, so none waits for a connection (up to a limit a mail server tolerates).
+    this.transporter = nodemailer.createTransport(url, { pool: true, maxConnections: Math.min(20, Math.max(5, concurrency)), maxMessages: 1000 } as object);
   }
 
   async deliver(mail: OutgoingMail): Promise<void> {

@@ -20,7 +20,7 @@ import { OutboxReader } from './outbox.reader';
     {
       provide: MailTransport,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => (config.mail.smtpUrl ? new SmtpTransport(config.mail.smtpUrl) : new OutboxTransport(config.mail.outboxDir)),
+      useFactory: (config: AppConfig) => (config.mail.smtpUrl ? new SmtpTransport(config.mail.smtpUrl, config.jobs.concurrency) : new OutboxTransport(config.mail.outboxDir)),
     },
   ],
   exports: [MailService, OutboxReader],

@@ -13,11 +13,10 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { spawn } = require('node:child_process');
 const mysql = require('mysql2/promise');
 const { Queue } = require('bullmq');
 const { SMTPServer } = require('smtp-server');
-const { deleteRedisKeys, startAppServer } = require('./lib');
+const { deleteRedisKeys, startAppServer, startWorker } = require('./lib');
 
 const COMPLETIONS = Number(process.env.BENCH_CERTIFICATES || 1000);
 const BUDGET_PER_SECOND = 150;
@@ -72,25 +71,6 @@ async function seed(db) {
   return Array.from({ length: COMPLETIONS }, (_, i) => firstEnrolment.insertId + i);
 }
 
-function startWorker(env) {
-  const child = spawn(process.execPath, [...(process.env.BENCH_WORKER_NODE_ARGS ? process.env.BENCH_WORKER_NODE_ARGS.split(' ') : []), path.join(ROOT, 'dist', 'src', 'main.js')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const ready = new Promise((resolve, reject) => {
-    const timer = setInterval(() => {
-      if (output.includes('Worker started')) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 50);
-    child.once('exit', (code) => {
-      clearInterval(timer);
-      reject(new Error(`worker exited with ${code}:\n${output.slice(-2000)}`));
-    });
-  });
-  return { child, ready, output: () => output };
-}
 
 async function renderTimeMs() {
   const { renderCertificatePdf } = require(path.join(ROOT, 'dist', 'src', 'certificates', 'certificate-pdf.js'));
@@ -124,7 +104,7 @@ async function benchCertificates({ mysqlUrl = process.env.BENCH_MYSQL_URL || 'my
   let worker = null;
   try {
     const enrolmentIds = await seed(db);
-    worker = startWorker({
+    worker = startWorker('worker', {
       NODE_ENV: 'production',
       PROCESS_ROLE: 'worker',
       DATABASE_URL: databaseUrl,

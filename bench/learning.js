@@ -16,7 +16,7 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const { HEARTBEAT_LEARNERS, benchLearnerPlan, connect, ensureLearningDatabase, prepareHeartbeatLearners, reachable } = require('./data/learning');
-const { deleteRedisKeys, measure, printRow, startAppServer } = require('./lib');
+const { deleteRedisKeys, measure, printRow, redisReachable, startAppServer } = require('./lib');
 
 const DEFAULT_MYSQL_URL = 'mysql://root@127.0.0.1:3306';
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -178,24 +178,6 @@ function strip(result) {
   return copy;
 }
 
-async function redisReachable(url) {
-  let IORedis;
-  try {
-    IORedis = require('ioredis');
-  } catch {
-    return false;
-  }
-  const redis = new IORedis(url, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
 
 // ---------- the benches ----------
 

@@ -343,7 +343,58 @@ async function deleteRedisKeys(url, pattern) {
   }
 }
 
+/** A worker process (PROCESS_ROLE=worker) of the built app; `ready` once it says so, `stop` ends it gracefully. */
+function startWorker(name, env) {
+  const child = spawn(process.execPath, [...(process.env.BENCH_WORKER_NODE_ARGS ? process.env.BENCH_WORKER_NODE_ARGS.split(' ') : []), path.join(ROOT, 'dist', 'src', 'main.js')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const ready = new Promise((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (output.includes('Worker started')) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 50);
+    child.once('exit', (code) => {
+      clearInterval(timer);
+      reject(new Error(`${name} exited with ${code}:\n${output.slice(-2000)}`));
+    });
+  });
+  ready.catch(() => {});
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 20000);
+    await new Promise((r) => child.once('exit', r));
+    clearTimeout(killer);
+  };
+  return { child, ready, stop, output: () => output };
+}
+
+/** Whether Redis answers at `url` (the benches that need it skip with a message otherwise). */
+async function redisReachable(url) {
+  let IORedis;
+  try {
+    IORedis = require('ioredis');
+  } catch {
+    return false;
+  }
+  const redis = new IORedis(url, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+
 module.exports = {
+  startWorker,
+  redisReachable,
   deleteRedisKeys,
   HOST,
   ROOT,

@@ -23,11 +23,10 @@ const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
-const { spawn } = require('node:child_process');
 const mysql = require('mysql2/promise');
 const IORedis = require('ioredis');
 const { SMTPServer } = require('smtp-server');
-const { deleteRedisKeys, startAppServer } = require('./lib');
+const { deleteRedisKeys, redisReachable, startAppServer, startWorker } = require('./lib');
 
 const ROOT = path.resolve(__dirname, '..');
 const DATABASE = 'academy_bench_webinars';
@@ -62,18 +61,6 @@ async function mysqlReachable(url) {
   }
 }
 
-async function redisReachable(url) {
-  const redis = new IORedis(url, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
 
 /** One HTTP request with its own agent or the one given; resolves { status, text, json, ms }. */
 function request(url, { method = 'GET', headers = {}, body = null, agent = false, timeoutMs = 30000 } = {}) {
@@ -125,33 +112,6 @@ function startSmtp() {
   );
 }
 
-function startWorker(name, env) {
-  const child = spawn(process.execPath, [...(process.env.BENCH_WORKER_NODE_ARGS ? process.env.BENCH_WORKER_NODE_ARGS.split(' ') : []), path.join(ROOT, 'dist', 'src', 'main.js')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const ready = new Promise((resolve, reject) => {
-    const timer = setInterval(() => {
-      if (output.includes('Worker started')) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 50);
-    child.once('exit', (code) => {
-      clearInterval(timer);
-      reject(new Error(`${name} exited with ${code}:\n${output.slice(-2000)}`));
-    });
-  });
-  ready.catch(() => {});
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), 20000);
-    await new Promise((r) => child.once('exit', r));
-    clearTimeout(killer);
-  };
-  return { child, ready, stop, output: () => output };
-}
 
 /** CPU time (user + system) a process has used so far, in ms; null when /proc cannot tell. */
 function cpuMs(pid) {

@@ -29,6 +29,8 @@ export interface WebinarDefinition {
   minAttendanceMinutes: number;
   /** An uploaded recording: a file of src/demo/content (stored as `demo/<path>`, like course media). */
   recording?: string;
+  /** Its WebVTT captions, likewise. */
+  captions?: string;
 }
 
 const slugify = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
@@ -79,6 +81,7 @@ export async function seedDemoWebinars(dataSource: DataSource, storage: FileStor
         recordingKey: recording && ended ? recording.key : null,
         recordingType: recording && ended ? 'video/mp4' : null,
         recordingSeconds: recording && ended ? recording.seconds : null,
+        recordingCaptionsKey: recording && ended && definition.captions ? `demo/${definition.captions}` : null,
         recordingUrl: null,
         recordingAddedAt: recording && ended ? new Date(Math.min(now.getTime(), startsAt.getTime() + DAY_MS)) : null,
         sequence: 0,

@@ -88,5 +88,11 @@ describe('seeding the demo courses', () => {
     expect(detail.recording).toEqual({ kind: 'video', durationSeconds: expect.any(Number) });
     expect(detail.recording.durationSeconds).toBeGreaterThan(30);
     expect(detail.presenters.length).toBeGreaterThanOrEqual(2);
+    // The recording plays with captions, for a signed-in learner.
+    const learner = await t.signedIn('learner');
+    expect((await learner.get(`/webinars/${recorded.slug}`)).body).toContain(`src="/webinars/${recorded.slug}/recording/captions.vtt"`);
+    const captions = await learner.get(`/webinars/${recorded.slug}/recording/captions.vtt`);
+    expect(captions.status).toBe(200);
+    expect(captions.body).toMatch(/^WEBVTT/);
   });
 });

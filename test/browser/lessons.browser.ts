@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, BrowserContext, Request, Response } from 'playwright-core';
 import { CheckedPage, launchBrowser } from './support/browser';
+import { until, withServerOutput } from './support/journey';
 import { RunningServer, startServer } from './support/server';
 
 /**
@@ -52,25 +53,6 @@ describe('lessons (browser)', () => {
 
   const pathOf = (url: string) => new URL(url).pathname;
 
-  /** Runs the journey; if it fails, the error ends with what the server printed (warnings and errors), which often says why. */
-  async function withServerOutput(journey: () => Promise<void>): Promise<void> {
-    try {
-      await journey();
-    } catch (err) {
-      if (err instanceof Error) err.message += `\n\nServer output (${server.engines}), last 4000 characters:\n${server.output().slice(-4000) || '(none)'}`;
-      throw err;
-    }
-  }
-
-  /** Polls `condition` until it holds (or throws after `timeout` ms, naming `what`). */
-  async function until(what: string, condition: () => boolean | Promise<boolean>, timeout = 30_000): Promise<void> {
-    const deadline = Date.now() + timeout;
-    while (!(await condition())) {
-      if (Date.now() > deadline) throw new Error(`Timed out after ${timeout} ms waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-
   it('runs on the engines the environment names', () => {
     expect(server.health.database?.engine).toBe(process.env.DATABASE_URL ? 'mysql' : 'sqlite');
     expect(server.health.redis?.status).toBe(process.env.REDIS_URL ? 'up' : 'not configured');
@@ -88,7 +70,7 @@ describe('lessons (browser)', () => {
     }
   });
 
-  it('searches, enrols, reads, watches and resumes the video, downloads, passes the quiz and completes the course', () => withServerOutput(async () => {
+  it('searches, enrols, reads, watches and resumes the video, downloads, passes the quiz and completes the course', () => withServerOutput(server, async () => {
     context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB', acceptDownloads: true });
     checked = await CheckedPage.open(context, server.baseUrl);
     const { page } = checked;

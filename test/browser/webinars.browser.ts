@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, BrowserContext, Page, Request, Response } from 'playwright-core';
 import { CheckedPage, launchBrowser } from './support/browser';
+import { until, withServerOutput } from './support/journey';
 import { RunningServer, startServer } from './support/server';
 
 /**
@@ -81,25 +82,6 @@ describe('webinars (browser)', () => {
     return checked;
   }
 
-  /** Runs the journey; if it fails, the error ends with what the server printed (warnings and errors), which often says why. */
-  async function withServerOutput(journey: () => Promise<void>): Promise<void> {
-    try {
-      await journey();
-    } catch (err) {
-      if (err instanceof Error) err.message += `\n\nServer output (${server.engines}), last 4000 characters:\n${server.output().slice(-4000) || '(none)'}`;
-      throw err;
-    }
-  }
-
-  /** Polls `condition` until it holds (or throws after `timeout` ms, naming `what`). */
-  async function until(what: string, condition: () => boolean | Promise<boolean>, timeout = 30_000): Promise<void> {
-    const deadline = Date.now() + timeout;
-    while (!(await condition())) {
-      if (Date.now() > deadline) throw new Error(`Timed out after ${timeout} ms waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-
   /** Marks the document now in `page`; `sameDocument` later says whether the page has not loaded another since. */
   const markDocument = (page: Page) => page.evaluate(() => ((window as unknown as { __journeyMark?: boolean }).__journeyMark = true));
   const sameDocument = (page: Page) => page.evaluate(() => (window as unknown as { __journeyMark?: boolean }).__journeyMark === true);
@@ -157,7 +139,7 @@ describe('webinars (browser)', () => {
     expect(RECORDED).toBeDefined();
   });
 
-  it('schedules, registers, downloads the invitation, opens the join link, asks and upvotes live, watches the recording and earns the certificate', () => withServerOutput(async () => {
+  it('schedules, registers, downloads the invitation, opens the join link, asks and upvotes live, watches the recording and earns the certificate', () => withServerOutput(server, async () => {
     // ---- The author schedules a webinar starting in about ten minutes and publishes it. ----------------------
     const credentials = /^\s*author\s+(\S+@\S+)\s+(\S+)\s*$/m.exec(server.output());
     if (!credentials) throw new Error('The server did not print the demo author account (DEMO_DATA=true prints the demo accounts at the first start)');

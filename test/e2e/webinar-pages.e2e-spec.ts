@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { Clock } from '../../src/common/clock';
 import { FileStorage } from '../../src/storage/file-storage';
 import { Webinar, type WebinarStatus } from '../../src/webinars/entities';
+import { saveWebinar } from '../support/webinars';
 import { startTestApp, TestApp, Visitor } from '../support/app';
 import { topic } from '../support/courses';
 
@@ -37,37 +38,18 @@ describe('webinar pages', () => {
     const title = options.title ?? `Webinar ${k}`;
     const now = clock.now();
     const topicRow = topicSlug ? await topic(t, topicSlug) : null;
-    const repo = ds.getRepository(Webinar);
-    return repo.save(
-      repo.create({
-        slug: `${title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${k}-${process.pid}`,
-        summary: `What ${title} is about`,
-        description: `## Agenda\n\n*${title}* in depth.`,
-        presenters: 'Priya Presenter, CCIO, Test Trust\nSam Second, CSO, Other Trust',
-        topicId: topicRow?.id ?? null,
-        startsAt: new Date(now.getTime() + inMs),
-        durationMinutes: 60,
-        capacity: 50,
-        joinUrl: 'https://meet.example.org/webinar-room',
-        streamUrl: null,
-        status: 'scheduled',
-        cpdMinutes: 60,
-        minAttendanceMinutes: 30,
-        recordingKey: null,
-        recordingType: null,
-        recordingSeconds: null,
-        recordingUrl: null,
-        recordingAddedAt: null,
-        sequence: 0,
-        cancelReason: null,
-        cancelledAt: null,
-        authorId: author.userId,
-        createdAt: now,
-        updatedAt: now,
-        ...fields,
-        title,
-      }),
-    );
+    return saveWebinar(t, {
+      description: `## Agenda\n\n*${title}* in depth.`,
+      presenters: 'Priya Presenter, CCIO, Test Trust\nSam Second, CSO, Other Trust',
+      topicId: topicRow?.id ?? null,
+      startsAt: new Date(now.getTime() + inMs),
+      capacity: 50,
+      joinUrl: 'https://meet.example.org/webinar-room',
+      minAttendanceMinutes: 30,
+      authorId: author.userId,
+      ...fields,
+      title,
+    });
   }
 
   async function register(who: Signed, w: Webinar) {

@@ -17,6 +17,7 @@ import { Webinar, WebinarAttendance, WebinarQuestion, WebinarRegistration } from
 import type { WebinarDetailsDto } from '../../src/webinars/webinars.dto';
 import { WebinarReminderJob, WebinarRemindersSweepJob } from '../../src/webinars/webinars.jobs';
 import { WebinarsService } from '../../src/webinars/webinars.service';
+import { saveWebinar } from '../support/webinars';
 import { PASSWORD, startTestApp, TestApp, uniqueEmail, Visitor } from '../support/app';
 import { topic } from '../support/courses';
 import { inspectPdf } from '../support/pdf';
@@ -85,40 +86,10 @@ describe('webinars', () => {
   /** A scheduled webinar written straight to the database; times relative to the app's clock, on the minute. */
   async function webinar(overrides: Partial<Webinar> & { startsIn?: number } = {}): Promise<Webinar> {
     const { startsIn = 2 * DAY, ...fields } = overrides;
-    const repo = ds.getRepository(Webinar);
     const n = ++sequence;
     const now = clock.now();
     const startsAt = new Date(Math.floor((now.getTime() + startsIn) / MINUTE) * MINUTE);
-    return repo.save(
-      repo.create({
-        slug: `clinical-safety-${n}-${Math.random().toString(36).slice(2, 8)}`,
-        title: `Clinical safety in practice ${n}`,
-        summary: 'What DCB0129 and DCB0160 ask of you',
-        description: '## Agenda\n\nTalk and questions.',
-        presenters: 'Dr Ada Byron, CCIO\nSam Patel, clinical safety officer',
-        topicId: null,
-        startsAt,
-        durationMinutes: 60,
-        capacity: 10,
-        joinUrl: 'https://meet.example.org/abc',
-        streamUrl: null,
-        status: 'scheduled',
-        cpdMinutes: 60,
-        minAttendanceMinutes: 45,
-        recordingKey: null,
-        recordingType: null,
-        recordingSeconds: null,
-        recordingUrl: null,
-        recordingAddedAt: null,
-        sequence: 0,
-        cancelReason: null,
-        cancelledAt: null,
-        authorId: author.userId,
-        createdAt: now,
-        updatedAt: now,
-        ...fields,
-      }),
-    );
+    return saveWebinar(t, { title: `Clinical safety in practice ${n}`, summary: 'What DCB0129 and DCB0160 ask of you', startsAt, authorId: author.userId, ...fields });
   }
 
   /** The author's form for a webinar, with a new start. */

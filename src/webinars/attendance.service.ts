@@ -104,9 +104,16 @@ export class AttendanceService {
     this.recordings.delete(String(webinarId));
   }
 
-  /** What the recording player needs on load. */
+  /**
+   * What the recording player needs on load. The learner's attendance row is made here if need be, so the
+   * player's heartbeats (every few seconds) only ever update it.
+   */
   async viewing(userId: number, webinar: Webinar): Promise<{ resumeAt: number; coveredPercent: number; credited: boolean; attendedLive: boolean }> {
-    const row = await this.attendance.findOneBy({ webinarId: webinar.id, userId });
+    let row = await this.attendance.findOneBy({ webinarId: webinar.id, userId });
+    if (!row && webinar.recordingKey) {
+      await this.createRow(webinar.id, userId);
+      row = await this.attendance.findOneBy({ webinarId: webinar.id, userId });
+    }
     const duration = webinar.recordingSeconds ?? 0;
     return { resumeAt: resumePosition(row, duration), coveredPercent: row ? coveragePercent(row, duration) : 0, credited: !!row?.creditedAt, attendedLive: !!row?.firstJoinedAt };
   }

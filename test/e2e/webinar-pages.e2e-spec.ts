@@ -375,6 +375,8 @@ describe('webinar pages', () => {
     expect(page.body).toContain('id="video-coverage"');
     expect(page.body).toContain('Watch most of the recording to earn the certificate');
     expect(page.body).toContain('/public/js/video-tracking.js');
+    // Opening the player makes the learner's attendance row, so heartbeats only ever update it.
+    expect(await ds.getRepository('WebinarAttendance').findOneBy({ webinarId: w.id, userId: learner.userId })).toMatchObject({ coveredSeconds: 0, creditedAt: null });
     expect(page.body).not.toContain(`action="/webinars/${w.slug}/register"`);
 
     const range = await learner.get(`/webinars/${w.slug}/recording`, { range: 'bytes=0-99' });

@@ -149,12 +149,24 @@ export class AccountsService {
   }
 
   /** The user behind a bearer token that is neither expired nor revoked. */
+  /** The holder of a live API token: one query for the token, its user and their organisation (every API call asks). */
   async userForApiToken(token: string): Promise<{ user: CurrentUser; tokenId: number } | null> {
-    const row = await this.apiTokens.findOne({ where: { tokenHash: hashToken(token) }, select: { id: true, userId: true, expiresAt: true, revokedAt: true } });
-    if (!row || row.revokedAt || row.expiresAt.getTime() <= Date.now()) return null;
-    const user = await this.currentUser(row.userId);
-    return user ? { user, tokenId: row.id } : null;
+    const row = await this.apiTokens
+      .createQueryBuilder('t')
+      .innerJoin('t.user', 'u')
+      .leftJoin('u.organisation', 'o')
+      .select(['t.id AS tokenId', 't.expires_at AS expiresAt', 't.revoked_at AS revokedAt'])
+      .addSelect(['u.id AS id', 'u.email AS email', 'u.name AS name', 'u.role AS role', 'u.job_role AS jobRole', 'u.organisation_id AS organisationId', 'o.name AS organisationName'])
+      .where('t.token_hash = :hash', { hash: hashToken(token) })
+      .getRawOne<RawTokenHolder>();
+    if (!row || row.revokedAt || asDate(row.expiresAt).getTime() <= Date.now()) return null;
+    const organisationId = row.organisationId === null ? null : Number(row.organisationId);
+    return {
+      tokenId: Number(row.tokenId),
+      user: { id: Number(row.id), email: row.email, name: row.name, role: row.role, jobRole: row.jobRole, organisationId, organisationName: row.organisationName ?? null },
+    };
   }
+
 
   async userForSession(token: string): Promise<CurrentUser | null> {
     const session = await this.sessions.find(token);
@@ -241,3 +253,19 @@ export class AccountsService {
     }
   }
 }
+
+interface RawTokenHolder {
+  tokenId: number | string;
+  expiresAt: Date | string;
+  revokedAt: Date | string | null;
+  id: number | string;
+  email: string;
+  name: string;
+  role: Role;
+  jobRole: string;
+  organisationId: number | string | null;
+  organisationName: string | null;
+}
+
+/** Raw rows hold DATETIME as a Date (mysql2) or as text in UTC (SQLite). */
+const asDate = (value: Date | string) => (value instanceof Date ? value : new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value.replace(' ', 'T')}Z`));

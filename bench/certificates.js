@@ -15,43 +15,13 @@ const os = require('node:os');
 const path = require('node:path');
 const mysql = require('mysql2/promise');
 const { Queue } = require('bullmq');
-const { SMTPServer } = require('smtp-server');
-const { deleteRedisKeys, startAppServer, startWorker } = require('./lib');
+const { deleteRedisKeys, mysqlReachable, startAppServer, startSmtpSink, startWorker } = require('./lib');
 
 const COMPLETIONS = Number(process.env.BENCH_CERTIFICATES || 1000);
 const BUDGET_PER_SECOND = 150;
 const WORKER_CONCURRENCY = Number(process.env.BENCH_WORKER_CONCURRENCY || 16);
 const DATABASE = 'academy_bench_certificates';
 const ROOT = path.resolve(__dirname, '..');
-
-async function reachable(url) {
-  try {
-    const c = await mysql.createConnection(url);
-    await c.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function startSmtp() {
-  let received = 0;
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, _session, callback) {
-      stream.on('data', () => {});
-      stream.on('end', () => {
-        received++;
-        callback();
-      });
-    },
-  });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve({ url: `smtp://127.0.0.1:${server.server.address().port}`, received: () => received, close: () => new Promise((r) => server.close(r)) })),
-  );
-}
 
 /** Users, one course and their completed enrolments, written straight to the tables (as completions would leave them). */
 async function seed(db) {
@@ -71,7 +41,6 @@ async function seed(db) {
   return Array.from({ length: COMPLETIONS }, (_, i) => firstEnrolment.insertId + i);
 }
 
-
 async function renderTimeMs() {
   const { renderCertificatePdf } = require(path.join(ROOT, 'dist', 'src', 'certificates', 'certificate-pdf.js'));
   const content = { kind: 'completion', holderName: 'Completer Number 1', subjectTitle: 'Clinical safety: DCB0129 and DCB0160 in practice', achievedOn: '24 November 2026', issuedAt: new Date(), cpdHours: 1.5, academyName: 'Peer Academy', code: '7KQM-R4XD-9TWC', verifyUrl: 'https://academy.example/verify/7KQM-R4XD-9TWC' };
@@ -85,7 +54,7 @@ async function renderTimeMs() {
 async function benchCertificates({ mysqlUrl = process.env.BENCH_MYSQL_URL || 'mysql://root@127.0.0.1:3306', redisUrl = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379' } = {}) {
   console.log('');
   console.log(`bench: certificates: ${COMPLETIONS} completions → certificates (PDF stored, row, e-mail to a local SMTP server) by one worker process (JOBS_CONCURRENCY=${WORKER_CONCURRENCY}) on MariaDB + Redis`);
-  if (!(await reachable(mysqlUrl))) {
+  if (!(await mysqlReachable(mysqlUrl))) {
     console.log('bench: certificates: skipped: MariaDB not reachable');
     return null;
   }
@@ -98,7 +67,7 @@ async function benchCertificates({ mysqlUrl = process.env.BENCH_MYSQL_URL || 'my
   const secret = crypto.randomBytes(32).toString('hex');
   // A web process runs the migrations (and would serve the downloads); it consumes no jobs.
   const web = await startAppServer({ DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, PROCESS_ROLE: 'web', SESSION_SECRET: secret });
-  const smtp = await startSmtp();
+  const smtp = await startSmtpSink();
   const db = await mysql.createConnection({ uri: databaseUrl, multipleStatements: false });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'academy-bench-worker-'));
   let worker = null;
@@ -127,8 +96,8 @@ async function benchCertificates({ mysqlUrl = process.env.BENCH_MYSQL_URL || 'my
     await queue.addBulk(enrolmentIds.map((enrolmentId) => ({ name: 'course.completed', data: { enrolmentId }, opts: { jobId: `course.completed~${enrolmentId}`, attempts: 5, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: true } })));
     let rows = 0;
     const deadline = started + 10 * 60_000;
-    while (smtp.received() < COMPLETIONS || rows < COMPLETIONS) {
-      if (Date.now() > deadline) throw new Error(`after 10 minutes: ${rows} certificates, ${smtp.received()} e-mails`);
+    while (smtp.arrivals.length < COMPLETIONS || rows < COMPLETIONS) {
+      if (Date.now() > deadline) throw new Error(`after 10 minutes: ${rows} certificates, ${smtp.arrivals.length} e-mails`);
       await new Promise((r) => setTimeout(r, 100));
       [[{ rows }]] = await db.query("SELECT COUNT(*) AS `rows` FROM certificates WHERE status = 'valid'");
     }
@@ -139,9 +108,9 @@ async function benchCertificates({ mysqlUrl = process.env.BENCH_MYSQL_URL || 'my
     const perSecond = COMPLETIONS / seconds;
     const renderMs = await renderTimeMs();
     const verdict = perSecond >= BUDGET_PER_SECOND ? 'PASS' : 'FAIL';
-    console.log(`bench: certificates: ${COMPLETIONS} issued in ${seconds.toFixed(1)} s = ${perSecond.toFixed(0)} certificates/s (budget ≥ ${BUDGET_PER_SECOND}/s: ${verdict}); ${files} PDFs stored, ${smtp.received()} e-mails received, ${duplicates} duplicates`);
+    console.log(`bench: certificates: ${COMPLETIONS} issued in ${seconds.toFixed(1)} s = ${perSecond.toFixed(0)} certificates/s (budget ≥ ${BUDGET_PER_SECOND}/s: ${verdict}); ${files} PDFs stored, ${smtp.arrivals.length} e-mails received, ${duplicates} duplicates`);
     console.log(`bench: certificates: PDF render alone: ${renderMs.toFixed(2)} ms per certificate (in this process; fonts embedded as subsets)`);
-    return { completions: COMPLETIONS, seconds, perSecond, budget: BUDGET_PER_SECOND, pass: perSecond >= BUDGET_PER_SECOND, renderMs, files, emails: smtp.received(), duplicates: Number(duplicates) };
+    return { completions: COMPLETIONS, seconds, perSecond, budget: BUDGET_PER_SECOND, pass: perSecond >= BUDGET_PER_SECOND, renderMs, files, emails: smtp.arrivals.length, duplicates: Number(duplicates) };
   } finally {
     if (worker) {
       worker.child.kill('SIGTERM');

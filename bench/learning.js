@@ -12,11 +12,10 @@
  */
 
 const crypto = require('node:crypto');
-const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const { HEARTBEAT_LEARNERS, benchLearnerPlan, connect, ensureLearningDatabase, prepareHeartbeatLearners, reachable } = require('./data/learning');
-const { deleteRedisKeys, measure, printRow, redisReachable, startAppServer } = require('./lib');
+const { deleteRedisKeys, measure, printRow, redisReachable, request, startAppServer } = require('./lib');
 
 const DEFAULT_MYSQL_URL = 'mysql://root@127.0.0.1:3306';
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -36,38 +35,6 @@ const LEARNER = {
   organisation: 'Bench Trust',
   jobRole: 'Analyst',
 };
-
-// ---------- small HTTP client (exact status, headers and body; no cookie jar) ----------
-
-function request(url, { method = 'GET', headers = {}, body = null, timeoutMs = 30000 } = {}) {
-  return new Promise((resolve, reject) => {
-    const payload = body === null ? null : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
-    const allHeaders = { ...headers };
-    if (payload) {
-      allHeaders['content-length'] = payload.length;
-      if (!Object.keys(allHeaders).some((h) => h.toLowerCase() === 'content-type')) allHeaders['content-type'] = 'application/json';
-    }
-    const req = http.request(url, { method, headers: allHeaders, agent: false }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json = null;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          /* not JSON */
-        }
-        resolve({ status: res.statusCode, headers: res.headers, text, json });
-      });
-      res.on('error', reject);
-    });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${url} timed out after ${timeoutMs} ms`)));
-    req.on('error', reject);
-    if (payload) req.write(payload);
-    req.end();
-  });
-}
 
 /** name=value pairs of a response's Set-Cookie headers. */
 function cookiesOf(res) {

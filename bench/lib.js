@@ -392,7 +392,81 @@ async function redisReachable(url) {
   }
 }
 
+
+/** Whether MariaDB/MySQL answers at `url`. */
+async function mysqlReachable(url) {
+  const mysql = require('mysql2/promise');
+  try {
+    const c = await mysql.createConnection(url);
+    await c.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * One HTTP request (no cookie jar; its own connection unless an agent is given). A string body is sent as it is,
+ * anything else as JSON. Resolves { status, headers, text, json, ms, at }.
+ */
+function request(url, { method = 'GET', headers = {}, body = null, agent = false, timeoutMs = 30000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const payload = body === null ? null : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+    const allHeaders = { ...headers };
+    if (payload) {
+      allHeaders['content-length'] = payload.length;
+      if (!Object.keys(allHeaders).some((h) => h.toLowerCase() === 'content-type')) allHeaders['content-type'] = 'application/json';
+    }
+    const started = process.hrtime.bigint();
+    const req = http.request(url, { method, headers: allHeaders, agent }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json = null;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          /* not JSON */
+        }
+        resolve({ status: res.statusCode, headers: res.headers, text, json, ms: Number(process.hrtime.bigint() - started) / 1e6, at: Date.now() });
+      });
+      res.on('error', reject);
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${url} timed out after ${timeoutMs} ms`)));
+    req.on('error', reject);
+    if (payload) req.write(payload);
+    req.end();
+  });
+}
+
+/** A local SMTP server that accepts everything and notes each recipient and when: `arrivals` [{ to, at }]. */
+function startSmtpSink() {
+  const arrivals = []; // { to, at }
+  const { SMTPServer } = require('smtp-server');
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    maxClients: 100,
+    onData(stream, session, callback) {
+      stream.on('data', () => {});
+      stream.on('end', () => {
+        const at = Date.now();
+        for (const r of session.envelope.rcptTo) arrivals.push({ to: r.address.toLowerCase(), at });
+        callback();
+      });
+    },
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ url: `smtp://127.0.0.1:${server.server.address().port}`, arrivals, close: () => new Promise((r) => server.close(r)) })),
+  );
+}
+
 module.exports = {
+  mysqlReachable,
+  request,
+  startSmtpSink,
   startWorker,
   redisReachable,
   deleteRedisKeys,

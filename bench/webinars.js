@@ -25,8 +25,7 @@ const os = require('node:os');
 const path = require('node:path');
 const mysql = require('mysql2/promise');
 const IORedis = require('ioredis');
-const { SMTPServer } = require('smtp-server');
-const { deleteRedisKeys, redisReachable, startAppServer, startWorker } = require('./lib');
+const { deleteRedisKeys, mysqlReachable, redisReachable, request, startAppServer, startSmtpSink, startWorker } = require('./lib');
 
 const ROOT = path.resolve(__dirname, '..');
 const DATABASE = 'academy_bench_webinars';
@@ -51,68 +50,7 @@ const newToken = () => crypto.randomBytes(32).toString('base64url');
 const percentile = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN);
 const ms = (n) => `${n.toFixed(n < 10 ? 1 : 0)} ms`;
 
-async function mysqlReachable(url) {
-  try {
-    const c = await mysql.createConnection(url);
-    await c.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-
-/** One HTTP request with its own agent or the one given; resolves { status, text, json, ms }. */
-function request(url, { method = 'GET', headers = {}, body = null, agent = false, timeoutMs = 30000 } = {}) {
-  return new Promise((resolve, reject) => {
-    const payload = body === null ? null : Buffer.from(JSON.stringify(body));
-    const all = { ...headers, ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) };
-    const started = process.hrtime.bigint();
-    const req = http.request(url, { method, headers: all, agent }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json = null;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          /* not JSON */
-        }
-        resolve({ status: res.statusCode, text, json, ms: Number(process.hrtime.bigint() - started) / 1e6, at: Date.now() });
-      });
-      res.on('error', reject);
-    });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${url} timed out after ${timeoutMs} ms`)));
-    req.on('error', reject);
-    if (payload) req.write(payload);
-    req.end();
-  });
-}
-
 /** A local SMTP server that records each message's recipients and arrival time. */
-function startSmtp() {
-  const arrivals = []; // { to, at }
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    maxClients: 100,
-    onData(stream, session, callback) {
-      stream.on('data', () => {});
-      stream.on('end', () => {
-        const at = Date.now();
-        for (const r of session.envelope.rcptTo) arrivals.push({ to: r.address.toLowerCase(), at });
-        callback();
-      });
-    },
-  });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve({ url: `smtp://127.0.0.1:${server.server.address().port}`, arrivals, close: () => new Promise((r) => server.close(r)) })),
-  );
-}
-
-
 /** CPU time (user + system) a process has used so far, in ms; null when /proc cannot tell. */
 function cpuMs(pid) {
   try {
@@ -532,7 +470,7 @@ async function benchWebinars({ mysqlUrl = process.env.BENCH_MYSQL_URL || 'mysql:
   await admin.end();
   const databaseUrl = `${mysqlUrl.replace(/\/+$/, '')}/${DATABASE}`;
   const prefix = `bench-webinars-${crypto.randomBytes(3).toString('hex')}`;
-  const smtp = await startSmtp();
+  const smtp = await startSmtpSink();
   const appEnv = {
     NODE_ENV: 'production',
     DATABASE_URL: databaseUrl,

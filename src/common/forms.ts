@@ -1,6 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { validate, ValidationError } from 'class-validator';
-import { FieldErrors, ValidationFailed } from './errors';
+import { DomainError, FieldErrors, ValidationFailed } from './errors';
 
 type Constructor<T> = new () => T;
 
@@ -32,4 +32,10 @@ export async function parseForm<T extends object>(dto: Constructor<T>, body: unk
 export function errorView(fieldErrors: FieldErrors, order: string[] = Object.keys(fieldErrors)) {
   const fields = [...order.filter((f) => fieldErrors[f]), ...Object.keys(fieldErrors).filter((f) => !order.includes(f))];
   return { errors: fieldErrors, errorList: fields.map((field) => ({ href: `#${field}`, text: fieldErrors[field] })) };
+}
+
+/** The field errors of a refused form (invalid, or a conflict naming fields), to show on it; anything else is rethrown. */
+export function formErrors(err: unknown): FieldErrors {
+  if (err instanceof DomainError && (err.kind === 'invalid' || err.kind === 'conflict') && Object.keys(err.fieldErrors).length) return err.fieldErrors;
+  throw err;
 }

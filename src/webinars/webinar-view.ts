@@ -1,14 +1,12 @@
 import type { CurrentUser } from '../accounts/identity';
-import { cpdHours } from '../catalogue/catalogue.service';
-import type { Topic } from '../catalogue/entities/topic.entity';
 import { londonDateTime } from '../common/london-time';
 import type { Webinar } from './entities';
-import { endsAt, joinOpensAt, joinWindowOpen, webinarPhase } from './webinar-phase';
+import { joinOpensAt, joinWindowOpen } from './webinar-phase';
 import type { WebinarCard } from './webinars.service';
 
 /** A webinar as the API and the page describe it (no author id, no join link: that is for registrants in the window). */
-export function webinarDetail(webinar: Webinar, card: WebinarCard, now: Date) {
-  const topic = webinar.topic as Topic | null | undefined;
+/** `card` is the webinar's card (see WebinarsService.cards): its phase, end, places and CPD are taken from it. */
+export function webinarDetail(webinar: Webinar, card: WebinarCard) {
   return {
     id: webinar.id,
     slug: webinar.slug,
@@ -16,16 +14,16 @@ export function webinarDetail(webinar: Webinar, card: WebinarCard, now: Date) {
     summary: webinar.summary,
     description: webinar.description,
     presenters: presentersOf(webinar),
-    topic: topic ? { slug: topic.slug, name: topic.name } : null,
+    topic: card.topic ? { slug: card.topic.slug, name: card.topic.name } : null,
     startsAt: webinar.startsAt.toISOString(),
-    endsAt: endsAt(webinar).toISOString(),
+    endsAt: card.endsAt.toISOString(),
     startsAtLondon: londonDateTime(webinar.startsAt),
     timeZone: 'Europe/London',
     durationMinutes: webinar.durationMinutes,
-    status: webinarPhase(webinar, now),
+    status: card.phase,
     capacity: webinar.capacity,
     placesLeft: card.placesLeft,
-    cpdHours: cpdHours(webinar.cpdMinutes),
+    cpdHours: card.cpdHours,
     minAttendanceMinutes: webinar.minAttendanceMinutes,
     joinOpensAt: joinOpensAt(webinar).toISOString(),
     recording: webinar.recordingKey ? { kind: 'video' as const, durationSeconds: webinar.recordingSeconds } : webinar.recordingUrl ? { kind: 'link' as const, url: webinar.recordingUrl } : null,

@@ -2,7 +2,6 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Post, Que
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Public, SignedInUser, type CurrentUser } from '../accounts/identity';
-import { Clock } from '../common/clock';
 import { NotFound } from '../common/errors';
 import { AttendanceService } from './attendance.service';
 import { QuestionsService } from './questions.service';
@@ -21,7 +20,6 @@ export class WebinarsApiController {
     private readonly webinars: WebinarsService,
     private readonly attendance: AttendanceService,
     private readonly questions: QuestionsService,
-    private readonly clock: Clock,
   ) {}
 
   @Public()
@@ -41,7 +39,7 @@ export class WebinarsApiController {
     const registration = viewer ? await this.webinars.registrationOf(viewer.id, webinar.id) : null;
     const live = registration && registration.status !== 'cancelled' ? registration : null;
     return {
-      ...webinarDetail(webinar, card, this.clock.now()),
+      ...webinarDetail(webinar, card),
       registration: live ? { id: live.id, status: live.status, waitlistPosition: await this.webinars.waitlistPosition(live) } : null,
     };
   }

@@ -6,18 +6,19 @@ import { AccountsService } from '../accounts/accounts.service';
 import { Roles, SignedInUser, type CurrentUser } from '../accounts/identity';
 import { cpdHours } from '../catalogue/catalogue.service';
 import { WebmLengthDto } from '../catalogue/authoring/authoring.dto';
+import { CAPTIONS_RULE } from '../catalogue/authoring/authoring.service';
 import { claimedKind, storeUpload, UploadTooLarge, type UploadRule } from '../catalogue/authoring/uploads';
 import { mp4DurationSeconds, storedFileReader } from '../catalogue/authoring/video-duration';
 import type { Topic } from '../catalogue/entities/topic.entity';
 import { Clock } from '../common/clock';
 import { DomainError, FieldErrors, NotFound, ValidationFailed } from '../common/errors';
-import { errorView, parseForm } from '../common/forms';
+import { errorView, formErrors, parseForm } from '../common/forms';
 import { londonDateTime, londonFields } from '../common/london-time';
 import { renderMarkdown } from '../common/markdown';
 import { readMultipartHead, type PendingUpload } from '../common/multipart';
 import { AppConfig } from '../config/config';
 import { InjectConfig } from '../config/config.module';
-import { CAPTION_KINDS, VIDEO_KINDS } from '../storage/content-check';
+import { VIDEO_KINDS } from '../storage/content-check';
 import { FileStorage } from '../storage/file-storage';
 import { AttendanceService } from './attendance.service';
 import { registrationReport, registrationsCsv } from './csv';
@@ -55,16 +56,9 @@ const DETAIL_FIELDS = ['title', 'summary', 'description', 'presenters', 'topicId
 const RECORDING_RULE: UploadRule = { field: 'file', allowed: VIDEO_KINDS, description: 'an MP4 or WebM video' };
 /** Recording files uploaded here live under this prefix (so only they are ever removed when replaced). */
 const recordingKey = (id: number, extension: string) => `webinars/${id}/recording-${randomUUID()}.${extension}`;
-const CAPTIONS_RULE: UploadRule = { field: 'captions', allowed: CAPTION_KINDS, description: 'a WebVTT captions file (.vtt)' };
 const isRecordingKey = (key: string | null | undefined): key is string => !!key && key.startsWith('webinars/');
 
 const text = (value: unknown) => (typeof value === 'string' ? value : '');
-
-/** A refused form's field errors; anything else (not found, forbidden, a fault) goes on to the error pages. */
-function formErrors(err: unknown): FieldErrors {
-  if (err instanceof DomainError && (err.kind === 'invalid' || err.kind === 'conflict') && Object.keys(err.fieldErrors).length) return err.fieldErrors;
-  throw err;
-}
 
 /** A refused action shown on the webinar's page: field errors, or a conflict's message under the action's anchor. */
 function actionErrors(err: unknown, anchor: string): FieldErrors {
@@ -224,7 +218,7 @@ export class WebinarsAuthoringController {
     try {
       const input = await parseForm(RecordingLinkDto, body);
       const before = await this.webinars.managed(user, id);
-      await this.webinars.attachRecording(user, id, { url: input.recordingUrl }, (webinar) => this.attendance.attendedLive(webinar));
+      await this.webinars.attachRecording(user, id, { url: input.recordingUrl });
       for (const old of [before.recordingKey, before.recordingCaptionsKey]) if (isRecordingKey(old)) await this.removeQuietly(old);
       return reply.redirect(`/author/webinars/${id}?notice=recording#recording`, 303);
     } catch (err) {
@@ -272,7 +266,7 @@ export class WebinarsAuthoringController {
         seconds = await mp4DurationSeconds(storedFileReader(this.storage, key, stored.bytes), stored.bytes);
         if (!seconds) throw new ValidationFailed({ file: 'The length of this MP4 video could not be read from the file (it has no movie header). Export it again as a standard MP4, or upload it as WebM and give its length.' });
       }
-      await this.webinars.attachRecording(user, id, { key, type: kind.mimeType, seconds: seconds! }, (webinar) => this.attendance.attendedLive(webinar));
+      await this.webinars.attachRecording(user, id, { key, type: kind.mimeType, seconds: seconds! });
     } catch (err) {
       await this.removeQuietly(key);
       throw err;

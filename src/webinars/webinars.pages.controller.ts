@@ -158,7 +158,7 @@ export class WebinarsPagesController {
     const webinar = await this.webinars.bySlug(slug, viewer);
     const now = this.clock.now();
     const [card] = await this.webinars.cards([webinar]);
-    const detail = webinarDetail(webinar, card, now);
+    const detail = webinarDetail(webinar, card);
     const found = viewer ? await this.webinars.registrationOf(viewer.id, webinar.id) : null;
     const registration = found && found.status !== 'cancelled' ? found : null;
     const registered = registration?.status === 'registered';

@@ -377,10 +377,10 @@ export class WebinarsService {
     if (webinar.status !== 'draft') throw new Conflict('Only a draft can be published');
     if (webinar.startsAt <= this.clock.now()) throw new Conflict('The start time has passed: change it before publishing');
     if (!webinar.joinUrl && !webinar.streamUrl) throw new Conflict('Add a meeting link or a stream link before publishing, so registrants can join');
-    await this.webinars.update({ id, status: 'draft' }, { status: 'scheduled', updatedAt: this.clock.now() });
-    const published = await this.managed(user, id);
-    await this.scheduleReminders(published, reminderMinutes);
-    return published;
+    Object.assign(webinar, { status: 'scheduled', updatedAt: this.clock.now() });
+    await this.webinars.update({ id, status: 'draft' }, { status: webinar.status, updatedAt: webinar.updatedAt });
+    await this.scheduleReminders(webinar, reminderMinutes);
+    return webinar;
   }
 
   /** Cancels a webinar: every registrant and waitlisted learner gets a cancellation (METHOD:CANCEL). */
@@ -400,19 +400,19 @@ export class WebinarsService {
   }
 
   /** Attaches an uploaded recording (already stored and checked) or a link, and tells the registrants. */
-  async attachRecording(user: CurrentUser, id: number, recording: { key: string; type: string; seconds: number } | { url: string }, attendedUserIds: (webinarId: number) => Promise<Set<number>>): Promise<Webinar> {
+  async attachRecording(user: CurrentUser, id: number, recording: { key: string; type: string; seconds: number } | { url: string }): Promise<Webinar> {
     const webinar = await this.managed(user, id);
     if (webinar.status !== 'scheduled' || webinarPhase(webinar, this.clock.now()) !== 'ended') throw new Conflict('A recording can be added once the webinar has ended');
     const now = this.clock.now();
     const fields = 'url' in recording
       ? { recordingUrl: recording.url, recordingKey: null, recordingType: null, recordingSeconds: null, recordingCaptionsKey: null }
       : { recordingKey: recording.key, recordingType: recording.type, recordingSeconds: recording.seconds, recordingUrl: null, recordingCaptionsKey: null };
-    await this.webinars.update({ id }, { ...fields, recordingAddedAt: webinar.recordingAddedAt ?? now, updatedAt: now });
+    Object.assign(webinar, fields, { recordingAddedAt: webinar.recordingAddedAt ?? now, updatedAt: now });
+    await this.webinars.update({ id }, { ...fields, recordingAddedAt: webinar.recordingAddedAt, updatedAt: now });
     this.attendance.forgetRecording(id);
-    const updated = await this.managed(user, id);
-    const attended = await attendedUserIds(id);
-    await this.mailAll(updated, ['registered'], (r) => ({ kind: 'recording', occasion: 'first', extra: { attended: attended.has(r.userId) } }));
-    return updated;
+    const attended = await this.attendance.attendedLive(id);
+    await this.mailAll(webinar, ['registered'], (r) => ({ kind: 'recording', occasion: 'first', extra: { attended: attended.has(r.userId) } }));
+    return webinar;
   }
 
   /** Captions (WebVTT, already stored and checked) for the uploaded recording; returns the key they replace. */

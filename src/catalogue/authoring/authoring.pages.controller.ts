@@ -2,8 +2,8 @@ import { Body, Controller, Get, Param, ParseIntPipe, Post, Query, Req, Res } fro
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Roles, SignedInUser, type CurrentUser } from '../../accounts/identity';
-import { DomainError, FieldErrors, NotFound } from '../../common/errors';
-import { errorView, parseForm } from '../../common/forms';
+import { FieldErrors, NotFound } from '../../common/errors';
+import { errorView, formErrors, parseForm } from '../../common/forms';
 import { renderMarkdown } from '../../common/markdown';
 import { readMultipartHead, type PendingUpload } from '../../common/multipart';
 import { AppConfig } from '../../config/config';
@@ -43,12 +43,6 @@ const NOTICES: Record<string, string> = {
   'question-deleted': 'Question deleted.',
 };
 const DETAIL_FIELDS = ['title', 'slug', 'summary', 'description', 'whoFor', 'topicId', 'newTopic', 'level', 'cpdHours'];
-
-/** A refused form's field errors; anything else (not found, forbidden, a fault) goes on to the error pages. */
-function formErrors(err: unknown): FieldErrors {
-  if (err instanceof DomainError && (err.kind === 'invalid' || err.kind === 'conflict') && Object.keys(err.fieldErrors).length) return err.fieldErrors;
-  throw err;
-}
 
 const direction = (value: unknown): Direction => (value === 'up' ? 'up' : 'down');
 const text = (value: unknown) => (typeof value === 'string' ? value : '');

@@ -5,7 +5,10 @@ export const SUBJECT_TYPES = ['course', 'webinar'] as const;
 export type SubjectType = (typeof SUBJECT_TYPES)[number];
 /** What a certificate of each subject certifies. */
 export const CERTIFICATE_KIND: Record<SubjectType, 'completion' | 'attendance'> = { course: 'completion', webinar: 'attendance' };
-/** 'issuing' while its PDF is being stored: a crash there is finished by the retry, with the same code and file. */
+/**
+ * A certificate is inserted 'valid', its PDF already stored. 'issuing' marks rows of earlier releases, which
+ * recorded the row first: a retry finishes such a row, with the same code and file.
+ */
 export type CertificateStatus = 'issuing' | 'valid' | 'revoked';
 
 /**

@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
@@ -24,6 +23,9 @@ declare module '../jobs/job-registry' {
     'certificates.issue': { subjectType: SubjectType; referenceId: number };
   }
 }
+
+/** What a certificate's PDF shows. */
+type RenderedFields = Pick<Certificate, 'subjectType' | 'holderName' | 'subjectTitle' | 'achievedAt' | 'issuedAt' | 'cpdMinutes' | 'code' | 'fileKey'>;
 
 export const hoursLabel = (minutes: number) => `${cpdHours(minutes)} ${cpdHours(minutes) === 1 ? 'hour' : 'hours'}`;
 
@@ -58,24 +60,23 @@ export class CertificatesService {
   }
 
   /**
-   * The job: records the certificate (status "issuing"), stores its PDF, marks it valid, e-mails the holder.
-   * Every step can be repeated: the row is unique per holder and subject, the PDF is the same bytes for the
-   * same row, and the e-mail is keyed by the certificate. A crash anywhere is finished by the next run.
+   * The job: renders and stores the PDF, records the certificate, e-mails the holder. Every step can be
+   * repeated: the row is unique per holder and subject (a run that loses the race removes its own file and
+   * takes the winner's row), and the e-mail is keyed by the certificate.
    */
   async issue(subjectType: SubjectType, referenceId: number): Promise<Certificate | null> {
     const subject = this.subjectOf(subjectType);
     const facts = await subject.facts(referenceId);
     if (!facts) return null;
     const holder = await this.holderOf(facts.userId);
-    let certificate = (await this.current(facts)) ?? (await this.record(facts, holder));
-    if (certificate.status === 'issuing') certificate = await this.storePdf(certificate);
+    const certificate = await this.record(facts, holder);
     await this.sendIssuedMail(certificate, holder);
     await subject.issued(referenceId);
     return certificate;
   }
 
   /** The PDF's render time alone, for the benchmark's report. */
-  async renderFor(certificate: Certificate): Promise<Uint8Array> {
+  async renderFor(certificate: RenderedFields): Promise<Buffer> {
     return renderCertificatePdf({
       kind: CERTIFICATE_KIND[certificate.subjectType],
       holderName: certificate.holderName,
@@ -174,8 +175,7 @@ export class CertificatesService {
     if (!latest || latest.id !== old.id) throw new Conflict('Only the latest certificate for a course can be re-issued');
     if (old.status === 'valid') await this.revoke(old.code, 'Re-issued', admin);
     const holder = await this.holderOf(old.userId);
-    const recorded = await this.record(old, holder, old.revision + 1);
-    const fresh = recorded.status === 'issuing' ? await this.storePdf(recorded) : recorded;
+    const fresh = await this.record(old, holder, old.revision + 1);
     await this.sendIssuedMail(fresh, holder);
     return fresh;
   }
@@ -190,51 +190,65 @@ export class CertificatesService {
     return this.certificates.findOne({ where: { userId: facts.userId, subjectType: facts.subjectType, subjectId: facts.subjectId }, order: { revision: 'DESC' } });
   }
 
-  /** Inserts the certificate row; if another run inserted it first, theirs is returned. */
   private async holderOf(userId: number): Promise<CurrentUser> {
     const holder = await this.accounts.currentUser(userId);
     if (!holder) throw new Error(`No user ${userId} for a certificate`);
     return holder;
   }
 
+  /**
+   * Stores the new certificate's PDF, then inserts its row, already valid: a row never points at a missing
+   * file. If another run inserted the row first, this run removes its own file and returns theirs.
+   */
   private async record(facts: CertificateFacts, holder: CurrentUser, revision = 1): Promise<Certificate> {
     const code = newVerificationCode();
+    const row: Omit<Certificate, 'id' | 'user'> = {
+      code,
+      userId: facts.userId,
+      subjectType: facts.subjectType,
+      subjectId: facts.subjectId,
+      revision,
+      subjectTitle: facts.subjectTitle,
+      holderName: holder.name,
+      cpdMinutes: facts.cpdMinutes,
+      achievedAt: facts.achievedAt,
+      issuedAt: this.clock.now(),
+      fileKey: `certificates/${code}.pdf`,
+      sha256: '',
+      status: 'valid',
+      revokedAt: null,
+      revokedReason: null,
+    };
+    row.sha256 = await this.storePdfFile(row);
     try {
-      return await this.certificates.save(
-        this.certificates.create({
-          code,
-          userId: facts.userId,
-          subjectType: facts.subjectType,
-          subjectId: facts.subjectId,
-          revision,
-          subjectTitle: facts.subjectTitle,
-          holderName: holder.name,
-          cpdMinutes: facts.cpdMinutes,
-          achievedAt: facts.achievedAt,
-          issuedAt: this.clock.now(),
-          fileKey: `certificates/${code}.pdf`,
-          sha256: '',
-          status: 'issuing',
-          revokedAt: null,
-          revokedReason: null,
-        }),
-      );
+      const inserted = await this.certificates.insert(row);
+      return this.certificates.create({ ...row, id: Number(inserted.identifiers[0].id) });
     } catch (err) {
+      // Whatever went wrong, this run's file belongs to no row. (A crash just here leaves it behind, unreferenced.)
+      await this.storage.remove(row.fileKey);
       if (!isUniqueViolation(err)) throw err;
       // Another run recorded it first (or, once in 2^60, the code was taken and the retry draws another).
       const winner = await this.current(facts);
-      if (winner && winner.revision >= revision) return winner;
+      if (winner && winner.revision >= revision) return winner.status === 'issuing' ? this.finishIssuing(winner) : winner;
       throw err;
     }
   }
 
-  /** Renders and stores the PDF of an "issuing" certificate, then marks it valid. */
-  private async storePdf(certificate: Certificate): Promise<Certificate> {
+  /** Renders and stores a certificate's PDF; returns its SHA-256. */
+  private async storePdfFile(certificate: RenderedFields): Promise<string> {
     const pdf = await this.renderFor(certificate);
-    const stored = await this.storage.put(certificate.fileKey, Readable.from([Buffer.from(pdf)]));
-    await this.certificates.update({ id: certificate.id, status: 'issuing' }, { status: 'valid', sha256: stored.sha256 });
-    // A run that lost the race stored the same bytes (the PDF is a function of the row), so this is the row now.
-    return Object.assign(certificate, { status: 'valid' as const, sha256: stored.sha256 });
+    return (await this.storage.putBytes(certificate.fileKey, pdf)).sha256;
+  }
+
+  /**
+   * A row left "issuing" by an earlier release, which recorded the row before storing its PDF and could be
+   * cut short in between: its PDF is stored (the same bytes, as the PDF is a function of the row) and it is
+   * marked valid.
+   */
+  private async finishIssuing(certificate: Certificate): Promise<Certificate> {
+    const sha256 = await this.storePdfFile(certificate);
+    await this.certificates.update({ id: certificate.id, status: 'issuing' }, { status: 'valid', sha256 });
+    return Object.assign(certificate, { status: 'valid' as const, sha256 });
   }
 
   private async sendIssuedMail(certificate: Certificate, holder: CurrentUser): Promise<void> {

@@ -14,17 +14,15 @@ export class CourseCertificateSubject implements CertificateSubject {
   ) {}
 
   async facts(enrolmentId: number): Promise<CertificateFacts | null> {
-    const enrolment = await this.learning.completedEnrolment(enrolmentId);
-    if (!enrolment?.completedAt) return null;
-    const course = await this.catalogue.courseFacts(enrolment.courseId);
-    if (!course) return null;
+    const completion = await this.learning.completion(enrolmentId);
+    if (!completion) return null;
     return {
-      userId: enrolment.userId,
+      userId: completion.userId,
       subjectType: 'course',
-      subjectId: course.id,
-      subjectTitle: course.title,
-      cpdMinutes: course.cpdMinutes,
-      achievedAt: enrolment.completedAt,
+      subjectId: completion.course.id,
+      subjectTitle: completion.course.title,
+      cpdMinutes: completion.course.cpdMinutes,
+      achievedAt: completion.completedAt,
     };
   }
 

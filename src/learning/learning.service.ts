@@ -2,10 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Brackets, In, Not, Repository } from 'typeorm';
 import { CatalogueService, CourseCard } from '../catalogue/catalogue.service';
+import type { Course } from '../catalogue/entities/course.entity';
 import { NotFound } from '../common/errors';
 import { isUniqueViolation } from '../database/errors';
 import { UnitOfWork } from '../database/unit-of-work';
 import { Enrolment, EnrolmentStatus } from './entities/enrolment.entity';
+
+export interface CompletionFacts {
+  userId: number;
+  completedAt: Date;
+  course: Pick<Course, 'id' | 'title' | 'cpdMinutes'>;
+}
 
 export interface EnrolmentView {
   id: number;
@@ -90,8 +97,17 @@ export class LearningService {
   }
 
   /** A completed enrolment, for its certificate; null if there is none or it is not completed. */
-  completedEnrolment(enrolmentId: number): Promise<Enrolment | null> {
-    return this.enrolments.findOne({ where: { id: enrolmentId, status: 'completed' } });
+  /** A completed enrolment and the course facts its certificate carries, in one query (every certificate asks). */
+  async completion(enrolmentId: number): Promise<CompletionFacts | null> {
+    const row = await this.enrolments
+      .createQueryBuilder('e')
+      .innerJoinAndSelect('e.course', 'c')
+      .select(['e.id', 'e.userId', 'e.completedAt', 'c.id', 'c.title', 'c.cpdMinutes'])
+      .where('e.id = :enrolmentId AND e.status = :completed', { enrolmentId, completed: 'completed' })
+      .getOne();
+    if (!row?.completedAt) return null;
+    const course = row.course as Pick<Course, 'id' | 'title' | 'cpdMinutes'>;
+    return { userId: row.userId, completedAt: row.completedAt, course: { id: course.id, title: course.title, cpdMinutes: course.cpdMinutes } };
   }
 
   enrolmentFor(userId: number, courseId: number): Promise<Enrolment | null> {

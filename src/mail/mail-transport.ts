@@ -29,7 +29,9 @@ export class SmtpTransport extends MailTransport {
     super();
     // Pooled: connections kept open and reused, rather than a TCP and SMTP handshake per message; as many as
     // the jobs that may send at once, so none waits for a connection (up to a limit a mail server tolerates).
-    this.transporter = nodemailer.createTransport(url, { pool: true, maxConnections: Math.min(20, Math.max(5, concurrency)), maxMessages: 1000 } as object);
+    // The options go in one object with the URL: a second argument to createTransport is message defaults, where
+    // `pool` would be ignored and every message would open (and the server reverse-resolve) a connection of its own.
+    this.transporter = nodemailer.createTransport({ url, pool: true, maxConnections: Math.min(20, Math.max(5, concurrency)), maxMessages: 1000 });
   }
 
   async deliver(mail: OutgoingMail): Promise<void> {

@@ -32,6 +32,9 @@ export abstract class FileStorage {
    */
   abstract put(key: string, source: Readable, options?: { maxBytes?: number; inspect?: (head: Buffer) => void }): Promise<StoredFile>;
 
+  /** Writes a small file already in memory (a certificate's PDF) to `key`, atomically like `put`; returns its size and SHA-256. */
+  abstract putBytes(key: string, bytes: Buffer): Promise<StoredFile>;
+
   /** Size in bytes, or null when there is no such file. */
   abstract size(key: string): Promise<number | null>;
 

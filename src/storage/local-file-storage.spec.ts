@@ -37,6 +37,16 @@ describe('local file storage', () => {
     expect(ok.bytes).toBe(10_009);
   });
 
+  it('writes bytes already in memory whole, making the folder when it is missing, and leaves no partial file', async () => {
+    const body = Buffer.from('%PDF-1.7\n certificate');
+    expect(await storage.putBytes('certificates/new/ABCD.pdf', body)).toEqual({ key: 'certificates/new/ABCD.pdf', bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') });
+    expect((await read(storage.open('certificates/new/ABCD.pdf'))).equals(body)).toBe(true);
+    await storage.putBytes('certificates/new/ABCD.pdf', Buffer.from('replaced'));
+    expect((await read(storage.open('certificates/new/ABCD.pdf'))).toString()).toBe('replaced');
+    expect(readdirSync(join(root, 'certificates', 'new'))).toEqual(['ABCD.pdf']);
+    await expect(storage.putBytes('../escape.pdf', body)).rejects.toThrow('Invalid storage key');
+  });
+
   it('never lets a key reach outside its folder', async () => {
     await expect(storage.put('../escape.txt', chunks(Buffer.from('x')))).rejects.toThrow('Invalid storage key');
     expect(() => storage.open('a/../../b')).toThrow('Invalid storage key');

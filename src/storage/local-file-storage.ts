@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -15,18 +15,37 @@ export class LocalFileStorage extends FileStorage {
   }
 
   async put(key: string, source: Readable, options: { maxBytes?: number; inspect?: (head: Buffer) => void } = {}): Promise<StoredFile> {
-    const target = this.pathOf(key);
-    await mkdir(dirname(target), { recursive: true });
-    const partial = `${target}.${randomBytes(6).toString('hex')}.partial`;
     const meter = new MeterAndCheck(options.maxBytes ?? Number.MAX_SAFE_INTEGER, options.inspect);
-    try {
+    await this.writeAtomically(key, async (partial) => {
+      await mkdir(dirname(partial), { recursive: true });
       await pipeline(source, meter, createWriteStream(partial, { flags: 'wx' }));
+    });
+    return { key, bytes: meter.bytes, sha256: meter.hash.digest('hex') };
+  }
+
+  async putBytes(key: string, bytes: Buffer): Promise<StoredFile> {
+    await this.writeAtomically(key, async (partial) => {
+      // Certificates go by the thousand into one folder that almost always exists: it is made only when missing.
+      await writeFile(partial, bytes, { flag: 'wx' }).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+        await mkdir(dirname(partial), { recursive: true });
+        await writeFile(partial, bytes, { flag: 'wx' });
+      });
+    });
+    return { key, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+  }
+
+  /** Writes to a temporary name beside the target, then renames it into place, so readers never see half a file. */
+  private async writeAtomically(key: string, write: (partial: string) => Promise<void>): Promise<void> {
+    const target = this.pathOf(key);
+    const partial = `${target}.${randomBytes(6).toString('hex')}.partial`;
+    try {
+      await write(partial);
       await rename(partial, target);
     } catch (err) {
       await rm(partial, { force: true });
       throw err;
     }
-    return { key, bytes: meter.bytes, sha256: meter.hash.digest('hex') };
   }
 
   async size(key: string): Promise<number | null> {

@@ -119,7 +119,7 @@ describe('certificates', () => {
     await t.drainJobs();
     const repo = ds.getRepository(Certificate);
     const issued = await repo.findOneByOrFail({ userId: done.learner.userId });
-    // As if the worker died after recording the row and before storing the PDF.
+    // A row an earlier release left "issuing" (it recorded the row before storing the PDF) when its worker died.
     await repo.update({ id: issued.id }, { status: 'issuing', sha256: '' });
     const storage = join(t.config.dataDir, 'files', issued.fileKey);
     const { rmSync } = await import('node:fs');

@@ -45,6 +45,17 @@ describe('e-mail over SMTP', () => {
     expect(smtp.received.filter((m) => JSON.stringify(m.to).includes('once@example.nhs.uk'))).toHaveLength(1);
   });
 
+  it('reuses its SMTP connections rather than opening one per message', async () => {
+    const mail = t.app.get(MailService);
+    const before = smtp.connections();
+    for (let i = 0; i < 6; i++) {
+      await mail.send({ to: `pooled${i}@example.nhs.uk`, template: 'password-reset', dedupeKey: `test:pooled:${i}`, data: { name: 'Pooled', link: 'http://academy.test/x', minutes: 60 } });
+      await waitFor(() => smtp.received.some((m) => JSON.stringify(m.to).includes(`pooled${i}@example.nhs.uk`)));
+    }
+    // Sent one after another, six messages need one connection; a transport that does not pool opens six.
+    expect(smtp.connections() - before).toBeLessThanOrEqual(1);
+  });
+
   it('sends a message once when a sweep or a second job finds it while it is being delivered', async () => {
     const mail = t.app.get(MailService);
     const repository = t.app.get(DataSource).getRepository(MailMessage);

@@ -6,9 +6,14 @@ import { SMTPServer } from 'smtp-server';
 export async function startSmtpServer() {
   const received: ParsedMail[] = [];
   let refuse = false;
+  let connections = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
+    onConnect(_session, callback) {
+      connections++;
+      callback();
+    },
     onData(stream, _session, callback) {
       if (refuse) {
         stream.resume();
@@ -26,6 +31,8 @@ export async function startSmtpServer() {
   return {
     url: `smtp://127.0.0.1:${port}`,
     received,
+    /** SMTP sessions opened so far. */
+    connections: () => connections,
     refuse(value: boolean) {
       refuse = value;
     },

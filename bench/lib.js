@@ -101,6 +101,9 @@ process.on('exit', () => {
  * process to exit (SIGKILL after `stopTimeoutMs`), removes the DATA_DIR and resolves
  * { code, signal, ms, killed }.
  */
+/** Extra node options for the app's processes, e.g. BENCH_APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them. */
+const nodeArgs = (variable) => (process.env[variable] ? process.env[variable].split(' ').filter(Boolean) : []);
+
 async function startAppServer(env = {}, { readyTimeoutMs = 60000, stopTimeoutMs = 30000, logFile = null, healthPath = '/health' } = {}) {
   if (!fs.existsSync(MAIN)) throw new Error(`${path.relative(process.cwd(), MAIN)} not found: run "npm run build" first`);
   const port = await freePort();
@@ -119,7 +122,7 @@ async function startAppServer(env = {}, { readyTimeoutMs = 60000, stopTimeoutMs 
   });
   if (childEnv.PORT !== String(port)) throw new Error('startAppServer chooses the port itself; do not pass PORT');
 
-  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs('BENCH_APP_NODE_ARGS'), MAIN], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = logFile ? fs.createWriteStream(logFile) : null;
   const tail = [];
   const keep = (stream) => (chunk) => {
@@ -345,7 +348,7 @@ async function deleteRedisKeys(url, pattern) {
 
 /** A worker process (PROCESS_ROLE=worker) of the built app; `ready` once it says so, `stop` ends it gracefully. */
 function startWorker(name, env) {
-  const child = spawn(process.execPath, [...(process.env.BENCH_WORKER_NODE_ARGS ? process.env.BENCH_WORKER_NODE_ARGS.split(' ') : []), path.join(ROOT, 'dist', 'src', 'main.js')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs('BENCH_WORKER_NODE_ARGS'), path.join(ROOT, 'dist', 'src', 'main.js')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));

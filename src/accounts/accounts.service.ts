@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, IsNull, LessThan, Repository } from 'typeorm';
+import { Batcher } from '../common/batcher';
 import { Conflict, ValidationFailed } from '../common/errors';
 import { AppConfig } from '../config/config';
 import { InjectConfig } from '../config/config.module';
@@ -148,17 +149,12 @@ export class AccountsService {
     await this.apiTokens.update({ id: tokenId, revokedAt: IsNull() }, { revokedAt: new Date() });
   }
 
-  /** The user behind a bearer token that is neither expired nor revoked. */
-  /** The holder of a live API token: one query for the token, its user and their organisation (every API call asks). */
+  /**
+   * The holder of a live API token (neither expired nor revoked). Every API call asks, so the lookups of calls
+   * that arrive together share one query for their tokens, users and organisations.
+   */
   async userForApiToken(token: string): Promise<{ user: CurrentUser; tokenId: number } | null> {
-    const row = await this.apiTokens
-      .createQueryBuilder('t')
-      .innerJoin('t.user', 'u')
-      .leftJoin('u.organisation', 'o')
-      .select(['t.id AS tokenId', 't.expires_at AS expiresAt', 't.revoked_at AS revokedAt'])
-      .addSelect(['u.id AS id', 'u.email AS email', 'u.name AS name', 'u.role AS role', 'u.job_role AS jobRole', 'u.organisation_id AS organisationId', 'o.name AS organisationName'])
-      .where('t.token_hash = :hash', { hash: hashToken(token) })
-      .getRawOne<RawTokenHolder>();
+    const row = await this.tokenHolders.submit(hashToken(token));
     if (!row || row.revokedAt || asDate(row.expiresAt).getTime() <= Date.now()) return null;
     const organisationId = row.organisationId === null ? null : Number(row.organisationId);
     return {
@@ -167,6 +163,21 @@ export class AccountsService {
     };
   }
 
+  private readonly tokenHolders = new Batcher<string, RawTokenHolder | null>(
+    async (hashes) => {
+      const rows = await this.apiTokens
+        .createQueryBuilder('t')
+        .innerJoin('t.user', 'u')
+        .leftJoin('u.organisation', 'o')
+        .select(['t.token_hash AS tokenHash', 't.id AS tokenId', 't.expires_at AS expiresAt', 't.revoked_at AS revokedAt'])
+        .addSelect(['u.id AS id', 'u.email AS email', 'u.name AS name', 'u.role AS role', 'u.job_role AS jobRole', 'u.organisation_id AS organisationId', 'o.name AS organisationName'])
+        .where('t.token_hash IN (:...hashes)', { hashes: [...new Set(hashes)] })
+        .getRawMany<RawTokenHolder & { tokenHash: string }>();
+      const byHash = new Map(rows.map((row) => [row.tokenHash, row]));
+      return hashes.map((hash) => byHash.get(hash) ?? null);
+    },
+    { maxItems: 500, concurrency: 4 },
+  );
 
   async userForSession(token: string): Promise<CurrentUser | null> {
     const session = await this.sessions.find(token);

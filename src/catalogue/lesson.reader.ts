@@ -36,17 +36,18 @@ export class LessonReader {
   }
 
   /**
-   * `lesson` without the body and files, for the video player's heartbeats: they arrive every few seconds from
-   * every learner watching, and need only the kind, the length and the course.
+   * `lesson` without the body and files, for several lessons at once: the video player's heartbeats arrive every
+   * few seconds from every learner watching, are taken in batches, and need only the kind, length and course.
    */
-  async lessonRef(lessonId: number): Promise<LessonRef | null> {
-    const lesson = await this.lessons
+  async lessonRefs(lessonIds: number[]): Promise<Map<number, LessonRef>> {
+    if (!lessonIds.length) return new Map();
+    const lessons = await this.lessons
       .createQueryBuilder('l')
       .innerJoin('l.course', 'c')
       .select(['l.id', 'l.courseId', 'l.kind', 'l.videoSeconds', 'c.id', 'c.slug', 'c.title', 'c.status', 'c.authorId'])
-      .where('l.id = :lessonId', { lessonId })
-      .getOne();
-    return lesson as LessonRef | null;
+      .where({ id: In([...new Set(lessonIds)]) })
+      .getMany();
+    return new Map((lessons as LessonRef[]).map((lesson) => [lesson.id, lesson]));
   }
 
   /** The course's lessons in syllabus order (modules by position, then lessons by position). */

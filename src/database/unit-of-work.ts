@@ -39,4 +39,12 @@ export class UnitOfWork {
     if (!this.serialised) query.setLock('pessimistic_write');
     return query.getOne();
   }
+
+  /** `lockForUpdate` for several rows at once (each of `wheres` names one), locked in index order. */
+  lockAllForUpdate<E extends ObjectLiteral>(tx: EntityManager, entity: EntityTarget<E>, wheres: Array<Partial<E>>): Promise<E[]> {
+    if (!wheres.length) return Promise.resolve([]);
+    const query = tx.getRepository(entity).createQueryBuilder('row').where(wheres);
+    if (!this.serialised) query.setLock('pessimistic_write');
+    return query.getMany();
+  }
 }

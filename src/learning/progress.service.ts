@@ -3,10 +3,12 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, IsNull, LessThan, Not, Repository } from 'typeorm';
 import { LessonReader, LessonRef, LessonWithCourse, QuizDefinition } from '../catalogue/lesson.reader';
 import type { LessonKind } from '../catalogue/entities/lesson.entity';
+import { Batcher } from '../common/batcher';
 import { Clock } from '../common/clock';
 import { Conflict, Forbidden, NotFound } from '../common/errors';
 import type { AppConfig } from '../config/config';
 import { InjectConfig } from '../config/config.module';
+import { isLockConflict } from '../database/errors';
 import { UnitOfWork } from '../database/unit-of-work';
 import { JobsService } from '../jobs/jobs.service';
 import { applyHeartbeat, type Interval } from './coverage';
@@ -100,25 +102,120 @@ export class ProgressService {
   /**
    * One heartbeat of the video player: the learner watched [from, to) seconds. Coverage is merged under
    * the enrolment lock; the lesson completes when the covered share reaches VIDEO_COMPLETION_PERCENT.
+   * Heartbeats arrive every few seconds from everyone watching, so they are written in batches (below).
    */
-  async heartbeat(userId: number, claim: { lessonId: number; from: number; to: number }): Promise<HeartbeatOutcome> {
-    // The hot path of progress (every few seconds per learner watching): the lesson without its body, and the
-    // enrolment read once, under its lock, rather than once before the transaction and again inside it.
-    const lesson = await this.lessons.lessonRef(claim.lessonId);
-    if (!lesson || lesson.course.status !== 'published') throw new NotFound('There is no lesson with that id in a published course');
-    const duration = lesson.videoSeconds ?? 0;
-    const needed = (duration * this.config.videoCompletionPercent) / 100;
-    // Checked once the enrolment is known, so a learner who is not enrolled hears that first, as before; the
-    // interval itself is checked next, by applyHeartbeat, before anything is written.
-    const checkKind = () => {
-      if (lesson.kind !== 'video' || !lesson.videoSeconds) throw new Conflict('Heartbeats are for video lessons; this lesson is not a video');
-    };
-    let coverage = { coveredSeconds: 0, coveredPercent: 0 };
-    const outcome = await this.write({ userId, courseId: lesson.courseId }, lesson, checkKind, (row, now) => {
-      coverage = applyHeartbeat(row, claim, duration, now);
-      if (coverage.coveredSeconds >= needed) row.completedAt ??= now;
+  heartbeat(userId: number, claim: { lessonId: number; from: number; to: number }): Promise<HeartbeatOutcome> {
+    return this.heartbeats.submit({ userId, lessonId: claim.lessonId, from: claim.from, to: claim.to });
+  }
+
+  private readonly heartbeats = new Batcher<HeartbeatClaim, HeartbeatOutcome>((claims) => this.applyHeartbeats(claims), { maxItems: 250, concurrency: 1 });
+
+  /**
+   * A batch of heartbeats: their lessons in one query, then one transaction that locks every enrolment concerned
+   * (in index order, so batches of other processes take turns with it rather than deadlock), reads their progress
+   * rows in one query, applies each heartbeat in arrival order and writes the changed rows in one statement.
+   * A heartbeat that is refused (no such lesson, not enrolled, not a video, a bad interval) gets its own error,
+   * in that order of precedence, and changes nothing; the rest are answered once the transaction has committed.
+   */
+  private async applyHeartbeats(claims: HeartbeatClaim[]): Promise<Array<HeartbeatOutcome | Error>> {
+    const results: Array<HeartbeatOutcome | Error> = [];
+    const lessons = await this.lessons.lessonRefs(claims.map((c) => c.lessonId));
+    const accepted: AcceptedHeartbeat[] = [];
+    claims.forEach((claim, index) => {
+      const lesson = lessons.get(claim.lessonId);
+      if (!lesson || lesson.course.status !== 'published') results[index] = new NotFound('There is no lesson with that id in a published course');
+      else accepted.push({ index, claim, lesson });
     });
-    return { ...outcome, coveredSeconds: Math.floor(coverage.coveredSeconds), durationSeconds: duration, coveredPercent: coverage.coveredPercent };
+    if (!accepted.length) return results;
+    const newlyCompleted = await this.retryingLockConflicts(() => this.uow.run((tx) => this.writeHeartbeats(tx, accepted, results)));
+    for (const enrolmentId of newlyCompleted) await this.enqueueCompletion(enrolmentId);
+    return results;
+  }
+
+  /** The batch's transaction: fills in each heartbeat's result; returns the enrolments it completed. */
+  private async writeHeartbeats(tx: EntityManager, accepted: AcceptedHeartbeat[], results: Array<HeartbeatOutcome | Error>): Promise<number[]> {
+    const now = this.clock.now();
+    const learnerCourse = (userId: number, courseId: number) => `${userId}:${courseId}`;
+    const wanted = new Map(accepted.map(({ claim, lesson }) => [learnerCourse(claim.userId, lesson.courseId), { userId: claim.userId, courseId: lesson.courseId }]));
+    const locked = await this.uow.lockAllForUpdate(tx, Enrolment, [...wanted.values()]);
+    const enrolments = new Map(locked.filter((e) => e.status !== 'withdrawn').map((e) => [learnerCourse(e.userId, e.courseId), e]));
+
+    const progressKey = (enrolmentId: number, lessonId: number) => `${enrolmentId}:${lessonId}`;
+    const keys = new Map<string, { enrolmentId: number; lessonId: number }>();
+    for (const { claim, lesson } of accepted) {
+      const enrolment = enrolments.get(learnerCourse(claim.userId, lesson.courseId));
+      if (enrolment) keys.set(progressKey(enrolment.id, lesson.id), { enrolmentId: enrolment.id, lessonId: lesson.id });
+    }
+    const progressRows = tx.getRepository(LessonProgress);
+    const rows = new Map((keys.size ? await progressRows.find({ where: [...keys.values()] }) : []).map((row) => [progressKey(row.enrolmentId, row.lessonId), row]));
+
+    const changed = new Set<LessonProgress>();
+    const lessonFinished = new Set<Enrolment>();
+    const applied: Array<{ index: number; enrolment: Enrolment; lessonComplete: boolean; coverage: { coveredSeconds: number; coveredPercent: number }; duration: number }> = [];
+    for (const { index, claim, lesson } of accepted) {
+      const enrolment = enrolments.get(learnerCourse(claim.userId, lesson.courseId));
+      if (!enrolment) {
+        results[index] = new Forbidden(`Enrol on “${lesson.course.title}” before recording progress in its lessons`);
+        continue;
+      }
+      const duration = lesson.videoSeconds ?? 0;
+      if (lesson.kind !== 'video' || !duration) {
+        results[index] = new Conflict('Heartbeats are for video lessons; this lesson is not a video');
+        continue;
+      }
+      const key = progressKey(enrolment.id, lesson.id);
+      const row = rows.get(key) ?? progressRows.create(newProgress(enrolment.id, lesson.id));
+      rows.set(key, row);
+      const wasComplete = !!row.completedAt;
+      let coverage: { coveredSeconds: number; coveredPercent: number };
+      try {
+        coverage = applyHeartbeat(row, claim, duration, now); // a bad interval throws before the row is touched
+      } catch (err) {
+        results[index] = err as Error;
+        continue;
+      }
+      if (coverage.coveredSeconds >= (duration * this.config.videoCompletionPercent) / 100) row.completedAt ??= now;
+      row.updatedAt = now;
+      changed.add(row);
+      if (!wasComplete && row.completedAt) lessonFinished.add(enrolment);
+      applied.push({ index, enrolment, lessonComplete: !!row.completedAt, coverage, duration });
+    }
+    if (changed.size) await progressRows.upsert([...changed].map(progressFields), ['enrolmentId', 'lessonId']);
+
+    const newlyCompleted: number[] = [];
+    for (const enrolment of lessonFinished) {
+      const { progressPercent, courseComplete } = await this.recount(tx, enrolment);
+      const update: Partial<Pick<Enrolment, 'lastActivityAt' | 'progressPercent' | 'status' | 'completedAt'>> = { lastActivityAt: now, progressPercent };
+      if (courseComplete && enrolment.status === 'active') Object.assign(update, { status: 'completed', completedAt: now });
+      await tx.getRepository(Enrolment).update({ id: enrolment.id }, update);
+      if (update.status === 'completed') newlyCompleted.push(enrolment.id);
+      Object.assign(enrolment, update);
+    }
+    const idle = new Set(applied.map((a) => a.enrolment).filter((e) => now.getTime() - e.lastActivityAt.getTime() >= ACTIVITY_RESOLUTION_MS));
+    if (idle.size) await tx.getRepository(Enrolment).update({ id: In([...idle].map((e) => e.id)) }, { lastActivityAt: now });
+
+    for (const { index, enrolment, lessonComplete, coverage, duration } of applied) {
+      results[index] = {
+        lessonComplete,
+        courseComplete: enrolment.status === 'completed',
+        progressPercent: enrolment.progressPercent,
+        coveredSeconds: Math.floor(coverage.coveredSeconds),
+        durationSeconds: duration,
+        coveredPercent: coverage.coveredPercent,
+      };
+    }
+    return newlyCompleted;
+  }
+
+  /** Runs a transaction again (twice at most) when MySQL/MariaDB picked it as a deadlock victim: nothing of it was kept. */
+  private async retryingLockConflicts<T>(work: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (err) {
+        if (attempt >= 3 || !isLockConflict(err)) throw err;
+      }
+    }
   }
 
   /** Grades a quiz attempt on the server and keeps it; the first pass completes the lesson. */
@@ -212,11 +309,11 @@ export class ProgressService {
       const enrolment = current;
       const rows = tx.getRepository(LessonProgress);
       const existing = await rows.findOneBy({ enrolmentId: enrolment.id, lessonId: lesson.id });
-      const row = existing ?? rows.create({ enrolmentId: enrolment.id, lessonId: lesson.id, positionSeconds: 0, coveredSeconds: 0, watchedIntervals: null, completedAt: null, watchAllowanceMs: 0, heartbeatAt: null });
+      const row = existing ?? rows.create(newProgress(enrolment.id, lesson.id));
       const wasComplete = !!row.completedAt;
       await change(row, now, tx);
       row.updatedAt = now;
-      const { enrolmentId, lessonId, enrolment: _e, lesson: _l, ...fields } = row;
+      const { enrolmentId, lessonId, ...fields } = progressFields(row);
       if (existing) await rows.update({ enrolmentId, lessonId }, fields);
       else await rows.insert({ enrolmentId, lessonId, ...fields });
 
@@ -250,6 +347,28 @@ export class ProgressService {
       courseComplete: counted.length > 0 && finishedCount === counted.length,
     };
   }
+}
+
+interface HeartbeatClaim {
+  userId: number;
+  lessonId: number;
+  from: number;
+  to: number;
+}
+
+/** A heartbeat whose lesson exists in a published course, and its place in the batch. */
+interface AcceptedHeartbeat {
+  index: number;
+  claim: HeartbeatClaim;
+  lesson: LessonRef;
+}
+
+const newProgress = (enrolmentId: number, lessonId: number) => ({ enrolmentId, lessonId, positionSeconds: 0, coveredSeconds: 0, watchedIntervals: null, completedAt: null, watchAllowanceMs: 0, heartbeatAt: null });
+
+/** A progress row's columns, without the relations TypeORM hangs on the entity. */
+function progressFields(row: LessonProgress) {
+  const { enrolmentId, lessonId, positionSeconds, coveredSeconds, watchedIntervals, completedAt, watchAllowanceMs, heartbeatAt, updatedAt } = row;
+  return { enrolmentId, lessonId, positionSeconds, coveredSeconds, watchedIntervals, completedAt, watchAllowanceMs, heartbeatAt, updatedAt };
 }
 
 /** The first unfinished required lesson in syllabus order, else the first unfinished one, else the first. */

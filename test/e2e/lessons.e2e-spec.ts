@@ -1,9 +1,11 @@
 import { DataSource } from 'typeorm';
 import { Course } from '../../src/catalogue/entities/course.entity';
 import { Clock } from '../../src/common/clock';
+import type { DomainError } from '../../src/common/errors';
 import { Enrolment } from '../../src/learning/entities/enrolment.entity';
 import { LessonProgress } from '../../src/learning/entities/lesson-progress.entity';
 import { QuizAttempt } from '../../src/learning/entities/quiz-attempt.entity';
+import { ProgressService } from '../../src/learning/progress.service';
 import { startTestApp, TestApp, Visitor } from '../support/app';
 import { fullCourse } from '../support/courses';
 
@@ -166,6 +168,32 @@ describe('lessons, progress and course completion', () => {
     const row = await progressOf(learner.userId, c.course.id, c.video.id);
     expect(row!.coveredSeconds).toBe(30);
     expect(JSON.parse(row!.watchedIntervals!)).toEqual([[0, 30]]);
+  });
+
+  it('answers each heartbeat of a batch on its own: the refused change nothing, the rest are all written', async () => {
+    const c = await fullCourse(t, author.userId);
+    const other = await fullCourse(t, author.userId, 'Another course for batches');
+    const [ann, bob] = [await enrolled(c.course), await enrolled(other.course)];
+    clock.travel(60_000);
+    const progress = t.app.get(ProgressService);
+    // Submitted in one turn of the event loop, so they go in one batch, in this order.
+    const settled = await Promise.allSettled([
+      progress.heartbeat(ann.userId, { lessonId: c.video.id, from: 0, to: 10 }),
+      progress.heartbeat(ann.userId, { lessonId: c.video.id, from: -5, to: 5 }),
+      progress.heartbeat(ann.userId, { lessonId: c.text.id, from: 0, to: 10 }),
+      progress.heartbeat(ann.userId, { lessonId: other.video.id, from: 0, to: 10 }),
+      progress.heartbeat(ann.userId, { lessonId: 99_999_999, from: 0, to: 10 }),
+      progress.heartbeat(bob.userId, { lessonId: other.video.id, from: 30, to: 45 }),
+      progress.heartbeat(ann.userId, { lessonId: c.video.id, from: 10, to: 20 }),
+    ]);
+    const outcome = (s: PromiseSettledResult<unknown>) => (s.status === 'fulfilled' ? 'ok' : (s.reason as DomainError).kind);
+    expect(settled.map(outcome)).toEqual(['ok', 'invalid', 'conflict', 'forbidden', 'not_found', 'ok', 'ok']);
+    // Each answer is its own heartbeat's: Ann's second stretch sees her first, Bob's sees only his.
+    const answer = (i: number) => (settled[i] as PromiseFulfilledResult<{ coveredSeconds: number }>).value;
+    expect([answer(0).coveredSeconds, answer(5).coveredSeconds, answer(6).coveredSeconds]).toEqual([10, 15, 20]);
+    expect(JSON.parse((await progressOf(ann.userId, c.course.id, c.video.id))!.watchedIntervals!)).toEqual([[0, 20]]);
+    expect(JSON.parse((await progressOf(bob.userId, other.course.id, other.video.id))!.watchedIntervals!)).toEqual([[30, 45]]);
+    expect(await progressOf(ann.userId, c.course.id, c.text.id)).toBeNull();
   });
 
   it('refuses bad heartbeats with a clear 4xx and changes nothing', async () => {

@@ -34,10 +34,9 @@ export class UnitOfWork {
    * Reads a row and, on MySQL/MariaDB, locks it until the transaction ends (SELECT … FOR UPDATE), so
    * writers to the same row take turns. On SQLite the queue in `run` already gives that.
    */
-  lockForUpdate<E extends ObjectLiteral>(tx: EntityManager, entity: EntityTarget<E>, where: Partial<E>): Promise<E | null> {
-    const query = tx.getRepository(entity).createQueryBuilder('row').where(where);
-    if (!this.serialised) query.setLock('pessimistic_write');
-    return query.getOne();
+  async lockForUpdate<E extends ObjectLiteral>(tx: EntityManager, entity: EntityTarget<E>, where: Partial<E>): Promise<E | null> {
+    const [row] = await this.lockAllForUpdate(tx, entity, [where]);
+    return row ?? null;
   }
 
   /** `lockForUpdate` for several rows at once (each of `wheres` names one), locked in index order. */

@@ -41,6 +41,15 @@ function templateFiles(dir: string): string[] {
 }
 
 /**
+ * How page templates and partials are compiled. `preventIndent`: Handlebars would otherwise indent every line of
+ * a partial's output by the whitespace before the `{{> partial}}` call, and that output includes the values it
+ * renders: a textarea's text gained that indentation on each line after the first, so every save of a form
+ * changed what its author wrote (a Markdown list became a code block). With it, the whitespace before the call
+ * is written once, as it stands, and a partial's output is left alone.
+ */
+export const PAGE_COMPILE_OPTIONS: CompileOptions = { strict: false, preventIndent: true };
+
+/**
  * Page templates: every views/**.hbs compiled once (partials from views/partials/), rendered into the layout.
  * With `reload` (development) the files are read and compiled again on each render, so edits show at once.
  */
@@ -67,8 +76,9 @@ export class PageViews {
       const name = relative(VIEWS_DIR, file).replace(/\.hbs$/, '');
       if (name.startsWith('mail/')) continue;
       const source = readFileSync(file, 'utf8');
-      if (name.startsWith('partials/')) this.hbs.registerPartial(name.slice('partials/'.length), source);
-      else this.compiled.set(name, this.hbs.compile(source, { strict: false }));
+      // Partials are compiled here too, so they get these options whichever page calls them first.
+      if (name.startsWith('partials/')) this.hbs.registerPartial(name.slice('partials/'.length), this.hbs.compile(source, PAGE_COMPILE_OPTIONS));
+      else this.compiled.set(name, this.hbs.compile(source, PAGE_COMPILE_OPTIONS));
     }
   }
 }

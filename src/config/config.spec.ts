@@ -36,6 +36,11 @@ describe('configuration', () => {
     [{ PROCESS_ROLE: 'worker' }, /PROCESS_ROLE=worker needs REDIS_URL/],
     [{ MIGRATE_ON_BOOT: 'maybe' }, /MIGRATE_ON_BOOT must be true or false/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
+    [{ TRUSTED_PROXIES: '10.0.0.0/33' }, /^Invalid configuration: TRUSTED_PROXIES must be IP addresses or CIDR blocks separated by commas, such as 10\.0\.0\.0\/8,192\.0\.2\.7 \("10\.0\.0\.0\/33" is neither\)/],
+    [{ TRUSTED_PROXIES: '127.0.0.1, proxy.internal' }, /TRUSTED_PROXIES must be IP addresses or CIDR blocks .*"proxy\.internal" is neither/],
+    [{ TRUSTED_PROXIES: '10.0.0.0/8/1' }, /TRUSTED_PROXIES must be/],
+    [{ TRUSTED_PROXIES: '2001:db8::/129' }, /TRUSTED_PROXIES must be/],
+    [{ SESSION_MAX_HOURS: '0' }, /SESSION_MAX_HOURS must be a whole number between 1 and 8760/],
   ])('refuses %j with one clear line', (env, message) => {
     let error: unknown;
     try {
@@ -46,6 +51,16 @@ describe('configuration', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('trusts no proxy by default, and takes addresses and CIDR blocks of both families', () => {
+    expect(loadConfig(base).trustedProxies).toEqual([]);
+    expect(loadConfig({ ...base, TRUSTED_PROXIES: ' 10.0.0.0/8 ,192.0.2.7,::1, 2001:db8::/32,' }).trustedProxies).toEqual(['10.0.0.0/8', '192.0.2.7', '::1', '2001:db8::/32']);
+  });
+
+  it('gives sessions an absolute lifetime of 72 hours by default', () => {
+    expect(loadConfig(base).session.maxHours).toBe(72);
+    expect(loadConfig({ ...base, SESSION_MAX_HOURS: '24' }).session.maxHours).toBe(24);
   });
 
   it('documents every variable in the README configuration table', () => {

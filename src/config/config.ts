@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -33,6 +34,27 @@ const url = (name: string, protocols: string[]) =>
     { error: `${name} must be a URL starting with ${protocols.map((p) => `${p}://`).join(' or ')}` },
   );
 
+/** One address or CIDR block ("10.0.0.0/8", "2001:db8::/32"); null when it is neither. */
+function addressOrCidr(entry: string): string | null {
+  const [address, bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (!family || rest.length) return null;
+  if (bits === undefined) return address;
+  if (!/^\d{1,3}$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128)) return null;
+  return `${address}/${Number(bits)}`;
+}
+
+const addressList = (name: string) =>
+  z.string().transform((value, ctx) => {
+    const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
+    const bad = entries.find((e) => addressOrCidr(e) === null);
+    if (bad !== undefined) {
+      ctx.addIssue({ code: 'custom', message: `${name} must be IP addresses or CIDR blocks separated by commas, such as 10.0.0.0/8,192.0.2.7 ("${bad}" is neither)` });
+      return z.NEVER;
+    }
+    return entries.map((e) => addressOrCidr(e)!);
+  });
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test'], { error: 'NODE_ENV must be development, production or test' }).default('development'),
   PROCESS_ROLE: z.enum(PROCESS_ROLES, { error: 'PROCESS_ROLE must be web, worker or all' }).default('all'),
@@ -48,6 +70,8 @@ const envSchema = z.object({
   ACADEMY_NAME: z.string().min(1).max(80, { error: 'ACADEMY_NAME must be at most 80 characters' }).default('Peer Academy'),
   SESSION_SECRET: z.string().min(32, { error: 'SESSION_SECRET must be at least 32 characters' }).optional(),
   SESSION_TTL_HOURS: int('SESSION_TTL_HOURS', 1, 24 * 90).default(12),
+  SESSION_MAX_HOURS: int('SESSION_MAX_HOURS', 1, 24 * 365).default(72),
+  TRUSTED_PROXIES: addressList('TRUSTED_PROXIES').optional(),
   API_TOKEN_TTL_DAYS: int('API_TOKEN_TTL_DAYS', 1, 365).default(30),
   PASSWORD_RESET_TTL_MINUTES: int('PASSWORD_RESET_TTL_MINUTES', 5, 24 * 60).default(60),
   COOKIE_SECURE: bool('COOKIE_SECURE').optional(),
@@ -83,7 +107,10 @@ export interface AppConfig {
   database: { kind: 'mysql'; url: string } | { kind: 'sqlite'; file: string };
   redis: { url: string; prefix: string } | null;
   mail: { smtpUrl: string | null; from: string; outboxDir: string };
-  session: { secret: string; ttlHours: number; cookieSecure: boolean };
+  /** ttlHours: idle lifetime, renewed on use; maxHours: absolute lifetime from sign-in, beyond which renewal stops. */
+  session: { secret: string; ttlHours: number; maxHours: number; cookieSecure: boolean };
+  /** Proxies (addresses or CIDR blocks) whose X-Forwarded-For is believed; empty: the client is the TCP peer. */
+  trustedProxies: string[];
   apiTokenTtlDays: number;
   passwordResetTtlMinutes: number;
   authRateLimit: { perIp: number; perAccount: number; windowSeconds: number };
@@ -147,8 +174,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     session: {
       secret: e.SESSION_SECRET ?? localSecret(dataDir),
       ttlHours: e.SESSION_TTL_HOURS,
+      maxHours: e.SESSION_MAX_HOURS,
       cookieSecure: e.COOKIE_SECURE ?? publicUrl.startsWith('https://'),
     },
+    trustedProxies: e.TRUSTED_PROXIES ?? [],
     apiTokenTtlDays: e.API_TOKEN_TTL_DAYS,
     passwordResetTtlMinutes: e.PASSWORD_RESET_TTL_MINUTES,
     authRateLimit: { perIp: e.AUTH_RATE_LIMIT_PER_IP, perAccount: e.AUTH_RATE_LIMIT_PER_ACCOUNT, windowSeconds: e.AUTH_RATE_WINDOW_SECONDS },

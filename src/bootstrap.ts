@@ -11,10 +11,12 @@ import { AppModule } from './app.module';
 import { ErrorResponsesFilter } from './common/error-responses';
 import { ValidationFailed } from './common/errors';
 import { fieldErrorsOf } from './common/forms';
+import { installJsonBodyParser } from './common/json-body';
 import { registerMultipart } from './common/multipart';
 import { serveNhsukStylesheet } from './common/nhsuk-stylesheet';
 import { applySecurityHeaders } from './common/security-headers';
 import { NHSUK_DIR, PUBLIC_DIR } from './common/paths';
+import { refuseRepeatedQueryParameters } from './common/query-params';
 import { installPageViews, PageViews } from './common/views';
 import { AppConfig } from './config/config';
 
@@ -77,10 +79,13 @@ const REQUEST_ID = /^[\w.-]{1,64}$/;
 
 /** The web application: Fastify with its plugins, the Nest modules, pages, API and OpenAPI document. Not yet listening. */
 export async function createWebApp(config: AppConfig, logger = createLogger(config)): Promise<NestFastifyApplication> {
+  const bodyLimit = 1024 * 1024;
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
-    trustProxy: true,
-    bodyLimit: 1024 * 1024,
+    // X-Forwarded-For only from the proxies named in TRUSTED_PROXIES: anyone else could pick their own address
+    // (and so their own rate-limit key) with a made-up header. Without any, the address is the connection's.
+    trustProxy: config.trustedProxies.length ? config.trustedProxies : false,
+    bodyLimit,
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -97,6 +102,7 @@ export async function createWebApp(config: AppConfig, logger = createLogger(conf
     done();
   });
 
+  installJsonBodyParser(app, bodyLimit);
   await app.register(fastifyCookie);
   // Uploads (authoring): streamed, one file per form, at most UPLOAD_MAX_MB; see common/multipart.ts.
   await registerMultipart(app, config.uploads.maxBytes);
@@ -107,6 +113,7 @@ export async function createWebApp(config: AppConfig, logger = createLogger(conf
 
   installPageViews(fastify, new PageViews(config.env === 'development'), { academyName: config.academyName });
   app.get(IdentityResolver).install(fastify);
+  refuseRepeatedQueryParameters(fastify);
 
   app.useGlobalFilters(new ErrorResponsesFilter());
   app.useGlobalPipes(

@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
+import { UnitOfWork } from '../database/unit-of-work';
 import { MailModule } from '../mail/mail.module';
 import { AccessGuard, CsrfGuard } from './access.guard';
 import { PruneAccountsJob } from './accounts.jobs';
@@ -17,6 +18,7 @@ import { User } from './entities/user.entity';
 import { IdentityResolver } from './identity.resolver';
 import { PasswordHasher } from './password-hasher';
 import { RateLimiter } from './rate-limiter';
+import { SignInProtection } from './sign-in-protection';
 import { DatabaseSessionStore, RedisSessionStore, SessionStore } from './session-store';
 
 @Module({
@@ -28,6 +30,8 @@ import { DatabaseSessionStore, RedisSessionStore, SessionStore } from './session
     IdentityResolver,
     PasswordHasher,
     RateLimiter,
+    SignInProtection,
+    UnitOfWork,
     DatabaseSessionStore,
     RedisSessionStore,
     {

@@ -10,6 +10,7 @@ import { AccountsService } from './accounts.service';
 import { Public, SignedInUser, type CurrentUser } from './identity';
 import { IdentityResolver } from './identity.resolver';
 import { RateLimiter } from './rate-limiter';
+import { SignInProtection } from './sign-in-protection';
 import { ROLE_LABELS } from './roles';
 
 export const SIGN_IN_FAILED = 'The e-mail address or password is not correct';
@@ -37,6 +38,7 @@ export class AccountsPagesController {
     private readonly accounts: AccountsService,
     private readonly identity: IdentityResolver,
     private readonly limiter: RateLimiter,
+    private readonly protection: SignInProtection,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -79,8 +81,7 @@ export class AccountsPagesController {
     try {
       await this.limiter.hit(`signin:ip:${request.ip}`, this.config.authRateLimit.perIp, this.config.authRateLimit.windowSeconds);
       const input = await parseForm(SignInDto, body);
-      await this.limiter.hit(`signin:account:${input.email}`, this.config.authRateLimit.perAccount, this.config.authRateLimit.windowSeconds);
-      const user = await this.accounts.authenticate(input.email, input.password);
+      const user = await this.protection.authenticate(input.email, input.password, this.protection.deviceCookieOf(request));
       if (!user) return reply.status(400).view('accounts/sign-in', { pageTitle: 'Error: Sign in', values: { email: input.email }, next, ...errorView({ email: SIGN_IN_FAILED }) });
       await this.startSession(request, reply, user);
       return reply.redirect(next, 303);
@@ -166,5 +167,6 @@ export class AccountsPagesController {
     if (request.identity?.sessionToken) await this.accounts.endSession(request.identity.sessionToken);
     const token = await this.accounts.startSession(user.id, request.headers['user-agent'] ?? null);
     this.identity.setSession(reply, request, token);
+    this.protection.rememberDevice(reply, user.id);
   }
 }

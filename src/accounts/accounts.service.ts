@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, In, IsNull, LessThan, Repository } from 'typeorm';
+import { EntityManager, In, IsNull, LessThan, Repository } from 'typeorm';
 import { Batcher } from '../common/batcher';
 import { Conflict, ValidationFailed } from '../common/errors';
 import { AppConfig } from '../config/config';
 import { InjectConfig } from '../config/config.module';
 import { isUniqueViolation } from '../database/errors';
+import { UnitOfWork } from '../database/unit-of-work';
 import { MailService } from '../mail/mail.service';
 import { SignUpDto } from './accounts.dto';
 import { ApiToken } from './entities/api-token.entity';
@@ -15,6 +16,7 @@ import { PasswordReset } from './entities/password-reset.entity';
 import { User } from './entities/user.entity';
 import type { CurrentUser } from './identity';
 import { PasswordHasher } from './password-hasher';
+import { assertStrongPassword, passwordProblem } from './password-policy';
 import { Role } from './roles';
 import { hashToken, newToken, SessionStore } from './session-store';
 
@@ -32,7 +34,7 @@ export class AccountsService {
     @InjectRepository(Organisation) private readonly organisations: Repository<Organisation>,
     @InjectRepository(ApiToken) private readonly apiTokens: Repository<ApiToken>,
     @InjectRepository(PasswordReset) private readonly resets: Repository<PasswordReset>,
-    private readonly dataSource: DataSource,
+    private readonly uow: UnitOfWork,
     private readonly sessions: SessionStore,
     private readonly hasher: PasswordHasher,
     private readonly mail: MailService,
@@ -42,6 +44,7 @@ export class AccountsService {
   /** Creates an account. A second account with the same e-mail is refused with a message that does not say whose it is. */
   async register(input: SignUpDto, role: Role = 'learner'): Promise<User> {
     const email = input.email.trim().toLowerCase();
+    assertStrongPassword(input.password, { email, name: input.name });
     if (await this.users.exists({ where: { email } })) throw new Conflict(DUPLICATE_EMAIL_MESSAGE, { email: DUPLICATE_EMAIL_MESSAGE });
     const organisation = await this.findOrCreateOrganisation(input.organisation);
     const user = this.users.create({
@@ -87,25 +90,37 @@ export class AccountsService {
     await this.apiTokens.update({ userId, revokedAt: IsNull() }, { revokedAt: new Date() });
   }
 
-  /** Changes the password; every other session and every API token is ended, the current session stays. */
+  /**
+   * Changes the password; every other session and every API token is ended, the current session stays, and
+   * every password-reset link of the account stops working.
+   */
   async changePassword(userId: number, currentPassword: string, newPassword: string, keepSessionToken?: string): Promise<void> {
     const user = await this.users.findOneByOrFail({ id: userId });
     if (!(await this.hasher.verify(user.passwordHash, currentPassword))) {
       throw new ValidationFailed({ currentPassword: 'Your current password is not correct' });
     }
-    await this.users.update({ id: userId }, { passwordHash: await this.hasher.hash(newPassword) });
+    assertStrongPassword(newPassword, user, 'newPassword');
+    const passwordHash = await this.hasher.hash(newPassword);
+    await this.uow.run(async (tx) => {
+      await tx.getRepository(User).update({ id: userId }, { passwordHash });
+      await this.voidResetLinks(tx, userId);
+    });
     await this.sessions.destroyAllForUser(userId, keepSessionToken);
     await this.apiTokens.update({ userId, revokedAt: IsNull() }, { revokedAt: new Date() });
   }
 
-  /** E-mails a single-use reset link if the address has an account. Says nothing either way. */
+  /** E-mails a single-use reset link if the address has an account, voiding the links sent before. Says nothing either way. */
   async requestPasswordReset(email: string): Promise<void> {
     const user = await this.users.findOne({ where: { email: email.trim().toLowerCase() }, select: { id: true, name: true, email: true } });
     if (!user) return;
     const token = newToken();
     const now = new Date();
     const expiresAt = new Date(now.getTime() + this.config.passwordResetTtlMinutes * 60_000);
-    const reset = await this.resets.save(this.resets.create({ userId: user.id, tokenHash: hashToken(token), createdAt: now, expiresAt, usedAt: null }));
+    // Only the newest link works: one that leaked from an old e-mail is useless once the owner asks again.
+    const reset = await this.uow.run(async (tx) => {
+      await this.voidResetLinks(tx, user.id, now);
+      return tx.getRepository(PasswordReset).save(tx.getRepository(PasswordReset).create({ userId: user.id, tokenHash: hashToken(token), createdAt: now, expiresAt, usedAt: null }));
+    });
     await this.mail.send({
       to: user.email,
       template: 'password-reset',
@@ -120,21 +135,32 @@ export class AccountsService {
     return !!reset && !reset.usedAt && reset.expiresAt.getTime() > Date.now();
   }
 
-  /** Sets a new password through a reset link, once. Ends every session and API token of the account. */
+  /**
+   * Sets a new password through a reset link, once. Ends every session and API token of the account, and voids
+   * every other reset link it has. A password that may not be used is refused before the link is spent.
+   */
   async resetPassword(token: string, newPassword: string): Promise<void> {
     const tokenHash = hashToken(token);
     const reset = await this.resets.findOne({ where: { tokenHash } });
     if (!reset || reset.usedAt || reset.expiresAt.getTime() <= Date.now()) throw new ValidationFailed({ password: RESET_LINK_INVALID_MESSAGE }, RESET_LINK_INVALID_MESSAGE);
+    const owner = await this.users.findOneOrFail({ where: { id: reset.userId }, select: { id: true, email: true, name: true } });
+    assertStrongPassword(newPassword, owner);
     const passwordHash = await this.hasher.hash(newPassword);
-    const used = await this.dataSource.transaction(async (tx) => {
+    const used = await this.uow.run(async (tx) => {
       // The conditional update is the single-use guard: of two concurrent uses, one changes a row.
       const claim = await tx.getRepository(PasswordReset).update({ id: reset.id, usedAt: IsNull() }, { usedAt: new Date() });
       if (!claim.affected) return false;
       await tx.getRepository(User).update({ id: reset.userId }, { passwordHash });
+      await this.voidResetLinks(tx, reset.userId);
       return true;
     });
     if (!used) throw new ValidationFailed({ password: RESET_LINK_INVALID_MESSAGE }, RESET_LINK_INVALID_MESSAGE);
     await this.signOutEverywhere(reset.userId);
+  }
+
+  /** Marks every unused reset link of the account as used, so none of them works any more. */
+  private async voidResetLinks(tx: EntityManager, userId: number, at = new Date()): Promise<void> {
+    await tx.getRepository(PasswordReset).update({ userId, usedAt: IsNull() }, { usedAt: at });
   }
 
   async issueApiToken(userId: number): Promise<{ token: string; expiresAt: Date }> {
@@ -222,7 +248,12 @@ export class AccountsService {
     const email = input.email.trim().toLowerCase();
     const existing = await this.users.findOne({ where: { email } });
     if (existing) {
-      await this.users.update({ id: existing.id }, { role: 'admin', passwordHash: await this.hasher.hash(input.password) });
+      assertStrongPassword(input.password, { email, name: existing.name });
+      const passwordHash = await this.hasher.hash(input.password);
+      await this.uow.run(async (tx) => {
+        await tx.getRepository(User).update({ id: existing.id }, { role: 'admin', passwordHash });
+        await this.voidResetLinks(tx, existing.id);
+      });
       await this.signOutEverywhere(existing.id);
       return 'promoted';
     }
@@ -244,7 +275,10 @@ export class AccountsService {
     if (await this.users.exists({ where: { email: demo[0].email } })) return [];
     const created = [];
     for (const account of demo) {
-      const password = randomBytes(9).toString('base64url');
+      // Twelve random characters are strong; the loop only guards against a draw that happens to spell a name.
+      let password: string;
+      do password = randomBytes(9).toString('base64url');
+      while (passwordProblem(password, account));
       await this.register({ ...account, password, organisation: 'Demo Community Health NHS Trust' }, account.role);
       created.push({ role: account.role, email: account.email, password });
     }

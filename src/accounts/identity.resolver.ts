@@ -18,6 +18,8 @@ export class IdentityResolver {
   private readonly logger = new Logger('Identity');
   readonly sessionCookie: string;
   readonly csrfCookie: string;
+  /** Names a browser that has signed in to an account before (see sign-in-protection.ts). */
+  readonly deviceCookie: string;
 
   constructor(
     private readonly accounts: AccountsService,
@@ -27,6 +29,7 @@ export class IdentityResolver {
     const prefix = config.session.cookieSecure ? '__Host-' : '';
     this.sessionCookie = `${prefix}academy_session`;
     this.csrfCookie = `${prefix}academy_csrf`;
+    this.deviceCookie = `${prefix}academy_device`;
   }
 
   install(fastify: FastifyInstance): void {
@@ -107,7 +110,7 @@ export class IdentityResolver {
     Object.assign(reply.locals!, { currentUser: user, csrfToken, navigation: navigationFor(user, request.url) });
   }
 
-  private cookieOptions(maxAgeSeconds?: number) {
+  cookieOptions(maxAgeSeconds?: number) {
     return { path: '/', httpOnly: true, secure: this.config.session.cookieSecure, sameSite: 'lax' as const, ...(maxAgeSeconds ? { maxAge: maxAgeSeconds } : {}) };
   }
 }

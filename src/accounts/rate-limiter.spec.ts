@@ -20,3 +20,26 @@ describe('RateLimiter (in-process counters)', () => {
     await expect(l.hit('w', 1, 60)).resolves.toBeUndefined();
   });
 });
+
+describe('RateLimiter refunds (in-process counters)', () => {
+  const limiter = () => new RateLimiter({ client: null, key: (...p: unknown[]) => p.join(':') } as never);
+
+  it('gives back one attempt, so a budget of failures is not spent by successes', async () => {
+    const l = limiter();
+    for (let i = 0; i < 5; i++) {
+      await l.hit('f', 2, 60);
+      await l.refund('f');
+    }
+    await l.hit('f', 2, 60);
+    await l.hit('f', 2, 60);
+    await expect(l.hit('f', 2, 60)).rejects.toBeInstanceOf(TooManyRequests);
+  });
+
+  it('never refunds below zero or into an unknown key', async () => {
+    const l = limiter();
+    await l.refund('nothing');
+    await l.refund('nothing');
+    await l.hit('nothing', 1, 60);
+    await expect(l.hit('nothing', 1, 60)).rejects.toBeInstanceOf(TooManyRequests);
+  });
+});

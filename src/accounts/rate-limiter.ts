@@ -2,6 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { TooManyRequests } from '../common/errors';
 import { RedisConnection } from '../redis/redis.module';
 
+/** DECR keeps the key's expiry; a key that has expired is left alone rather than made anew without one. */
+const REFUND = "local n = tonumber(redis.call('GET', KEYS[1]) or '0') if n > 0 then return redis.call('DECR', KEYS[1]) end return 0";
+
 /**
  * Fixed-window counters for throttling sign-in, sign-up and password reset. In Redis when configured
  * (shared by every web instance); in this process on embedded defaults, where there is only one.
@@ -16,6 +19,20 @@ export class RateLimiter {
   async hit(key: string, limit: number, windowSeconds: number): Promise<void> {
     const { count, retryAfterSeconds } = this.redis.client ? await this.hitRedis(key, windowSeconds) : this.hitLocal(key, windowSeconds);
     if (count > limit) throw new TooManyRequests(retryAfterSeconds);
+  }
+
+  /**
+   * Gives back one attempt counted under `key` in the current window (never below zero, never into a new window):
+   * for budgets of failures, where every attempt is counted before it is checked (so attempts made at once cannot
+   * all slip under the limit) and the ones that succeed are given back.
+   */
+  async refund(key: string): Promise<void> {
+    if (this.redis.client) {
+      await this.redis.client.eval(REFUND, 1, this.redis.key('rate', key));
+      return;
+    }
+    const entry = this.local.get(key);
+    if (entry && entry.resetAt > Date.now() && entry.count > 0) entry.count--;
   }
 
   private async hitRedis(key: string, windowSeconds: number) {

@@ -5,6 +5,7 @@ import { validate } from 'class-validator';
 import { plainToInstance } from 'class-transformer';
 import { SignUpDto } from '../accounts/accounts.dto';
 import { AccountsService } from '../accounts/accounts.service';
+import { passwordProblem } from '../accounts/password-policy';
 import { AppModule } from '../app.module';
 import { ConfigError, loadConfig } from '../config/config';
 import { fieldErrorsOf } from '../common/forms';
@@ -42,6 +43,9 @@ async function main() {
     jobRole: 'Academy administrator',
   });
   const errors = fieldErrorsOf(await validate(input));
+  // The same check as sign-up, password change and reset (the service applies it too): said before connecting to anything.
+  const weak = errors.password || errors.email || errors.name ? null : passwordProblem(input.password, input);
+  if (weak) errors.password = weak;
   if (Object.keys(errors).length) throw new Error(Object.entries(errors).map(([field, message]) => `${field}: ${message}`).join('\n'));
   const app = await NestFactory.createApplicationContext(AppModule.register(config), { logger: ['error'] });
   try {

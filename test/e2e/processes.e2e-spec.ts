@@ -31,7 +31,7 @@ describe('processes', () => {
   });
 
   it('creates the first administrator with npm run admin:create, and promotes an existing account', async () => {
-    const args = ['--email', 'Chief@Example.nhs.uk', '--name', 'Chief Admin', '--password', 'a strong admin password'];
+    const args = ['--email', 'Chief@Example.nhs.uk', '--name', 'Chief Admin', '--password', 'sturdy granite lantern orchard'];
     const first = run('src/cli/admin-create.ts', engines.env, args);
     expect(await first.exited).toBe(0);
     expect(first.output().stdout).toContain('Created administrator chief@example.nhs.uk');

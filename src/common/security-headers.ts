@@ -51,4 +51,18 @@ export function applySecurityHeaders(fastify: FastifyInstance, config: AppConfig
     reply.headers(request.url.startsWith('/api/docs') ? docsHeaders : headers);
     done();
   });
+  preventCachingOfPersonalAnswers(fastify);
+}
+
+/**
+ * Whatever is served to a signed-in person (pages, API answers, redirects, errors) is theirs: `Cache-Control:
+ * no-store`, so neither a shared cache nor the browser's history keeps it for the next person at a shared
+ * computer. An answer that chose its own caching keeps it (the NHS.UK stylesheet is public; course media is
+ * `private, max-age`). Static files are served before anyone is identified, so they are never touched.
+ */
+function preventCachingOfPersonalAnswers(fastify: FastifyInstance): void {
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    if (request.identity && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    done(null, payload);
+  });
 }

@@ -1,5 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { OutgoingHttpHeaders } from 'node:http';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { hashToken } from '../accounts/session-store';
+import { DomainError } from '../common/errors';
+import { RedisConnection } from '../redis/redis.module';
 
 /** A server-sent-events response held open by a controller (see openEventStream). */
 export interface EventStream {
@@ -58,7 +63,8 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, op
     headers[key] = value;
   }
   headers['content-type'] = 'text/event-stream; charset=utf-8';
-  headers['cache-control'] = 'no-cache, no-transform';
+  // Streams are for signed-in people: nothing of them is stored anywhere on the way.
+  headers['cache-control'] = 'no-store, no-transform';
   if (!http2) headers['connection'] = 'keep-alive';
   headers['x-accel-buffering'] = 'no';
 
@@ -146,5 +152,131 @@ function runCloseListener(request: FastifyRequest, fn: () => void) {
     fn();
   } catch (err) {
     request.log.error({ err }, 'An event stream close listener failed');
+  }
+}
+
+/** Event streams one session (or API token) may hold open at once, across every web instance. */
+export const MAX_STREAMS_PER_SESSION = 5;
+
+export class TooManyStreams extends DomainError {
+  constructor(limit: number) {
+    super('too_many_requests', `You have ${limit} live pages open already, which is as many as one sign-in may follow at once. Close one of them, then reload this page.`);
+  }
+}
+
+/** Removes the leases past their time, then takes one if fewer than the limit are left. Redis's clock for every instance. */
+const ACQUIRE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`;
+
+/** Renews the leases this instance still holds (members it no longer has are not brought back). */
+const RENEW = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[i]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1`;
+
+/**
+ * Counts the event streams each session holds, so one sign-in cannot tie up a web instance's connections and
+ * memory by opening streams without end. In Redis when configured (shared by every web instance): a sorted set
+ * per session of leases that this instance renews while its streams are open and removes when they close, so
+ * an abrupt disconnect frees its slot at once and a crashed instance's slots free themselves within a minute.
+ * In this process on embedded defaults, where there is only one.
+ */
+@Injectable()
+export class EventStreamSlots implements OnApplicationShutdown {
+  private readonly logger = new Logger('EventStreamSlots');
+  private readonly local = new Map<string, number>();
+  /** Redis key -> the leases this instance holds under it. */
+  private readonly held = new Map<string, Set<string>>();
+  private heartbeat: NodeJS.Timeout | null = null;
+  /** A slot not renewed for this long is free again: the instance that held it has stopped (crashed, killed). Renewed every third of it. */
+  leaseMs = 60_000;
+
+  constructor(private readonly redis: RedisConnection) {}
+
+  /** Whose streams a request's stream counts against: its session, or its API token. */
+  static holderOf(request: FastifyRequest): string | null {
+    const identity = request.identity;
+    if (identity?.sessionToken) return `session:${hashToken(identity.sessionToken)}`;
+    if (identity?.apiTokenId !== undefined) return `token:${identity.apiTokenId}`;
+    return null;
+  }
+
+  /**
+   * Takes one of the holder's slots, or throws TooManyStreams when all are taken (before the stream is opened,
+   * so the answer is a 429 page). Returns the release, to run when the stream closes; running it twice is harmless.
+   */
+  async acquire(holder: string, limit = MAX_STREAMS_PER_SESSION): Promise<() => void> {
+    return this.redis.client ? this.acquireRedis(holder, limit) : this.acquireLocal(holder, limit);
+  }
+
+  private acquireLocal(holder: string, limit: number): () => void {
+    const count = this.local.get(holder) ?? 0;
+    if (count >= limit) throw new TooManyStreams(limit);
+    this.local.set(holder, count + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.local.get(holder) ?? 1) - 1;
+      if (left > 0) this.local.set(holder, left);
+      else this.local.delete(holder);
+    };
+  }
+
+  private async acquireRedis(holder: string, limit: number): Promise<() => void> {
+    const client = this.redis.client!;
+    const key = this.redis.key('streams', holder);
+    const lease = randomUUID();
+    const taken = await client.eval(ACQUIRE, 1, key, limit, this.leaseMs, lease);
+    if (taken !== 1) throw new TooManyStreams(limit);
+    let leases = this.held.get(key);
+    if (!leases) this.held.set(key, (leases = new Set()));
+    leases.add(lease);
+    this.startHeartbeat();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const mine = this.held.get(key);
+      mine?.delete(lease);
+      if (mine && !mine.size) this.held.delete(key);
+      client.zrem(key, lease).catch((err: Error) => this.logger.warn(`Could not free an event-stream slot (it frees itself within a minute): ${err.message}`));
+    };
+  }
+
+  private startHeartbeat() {
+    if (this.heartbeat) return;
+    this.heartbeat = setInterval(() => void this.renew(), this.leaseMs / 3);
+    this.heartbeat.unref();
+  }
+
+  private async renew() {
+    const client = this.redis.client;
+    if (!client) return;
+    if (!this.held.size) {
+      if (this.heartbeat) clearInterval(this.heartbeat);
+      this.heartbeat = null;
+      return;
+    }
+    const pipeline = client.pipeline();
+    for (const [key, leases] of this.held) pipeline.eval(RENEW, 1, key, this.leaseMs, ...leases);
+    try {
+      await pipeline.exec();
+    } catch (err) {
+      this.logger.warn(`Could not renew event-stream slots: ${(err as Error).message}`);
+    }
+  }
+
+  onApplicationShutdown(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
   }
 }

@@ -331,7 +331,7 @@ describe('openEventStream', () => {
 
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toBe('text/event-stream; charset=utf-8');
-    expect(response.headers['cache-control']).toBe('no-cache, no-transform');
+    expect(response.headers['cache-control']).toBe('no-store, no-transform');
     expect(response.headers['connection']).toBe('keep-alive');
     expect(response.headers['x-accel-buffering']).toBe('no');
     expect(response.headers['content-length']).toBeUndefined();

@@ -9,6 +9,7 @@ import { MailModule } from '../mail/mail.module';
 import { AttendanceService } from './attendance.service';
 import { WebinarCalendarController } from './calendar.controller';
 import { Webinar, WebinarAttendance, WebinarQuestion, WebinarQuestionVote, WebinarRegistration } from './entities';
+import { EventStreamSlots } from './event-stream';
 import { liveEventsProvider } from './live-events';
 import { QuestionsHub } from './questions-hub';
 import { QuestionsService } from './questions.service';
@@ -28,6 +29,7 @@ import { WebinarsService } from './webinars.service';
     AttendanceService,
     QuestionsService,
     QuestionsHub,
+    EventStreamSlots,
     WebinarMailer,
     UnitOfWork,
     liveEventsProvider,

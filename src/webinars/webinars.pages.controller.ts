@@ -15,7 +15,7 @@ import { FileStorage } from '../storage/file-storage';
 import { serveFile } from '../storage/serve-file';
 import { AttendanceService } from './attendance.service';
 import { Webinar, WebinarQuestion } from './entities';
-import { openEventStream } from './event-stream';
+import { EventStreamSlots, openEventStream } from './event-stream';
 import { QuestionsHub } from './questions-hub';
 import { QuestionsService, type QuestionView } from './questions.service';
 import { joinWindowOpen, webinarPhase, type WebinarPhase } from './webinar-phase';
@@ -73,6 +73,7 @@ export class WebinarsPagesController {
     private readonly attendance: AttendanceService,
     private readonly questions: QuestionsService,
     private readonly hub: QuestionsHub,
+    private readonly streamSlots: EventStreamSlots,
     private readonly certificates: CertificateDirectory,
     private readonly storage: FileStorage,
     private readonly clock: Clock,
@@ -244,7 +245,11 @@ export class WebinarsPagesController {
   @Get('webinars/:slug/questions/stream')
   async stream(@Param('slug') slug: string, @SignedInUser() user: CurrentUser, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const webinar = await this.followable(slug, user);
+    // At most a few streams per sign-in (429 beyond), freed when each stream ends, however it ends.
+    const holder = EventStreamSlots.holderOf(request);
+    const release = holder ? await this.streamSlots.acquire(holder) : () => undefined;
     const stream = openEventStream(request, reply);
+    stream.onClose(release);
     try {
       await this.hub.join(webinar.id, stream, canManage(webinar, user));
     } catch (err) {

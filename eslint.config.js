@@ -12,6 +12,19 @@ module.exports = tseslint.config(
     },
   },
   {
+    // Every transaction goes through UnitOfWork.run: the one place that retries deadlock victims and marks the
+    // transaction's async flow (database/transaction-scope.ts, database/sqlite-gate.ts).
+    files: ['src/**/*.ts'],
+    ignores: ['src/database/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: "CallExpression[callee.property.name='transaction']", message: 'Run transactions through UnitOfWork.run (src/database/unit-of-work.ts).' },
+        { selector: "CallExpression[callee.property.name='startTransaction']", message: 'Run transactions through UnitOfWork.run (src/database/unit-of-work.ts).' },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly', console: 'readonly', Buffer: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },

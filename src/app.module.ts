@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { AccountsModule } from './accounts/accounts.module';
 import { AdminModule } from './admin/admin.module';
 import { CatalogueModule } from './catalogue/catalogue.module';
@@ -8,7 +9,7 @@ import { NotificationsModule } from './notifications/notifications.module';
 import { WebinarsModule } from './webinars/webinars.module';
 import { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
-import { dataSourceOptions } from './database/data-source';
+import { dataSourceOptions, initialiseDataSource } from './database/data-source';
 import { HealthModule } from './health/health.module';
 import { HomeModule } from './home/home.module';
 import { JobsModule } from './jobs/jobs.module';
@@ -29,6 +30,7 @@ export class AppModule {
         ClockModule,
         TypeOrmModule.forRootAsync({
           useFactory: async () => ({ ...(await dataSourceOptions(config)), autoLoadEntities: true, migrationsRun: config.migrateOnBoot, retryAttempts: 3, retryDelay: 2000 }),
+          dataSourceFactory: async (options) => initialiseDataSource(new DataSource(options!)),
         }),
         RedisModule,
         JobsModule,

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
+import { UnitOfWork } from '../database/unit-of-work';
 import { CourseModule } from './entities/course-module.entity';
 import { Course, CourseLevel } from './entities/course.entity';
 import { Lesson } from './entities/lesson.entity';
@@ -47,10 +48,10 @@ const slugify = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, '-')
  */
 @Injectable()
 export class CourseImporter {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly unitOfWork: UnitOfWork) {}
 
   async import(definition: CourseDefinition, authorId: number, fileKey: (path: string) => string): Promise<'created' | 'exists'> {
-    return this.dataSource.transaction(async (tx) => {
+    return this.unitOfWork.run(async (tx) => {
       if (await tx.getRepository(Course).exists({ where: { slug: definition.slug } })) return 'exists';
       const topics = tx.getRepository(Topic);
       const topicSlug = slugify(definition.topic);

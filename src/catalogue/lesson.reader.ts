@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, Repository } from 'typeorm';
+import { EntityManager, In, Repository } from 'typeorm';
 import { Course } from './entities/course.entity';
 import { Lesson } from './entities/lesson.entity';
 import { QuizOption, QuizQuestion } from './entities/quiz-question.entity';
@@ -50,9 +50,9 @@ export class LessonReader {
     return new Map((lessons as LessonRef[]).map((lesson) => [lesson.id, lesson]));
   }
 
-  /** The course's lessons in syllabus order (modules by position, then lessons by position). */
-  async lessonOrder(courseId: number): Promise<Array<Pick<Lesson, 'id' | 'title' | 'kind' | 'required'>>> {
-    return this.lessons
+  /** The course's lessons in syllabus order (modules by position, then lessons by position); inside a transaction, through `tx`. */
+  async lessonOrder(courseId: number, tx?: EntityManager): Promise<Array<Pick<Lesson, 'id' | 'title' | 'kind' | 'required'>>> {
+    return (tx?.getRepository(Lesson) ?? this.lessons)
       .createQueryBuilder('l')
       .innerJoin('l.module', 'm')
       .select(['l.id', 'l.title', 'l.kind', 'l.required'])

@@ -4,6 +4,8 @@ import { DataSource, DataSourceOptions } from 'typeorm';
 import { migrations } from '../../migrations';
 import { AppConfig } from '../config/config';
 import { SnakeNamingStrategy } from './naming.strategy';
+import { isSqlite, serialiseSqlite } from './sqlite-gate';
+import { refuseQueriesBesideTransactions } from './transaction-scope';
 
 /**
  * The one DataSource definition, shared by the app (which adds its entities) and `npm run migrate`.
@@ -59,10 +61,21 @@ async function serverFlavour(url: string): Promise<'mysql' | 'mariadb'> {
   }
 }
 
+/**
+ * Connects (running migrations if the options say so). On SQLite every statement then goes through one gate;
+ * on MySQL/MariaDB work inside a transaction may not ask the pool for a second connection.
+ */
+export async function initialiseDataSource(dataSource: DataSource): Promise<DataSource> {
+  await dataSource.initialize();
+  if (isSqlite(dataSource)) serialiseSqlite(dataSource);
+  else refuseQueriesBesideTransactions(dataSource);
+  return dataSource;
+}
+
 /** Applies pending migrations; returns the names it ran. */
 export async function migrate(config: AppConfig): Promise<string[]> {
-  const dataSource = new DataSource(await dataSourceOptions(config));
-  await dataSource.initialize();
+  // Migrations run alone and open their own transactions, so this DataSource is not gated.
+  const dataSource = await new DataSource(await dataSourceOptions(config)).initialize();
   try {
     const ran = await dataSource.runMigrations({ transaction: 'each' });
     return ran.map((m) => m.name);

@@ -1,38 +1,45 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import { isLockConflict } from './errors';
+import { isSqlite } from './sqlite-gate';
+import { transactionScope } from './transaction-scope';
+
+/** Tries of one transaction that MySQL/MariaDB picks as a deadlock victim or whose lock wait times out. */
+export const TRANSACTION_ATTEMPTS = 5;
 
 /**
- * Transactions that really are isolated on both engines.
+ * The one place that runs transactions, isolated on both engines.
  *
- * TypeORM's SQLite drivers share one connection, so two concurrent `dataSource.transaction` calls would
- * interleave on it (the second becomes a savepoint inside the first). On SQLite, transactions therefore
- * queue behind each other in this process, which is the only process using the embedded database.
- * On MySQL/MariaDB each transaction has its own pooled connection, and `lockForUpdate` takes a row lock.
+ * On MySQL/MariaDB each transaction has its own pooled connection and `lockForUpdate` takes a row lock; a
+ * transaction chosen as a deadlock victim (or timed out waiting for a lock) has been rolled back whole by
+ * the server, so it runs again, a bounded number of times, after a short random pause. `work` must therefore
+ * be safe to run again: it may only change the database through `tx` and state it rebuilds each time.
+ * On SQLite every transaction holds the one connection alone (database/sqlite-gate.ts).
  */
-/** One queue per database, however many modules provide their own UnitOfWork. */
-const queues = new WeakMap<DataSource, { tail: Promise<unknown> }>();
-
 @Injectable()
 export class UnitOfWork {
+  private readonly logger = new Logger('UnitOfWork');
   private readonly serialised: boolean;
-  private readonly queue: { tail: Promise<unknown> };
 
   constructor(private readonly dataSource: DataSource) {
-    this.serialised = ['better-sqlite3', 'sqlite'].includes(dataSource.options.type);
-    if (!queues.has(dataSource)) queues.set(dataSource, { tail: Promise.resolve() });
-    this.queue = queues.get(dataSource)!;
+    this.serialised = isSqlite(dataSource);
   }
 
-  run<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
-    if (!this.serialised) return this.dataSource.transaction(work);
-    const result = this.queue.tail.then(() => this.dataSource.transaction(work));
-    this.queue.tail = result.catch(() => undefined);
-    return result;
+  async run<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.dataSource.transaction((tx) => transactionScope.run(true, () => work(tx)));
+      } catch (err) {
+        if (attempt >= TRANSACTION_ATTEMPTS || !isLockConflict(err)) throw err;
+        this.logger.debug?.(`Transaction attempt ${attempt} lost a lock conflict; running it again`);
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+      }
+    }
   }
 
   /**
    * Reads a row and, on MySQL/MariaDB, locks it until the transaction ends (SELECT … FOR UPDATE), so
-   * writers to the same row take turns. On SQLite the queue in `run` already gives that.
+   * writers to the same row take turns. On SQLite the transaction holds the database alone already.
    */
   async lockForUpdate<E extends ObjectLiteral>(tx: EntityManager, entity: EntityTarget<E>, where: Partial<E>): Promise<E | null> {
     const [row] = await this.lockAllForUpdate(tx, entity, [where]);

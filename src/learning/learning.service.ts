@@ -43,11 +43,13 @@ export class LearningService {
     const now = new Date();
     try {
       const enrolment = await this.uow.run(async (tx) => {
-        const created = await tx.getRepository(Enrolment).save(
+        // The course's counter first: its exclusive row lock makes enrolments on one course take turns. Inserted
+        // first, each enrolment's foreign-key check would hold a shared lock on the course row that the
+        // counter update then waits for, and two of them deadlock.
+        await this.catalogue.countEnrolment(tx, courseId, 1);
+        return tx.getRepository(Enrolment).save(
           tx.getRepository(Enrolment).create({ userId, courseId, status: 'active', progressPercent: 0, enrolledAt: now, lastActivityAt: now, withdrawnAt: null, completedAt: null }),
         );
-        await this.catalogue.countEnrolment(tx, courseId, 1);
-        return created;
       });
       return { enrolment, created: true };
     } catch (err) {

@@ -8,7 +8,6 @@ import { Clock } from '../common/clock';
 import { Conflict, Forbidden, NotFound } from '../common/errors';
 import type { AppConfig } from '../config/config';
 import { InjectConfig } from '../config/config.module';
-import { isLockConflict } from '../database/errors';
 import { UnitOfWork } from '../database/unit-of-work';
 import { JobsService } from '../jobs/jobs.service';
 import { applyHeartbeat, type Interval } from './coverage';
@@ -127,7 +126,7 @@ export class ProgressService {
       else accepted.push({ index, claim, lesson });
     });
     if (!accepted.length) return results;
-    const newlyCompleted = await this.retryingLockConflicts(() => this.uow.run((tx) => this.writeHeartbeats(tx, accepted, results)));
+    const newlyCompleted = await this.uow.run((tx) => this.writeHeartbeats(tx, accepted, results));
     for (const enrolmentId of newlyCompleted) await this.enqueueCompletion(enrolmentId);
     return results;
   }
@@ -207,17 +206,6 @@ export class ProgressService {
     return newlyCompleted;
   }
 
-  /** Runs a transaction again (twice at most) when MySQL/MariaDB picked it as a deadlock victim: nothing of it was kept. */
-  private async retryingLockConflicts<T>(work: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await work();
-      } catch (err) {
-        if (attempt >= 3 || !isLockConflict(err)) throw err;
-      }
-    }
-  }
-
   /** Grades a quiz attempt on the server and keeps it; the first pass completes the lesson. */
   async submitQuiz(userId: number, lessonId: number, answers: unknown): Promise<AttemptOutcome> {
     const { lesson, enrolment } = await this.learnerLesson(userId, lessonId);
@@ -275,7 +263,11 @@ export class ProgressService {
     if (result.affected) this.logger.log(`Course completed (enrolment ${enrolmentId})`);
   }
 
-  /** Completions whose job never ran (Redis down, a crash between commit and enqueue): enqueue them again. */
+  /**
+   * Completions not yet recorded as handled: their job never ran (Redis down, a crash between commit and enqueue),
+   * or ran and failed for good (the workers' database was away longer than the retries). Enqueued again whatever
+   * the queue remembers of them.
+   */
   async sweepCompletions(olderThanMs = 60_000): Promise<number> {
     const missed = await this.enrolments.find({
       where: { status: 'completed', completionRecordedAt: IsNull(), completedAt: LessThan(new Date(this.clock.now().getTime() - olderThanMs)) },
@@ -286,8 +278,9 @@ export class ProgressService {
     return missed.length;
   }
 
+  /** The database says this completion is not yet handled, so a finished job of it (kept for a day) runs again. */
   private enqueueCompletion(enrolmentId: number): Promise<boolean> {
-    return this.jobs.tryEnqueue('course.completed', { enrolmentId }, { jobId: `course.completed:${enrolmentId}` });
+    return this.jobs.tryEnqueue('course.completed', { enrolmentId }, { jobId: `course.completed:${enrolmentId}`, rerunFinished: true });
   }
 
   /**
@@ -336,7 +329,7 @@ export class ProgressService {
   /** Percent of required lessons done (of all lessons, if none is required), read inside the transaction. */
   private async recount(tx: EntityManager, enrolment: Enrolment): Promise<{ progressPercent: number; courseComplete: boolean }> {
     const [order, done] = await Promise.all([
-      this.lessons.lessonOrder(enrolment.courseId),
+      this.lessons.lessonOrder(enrolment.courseId, tx),
       tx.getRepository(LessonProgress).find({ where: { enrolmentId: enrolment.id, completedAt: Not(IsNull()) }, select: { lessonId: true } }),
     ]);
     const counted = order.some((l) => l.required) ? order.filter((l) => l.required) : order;

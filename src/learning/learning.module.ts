@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CatalogueModule } from '../catalogue/catalogue.module';
+import { CertificateDirectoryModule } from '../common/certificate-directory';
 import { UnitOfWork } from '../database/unit-of-work';
 import { CourseCompletedSweepJob } from './completion.jobs';
 import { LearningApiController } from './learning.api.controller';
@@ -14,7 +15,7 @@ import { LessonProgress } from './entities/lesson-progress.entity';
 import { QuizAttempt } from './entities/quiz-attempt.entity';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Enrolment, LessonProgress, QuizAttempt]), CatalogueModule],
+  imports: [TypeOrmModule.forFeature([Enrolment, LessonProgress, QuizAttempt]), CatalogueModule, CertificateDirectoryModule],
   controllers: [LearningPagesController, LessonsPagesController, LearningApiController, LessonsApiController],
   providers: [LearningService, ProgressService, UnitOfWork, CourseCompletedSweepJob],
   exports: [LearningService, ProgressService],

@@ -3,7 +3,9 @@ import { InjectRepository, TypeOrmModule } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { AccountsModule } from '../accounts/accounts.module';
 import { Topic } from '../catalogue/entities/topic.entity';
+import { CertificatesModule } from '../certificates/certificates.module';
 import { CertificatesService } from '../certificates/certificates.service';
+import { CertificateDirectoryModule } from '../common/certificate-directory';
 import { UnitOfWork } from '../database/unit-of-work';
 import { MailModule } from '../mail/mail.module';
 import { AttendanceService } from './attendance.service';
@@ -22,7 +24,7 @@ import { WebinarCreditSweepJob, WebinarReminderJob, WebinarRemindersSweepJob } f
 import { WebinarsService } from './webinars.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Webinar, WebinarRegistration, WebinarAttendance, WebinarQuestion, WebinarQuestionVote, Topic]), AccountsModule, MailModule],
+  imports: [TypeOrmModule.forFeature([Webinar, WebinarRegistration, WebinarAttendance, WebinarQuestion, WebinarQuestionVote, Topic]), AccountsModule, MailModule, CertificatesModule, CertificateDirectoryModule],
   controllers: [WebinarsApiController, WebinarCalendarController, WebinarsPagesController, WebinarsAuthoringController],
   providers: [
     WebinarsService,

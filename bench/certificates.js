@@ -15,7 +15,7 @@ const os = require('node:os');
 const path = require('node:path');
 const mysql = require('mysql2/promise');
 const { Queue } = require('bullmq');
-const { deleteRedisKeys, mysqlReachable, startAppServer, startSmtpSink, startWorker } = require('./lib');
+const { deleteRedisKeys, loadNow, mysqlReachable, startAppServer, startSmtpSink, startWorker } = require('./lib');
 
 const COMPLETIONS = Number(process.env.BENCH_CERTIFICATES || 1000);
 const BUDGET_PER_SECOND = 150;
@@ -108,9 +108,9 @@ async function benchCertificates({ mysqlUrl = process.env.BENCH_MYSQL_URL || 'my
     const perSecond = COMPLETIONS / seconds;
     const renderMs = await renderTimeMs();
     const verdict = perSecond >= BUDGET_PER_SECOND ? 'PASS' : 'FAIL';
-    console.log(`bench: certificates: ${COMPLETIONS} issued in ${seconds.toFixed(1)} s = ${perSecond.toFixed(0)} certificates/s (budget ≥ ${BUDGET_PER_SECOND}/s: ${verdict}); ${files} PDFs stored, ${smtp.arrivals.length} e-mails received, ${duplicates} duplicates`);
+    console.log(`bench: certificates: ${COMPLETIONS} issued in ${seconds.toFixed(1)} s = ${perSecond.toFixed(0)} certificates/s (budget ≥ ${BUDGET_PER_SECOND}/s: ${verdict}); ${files} PDFs stored, ${smtp.arrivals.length} e-mails received, ${duplicates} duplicates   (${loadNow().text})`);
     console.log(`bench: certificates: PDF render alone: ${renderMs.toFixed(2)} ms per certificate (in this process; fonts embedded as subsets)`);
-    return { completions: COMPLETIONS, seconds, perSecond, budget: BUDGET_PER_SECOND, pass: perSecond >= BUDGET_PER_SECOND, renderMs, files, emails: smtp.arrivals.length, duplicates: Number(duplicates) };
+    return { completions: COMPLETIONS, seconds, perSecond, budget: BUDGET_PER_SECOND, pass: perSecond >= BUDGET_PER_SECOND, renderMs, files, emails: smtp.arrivals.length, duplicates: Number(duplicates), loadAverage: loadNow() };
   } finally {
     if (worker) {
       worker.child.kill('SIGTERM');

@@ -15,7 +15,7 @@ const crypto = require('node:crypto');
 const os = require('node:os');
 const path = require('node:path');
 const { HEARTBEAT_LEARNERS, benchLearnerPlan, connect, ensureLearningDatabase, prepareHeartbeatLearners, reachable } = require('./data/learning');
-const { deleteRedisKeys, measure, printRow, redisReachable, request, startAppServer } = require('./lib');
+const { deleteRedisKeys, loadNow, measure, printRow, redisReachable, request, startAppServer } = require('./lib');
 
 const DEFAULT_MYSQL_URL = 'mysql://root@127.0.0.1:3306';
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -213,8 +213,8 @@ async function runLearningBenches(settings, { resultsDir, log = console.log } = 
     log(printRow('10k', small));
     log(printRow('1M', large));
     log(`rounds p99: 10k ${small.rounds.map((r) => r.p99).join(', ')} ms; 1M ${large.rounds.map((r) => r.p99).join(', ')} ms`);
-    log(`p99 1M / 10k: ${ratio === null ? '-' : ratio.toFixed(2)}×   budget: p99 at 1M ≤ ${MY_LEARNING_BUDGET} × p99 at 10k (${limit} ms)   ${pass ? 'PASS' : 'FAIL'}${clean(small) && clean(large) ? '' : ' (non-2xx/errors)'}`);
-    report.myLearning = { path: '/my-learning', bytes: learner['1m'].bytes, '10k': small, '1m': large, ratio, budget: `p99 at 1M ≤ ${MY_LEARNING_BUDGET} × p99 at 10k`, limitMs: limit, pass };
+    log(`p99 1M / 10k: ${ratio === null ? '-' : ratio.toFixed(2)}×   budget: p99 at 1M ≤ ${MY_LEARNING_BUDGET} × p99 at 10k (${limit} ms)   ${pass ? 'PASS' : 'FAIL'}${clean(small) && clean(large) ? '' : ' (non-2xx/errors)'}   (${loadNow().text})`);
+    report.myLearning = { path: '/my-learning', bytes: learner['1m'].bytes, '10k': small, '1m': large, ratio, budget: `p99 at 1M ≤ ${MY_LEARNING_BUDGET} × p99 at 10k`, limitMs: limit, pass, loadAverage: loadNow() };
     report.budgets.push({ name: 'my learning p99 at 1M', pass });
 
     await apps['10k'].stop();
@@ -256,7 +256,7 @@ async function runLearningBenches(settings, { resultsDir, log = console.log } = 
       const failures = Object.entries(state.failures);
       if (failures.length) log(`non-2xx answers: ${failures.map(([s, n]) => `${n} × ${s}`).join(', ')}; e.g. ${state.samples.join(' | ')}`);
       log(`written: ${written.n} progress rows, ${written.covered} s covered in all (at most ${written.maxCovered} s by one learner), ${written.completed} completed`);
-      log(`budget: ≥ ${HEARTBEAT_BUDGET.reqPerSec.toLocaleString('en-GB')} heartbeats/s with p99 < ${HEARTBEAT_BUDGET.p99Ms} ms   ${hbPass ? 'PASS' : 'FAIL'}${hbClean ? '' : ' (non-2xx/errors)'}`);
+      log(`budget: ≥ ${HEARTBEAT_BUDGET.reqPerSec.toLocaleString('en-GB')} heartbeats/s with p99 < ${HEARTBEAT_BUDGET.p99Ms} ms   ${hbPass ? 'PASS' : 'FAIL'}${hbClean ? '' : ' (non-2xx/errors)'}   (${loadNow().text})`);
       report.heartbeat = {
         path: '/api/v1/progress/heartbeat',
         learners: HEARTBEAT_LEARNERS,
@@ -268,6 +268,7 @@ async function runLearningBenches(settings, { resultsDir, log = console.log } = 
         written: { rows: Number(written.n), coveredSeconds: Number(written.covered), maxCoveredSeconds: Number(written.maxCovered), completed: Number(written.completed) },
         budget: `≥ ${HEARTBEAT_BUDGET.reqPerSec} heartbeats/s with p99 < ${HEARTBEAT_BUDGET.p99Ms} ms`,
         pass: hbPass,
+        loadAverage: loadNow(),
       };
       report.budgets.push({ name: 'heartbeat ingest', pass: hbPass });
     } finally {

@@ -325,7 +325,7 @@ function formatTable({ name, path: pagePath, ours, bare, budgetRatio, bytes, con
     '-'.repeat(header.length),
     printRow('ours', ours),
     printRow('bare', bare),
-    `ratio ours/bare req/s: ${pct(v.ratio)}   ${v.budget}${v.pass === null ? '' : `   ${v.pass ? 'PASS' : 'FAIL'}${v.note || ''}`}`,
+    `ratio ours/bare req/s: ${pct(v.ratio)}   ${v.budget}${v.pass === null ? '' : `   ${v.pass ? 'PASS' : 'FAIL'}${v.note || ''}`}   (${loadNow().text})`,
   ];
   return { text: lines.filter((l) => l !== null).join('\n'), verdict: v };
 }
@@ -466,7 +466,17 @@ function startSmtpSink() {
   );
 }
 
+/**
+ * The machine's load average when a figure is taken, printed beside every budget line: a figure measured
+ * while other work shares the cores is not the app's alone (a loaded machine has missed budgets a quiet one meets).
+ */
+function loadNow() {
+  const [one, five, fifteen] = os.loadavg();
+  return { oneMinute: one, fiveMinutes: five, fifteenMinutes: fifteen, cpus: os.cpus().length, text: `load average ${one.toFixed(2)} ${five.toFixed(2)} ${fifteen.toFixed(2)} on ${os.cpus().length} CPUs` };
+}
+
 module.exports = {
+  loadNow,
   mysqlReachable,
   request,
   startSmtpSink,

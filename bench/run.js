@@ -16,7 +16,7 @@ const { seedCatalogue } = require('./data/catalogue');
 const { runLearningBenches } = require('./learning');
 const { benchCertificates } = require('./certificates');
 const { benchWebinars } = require('./webinars');
-const { fetchRaw, formatTable, measure, startAppServer, startBareServer, stopAll } = require('./lib');
+const { fetchRaw, formatTable, loadNow, measure, startAppServer, startBareServer, stopAll } = require('./lib');
 
 const PAGES = [
   { name: 'home page', path: '/', budgetRatio: 0.4 },
@@ -116,6 +116,7 @@ async function main() {
         ratio: verdict.ratio,
         budgetRatio: verdict.budgetRatio,
         pass: verdict.pass,
+        loadAverage: loadNow(),
       });
     }
   } finally {

@@ -25,7 +25,7 @@ const os = require('node:os');
 const path = require('node:path');
 const mysql = require('mysql2/promise');
 const IORedis = require('ioredis');
-const { deleteRedisKeys, mysqlReachable, redisReachable, request, startAppServer, startSmtpSink, startWorker } = require('./lib');
+const { deleteRedisKeys, loadNow, mysqlReachable, redisReachable, request, startAppServer, startSmtpSink, startWorker } = require('./lib');
 
 const ROOT = path.resolve(__dirname, '..');
 const DATABASE = 'academy_bench_webinars';
@@ -247,12 +247,12 @@ async function benchReminders({ db, smtp, people, appEnv, log }) {
     const [[outbox]] = await db.query("SELECT COUNT(*) AS n, SUM(status = 'sent') AS sent, SUM(attempts > 1) AS retried FROM mail_messages WHERE template = 'webinar-reminder'");
     const pass = recipients.size === REGISTRANTS && missing === 0 && duplicates === 0 && lastS <= BUDGETS.reminderSeconds;
     log(`bench: reminders: ${arrivals.length.toLocaleString('en-GB')} e-mails received by the SMTP server for ${recipients.size.toLocaleString('en-GB')} recipients (${missing} missing), ${duplicates} duplicates; first ${firstS.toFixed(1)} s, last ${lastS.toFixed(1)} s after the due time = ${(arrivals.length / Math.max(0.001, (times[times.length - 1] - times[0]) / 1000)).toFixed(0)} e-mails/s between them`);
-    log(`bench: reminders: last e-mail ${lastS.toFixed(1)} s after due (budget: all ${REGISTRANTS.toLocaleString('en-GB')} within ${BUDGETS.reminderSeconds} s of due, 0 duplicates: ${pass ? 'PASS' : 'FAIL'}); outbox: ${outbox.n} reminder rows, ${outbox.sent} sent, ${outbox.retried || 0} retried`);
+    log(`bench: reminders: last e-mail ${lastS.toFixed(1)} s after due (budget: all ${REGISTRANTS.toLocaleString('en-GB')} within ${BUDGETS.reminderSeconds} s of due, 0 duplicates: ${pass ? 'PASS' : 'FAIL'}); outbox: ${outbox.n} reminder rows, ${outbox.sent} sent, ${outbox.retried || 0} retried   (${loadNow().text})`);
     const cpu = meter();
     log(`bench: reminders: CPU time while delivering: ${cpuText(cpu, Math.max(1, arrivals.length), 'e-mail')}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     const perWorker = workers.map((w, i) => `worker ${i + 1}: ${(w.output().match(/"level":(40|50)|\bERROR\b|\bWARN\b/g) || []).length} warning/error lines`);
     log(`bench: reminders: ${perWorker.join('; ')}`);
-    return { cpuMs: cpu, registrants: REGISTRANTS, received: arrivals.length, recipients: recipients.size, missing, duplicates, firstSeconds: firstS, lastSeconds: lastS, workers: 2, workerConcurrency: WORKER_CONCURRENCY, budget: `all ${REGISTRANTS} within ${BUDGETS.reminderSeconds} s of due, 0 duplicates`, pass };
+    return { cpuMs: cpu, registrants: REGISTRANTS, received: arrivals.length, recipients: recipients.size, missing, duplicates, firstSeconds: firstS, lastSeconds: lastS, workers: 2, workerConcurrency: WORKER_CONCURRENCY, budget: `all ${REGISTRANTS} within ${BUDGETS.reminderSeconds} s of due, 0 duplicates`, pass, loadAverage: loadNow() };
   } finally {
     if (publisher) await publisher.close().catch(() => {});
     await Promise.all(workers.map((w) => w.stop()));
@@ -338,7 +338,7 @@ async function benchHeartbeats({ db, web, people, log }) {
   const [[written]] = await db.query('SELECT COUNT(*) AS n, SUM(covered_seconds) AS covered, MAX(covered_seconds) AS maxCovered FROM webinar_attendance WHERE webinar_id = ?', [webinarId]);
   log(`bench: heartbeats: ${latencies.length.toLocaleString('en-GB')} in ${seconds.toFixed(1)} s = ${(latencies.length / seconds).toFixed(0)} heartbeats/s; p50 ${ms(percentile(all, 50))}, p99 ${ms(p99)}, max ${ms(all[all.length - 1])}; non-2xx/errors ${errors}${errors ? ` ${JSON.stringify(failures)} e.g. ${samples[0]}` : ''}`);
   log(`bench: heartbeats: first of each viewer p50 ${ms(percentile(firsts, 50))}, p99 ${ms(percentile(firsts, 99))}; later ones p50 ${ms(percentile(steady, 50))}, p99 ${ms(percentile(steady, 99))}`);
-  log(`bench: heartbeats: p99 ${ms(p99)} (budget: p99 < ${BUDGETS.heartbeatP99Ms} ms, no errors: ${pass ? 'PASS' : 'FAIL'}); written: ${written.n} attendance rows, ${Number(written.covered || 0).toLocaleString('en-GB')} s covered (max ${written.maxCovered} per viewer)`);
+  log(`bench: heartbeats: p99 ${ms(p99)} (budget: p99 < ${BUDGETS.heartbeatP99Ms} ms, no errors: ${pass ? 'PASS' : 'FAIL'}); written: ${written.n} attendance rows, ${Number(written.covered || 0).toLocaleString('en-GB')} s covered (max ${written.maxCovered} per viewer)   (${loadNow().text})`);
   log(`bench: heartbeats: CPU time: ${cpuText(cpu, Math.max(1, latencies.length), 'heartbeat')}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 
   // One at a time, afterwards: the unloaded latency, and the SQL statements a heartbeat costs (MariaDB's
@@ -357,7 +357,7 @@ async function benchHeartbeats({ db, web, people, log }) {
   const per = (k) => ((after[k] - before[k] - (k === 'Questions' || k === 'Com_select' ? 2 : 0)) / SERIAL).toFixed(1);
   const statements = { total: per('Questions'), select: per('Com_select'), insert: per('Com_insert'), update: per('Com_update'), begin: per('Com_begin'), commit: per('Com_commit') };
   log(`bench: heartbeats: one at a time (${serial.length} of ${SERIAL}): p50 ${ms(percentile(serial, 50))}, p99 ${ms(percentile(serial, 99))}; per heartbeat ${statements.total} statements to MariaDB (${statements.select} SELECT, ${statements.update} UPDATE, ${statements.insert} INSERT, ${statements.begin} BEGIN, ${statements.commit} COMMIT)`);
-  return { serialP50: percentile(serial, 50), serialP99: percentile(serial, 99), statements, cpuMs: cpu, viewers: VIEWERS, requests: latencies.length, seconds, perSecond: latencies.length / seconds, p50: percentile(all, 50), p99, max: all[all.length - 1], firstP99: percentile(firsts, 99), steadyP50: percentile(steady, 50), steadyP99: percentile(steady, 99), errors, failures, budget: `p99 < ${BUDGETS.heartbeatP99Ms} ms`, pass };
+  return { serialP50: percentile(serial, 50), serialP99: percentile(serial, 99), statements, cpuMs: cpu, viewers: VIEWERS, requests: latencies.length, seconds, perSecond: latencies.length / seconds, p50: percentile(all, 50), p99, max: all[all.length - 1], firstP99: percentile(firsts, 99), steadyP50: percentile(steady, 50), steadyP99: percentile(steady, 99), errors, failures, budget: `p99 < ${BUDGETS.heartbeatP99Ms} ms`, pass, loadAverage: loadNow() };
 }
 
 // ---------- 3. live questions fan-out ----------

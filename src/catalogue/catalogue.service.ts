@@ -61,7 +61,11 @@ export interface CourseDetail extends CourseCard {
   modules: Array<{ id: number; title: string; lessons: SyllabusLesson[] }>;
 }
 
-export const cpdHours = (minutes: number) => Math.round((minutes / 60) * 10) / 10;
+/**
+ * CPD minutes as hours, to two decimal places: enough for every whole number of minutes to come back unchanged
+ * from a form that shows it (75 minutes is 1.25 hours, not 1.3, which an unchanged save would store as 78).
+ */
+export const cpdHours = (minutes: number) => Math.round((minutes / 60) * 100) / 100;
 
 /**
  * How stale the public catalogue may be: the same search is answered from memory for this long. Publishing

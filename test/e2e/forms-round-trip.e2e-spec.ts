@@ -119,6 +119,15 @@ describe('saving a form unchanged changes nothing stored', () => {
     expect(topicRow.topic?.name).toBe('Clinical safety &amp; risk');
   });
 
+  it('CPD time stored as any whole number of minutes (an import, an old form) survives an unchanged save', async () => {
+    const course = () => ds().getRepository(Course).findOneByOrFail({ id: courseId });
+    for (const minutes of [75, 80, 1, 599]) {
+      await ds().getRepository(Course).update({ id: courseId }, { cpdMinutes: minutes });
+      await expectUnchangedSaves(`/author/courses/${courseId}`, `/author/courses/${courseId}`, async () => withoutUpdatedAt(await course()));
+      expect((await course()).cpdMinutes).toBe(minutes);
+    }
+  });
+
   it('a module title: saved unchanged twice', async () => {
     moduleId = Number(/#module-(\d+)/.exec(await submitForm(`/author/courses/${courseId}`, `/author/courses/${courseId}/modules`, { moduleTitle: TITLE }))?.[1]);
     const module = () => ds().getRepository(CourseModule).findOneByOrFail({ id: moduleId });
@@ -187,6 +196,10 @@ describe('saving a form unchanged changes nothing stored', () => {
     expect(await webinar()).toMatchObject({ title: TITLE, summary: SUMMARY, description: MARKDOWN, presenters: PRESENTERS, joinUrl: 'https://meet.example.org/room?a=1&b=2', cpdMinutes: 90, status: 'draft' });
     const page = `/author/webinars/${id}`;
     await expectUnchangedSaves(page, page, async () => withoutUpdatedAt(await webinar()));
+    // CPD time that was not typed in this form (75 minutes is 1.25 hours) comes back unchanged too.
+    await ds().getRepository(Webinar).update({ id }, { cpdMinutes: 75 });
+    await expectUnchangedSaves(page, page, async () => withoutUpdatedAt(await webinar()));
+    expect((await webinar()).cpdMinutes).toBe(75);
 
     await submitForm(page, `/author/webinars/${id}/publish`);
     expect((await webinar()).status).toBe('scheduled');

@@ -58,7 +58,7 @@ export class CourseDetailsDto {
 
   @trimmed()
   @IsString({ message: 'Enter the CPD hours, for example 1.5' })
-  @Matches(/^\d{1,3}(\.\d)?$/, { message: 'Enter the CPD hours as a number with at most one decimal place, for example 1.5' })
+  @Matches(/^\d{1,3}(\.\d{1,2})?$/, { message: 'Enter the CPD hours as a number with at most two decimal places, for example 1.5 or 1.25' })
   cpdHours!: string;
 }
 

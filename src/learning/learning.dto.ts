@@ -33,3 +33,34 @@ export class QuizAttemptDto {
   @IsObject({ message: 'answers must be an object of question ids to lists of option ids' })
   answers!: Record<string, number[]>;
 }
+
+export class QuestionFeedbackResponse {
+  @ApiProperty({ example: 42 }) questionId!: number;
+  @ApiProperty({ description: 'Whether exactly the right options were chosen' }) correct!: boolean;
+  @ApiProperty({ type: [Number], example: [163] }) chosenOptionIds!: number[];
+  @ApiProperty({
+    type: [Number],
+    required: false,
+    example: [163, 165],
+    description: 'The right options. Present only when the attempt passed; absent (not null) after a failed attempt, so that trying again is not copying',
+  })
+  correctOptionIds?: number[];
+  @ApiProperty({
+    required: false,
+    description: 'The author’s explanation (Markdown). After a pass, present for every question; after a failed attempt, only for questions answered rightly (an explanation usually names the answer)',
+  })
+  explanation?: string;
+}
+
+export class QuizAttemptResponse {
+  @ApiProperty({ example: 7 }) attemptId!: number;
+  @ApiProperty({ example: 50, description: 'The same as scorePercent' }) score!: number;
+  @ApiProperty({ example: 50 }) scorePercent!: number;
+  @ApiProperty({ example: 70 }) passMark!: number;
+  @ApiProperty() passed!: boolean;
+  @ApiProperty({ type: [QuestionFeedbackResponse], description: 'Feedback per question, in the quiz’s order: which were right, and the right answers only after a pass' })
+  questions!: QuestionFeedbackResponse[];
+  @ApiProperty() lessonComplete!: boolean;
+  @ApiProperty() courseComplete!: boolean;
+  @ApiProperty({ example: 75 }) progressPercent!: number;
+}

@@ -1,8 +1,8 @@
 import { Body, Controller, HttpCode, Param, ParseIntPipe, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { SignedInUser, type CurrentUser } from '../accounts/identity';
 import { NotFound } from '../common/errors';
-import { HeartbeatDto, QuizAttemptDto } from './learning.dto';
+import { HeartbeatDto, QuizAttemptDto, QuizAttemptResponse } from './learning.dto';
 import { ProgressService } from './progress.service';
 
 const lessonId = new ParseIntPipe({ exceptionFactory: () => new NotFound('There is no lesson with that id') });
@@ -29,8 +29,12 @@ export class LessonsApiController {
 
   @Post('quizzes/:lessonId/attempts')
   @HttpCode(201)
-  @ApiOperation({ summary: 'Submit answers to a quiz: graded on the server and kept; returns the score, pass and per-question feedback' })
-  async attempt(@SignedInUser() user: CurrentUser, @Param('lessonId', lessonId) id: number, @Body() input: QuizAttemptDto) {
+  @ApiOperation({
+    summary: 'Submit answers to a quiz: graded on the server and kept; returns the score, pass and per-question feedback',
+    description: 'Every question says whether it was answered rightly. The right options (`correctOptionIds`) come back only with a pass: after a failed attempt the field is absent, as is the explanation of each question answered wrongly.',
+  })
+  @ApiCreatedResponse({ type: QuizAttemptResponse })
+  async attempt(@SignedInUser() user: CurrentUser, @Param('lessonId', lessonId) id: number, @Body() input: QuizAttemptDto): Promise<QuizAttemptResponse> {
     const result = await this.progress.submitQuiz(user.id, id, input.answers);
     return {
       attemptId: result.attemptId,

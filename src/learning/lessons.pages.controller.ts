@@ -13,7 +13,7 @@ import type { Enrolment } from './entities/enrolment.entity';
 import { coveragePercent, resumePosition } from './coverage';
 import { LearningService } from './learning.service';
 import { ProgressService } from './progress.service';
-import type { QuizGrade } from './quiz-grading';
+import type { QuizFeedback } from './quiz-grading';
 
 const lessonId = new ParseIntPipe({ exceptionFactory: () => new NotFound('There is no lesson at this address') });
 
@@ -132,7 +132,7 @@ export class LessonsPagesController {
     return next ? `/courses/${visit.course.slug}/lessons/${next.id}` : `/courses/${visit.course.slug}`;
   }
 
-  private async render(reply: FastifyReply, visit: LessonVisit, quizState: { grade?: QuizGrade; errors?: Record<string, string>; answers?: Record<string, number[]> } = {}) {
+  private async render(reply: FastifyReply, visit: LessonVisit, quizState: { grade?: QuizFeedback; errors?: Record<string, string>; answers?: Record<string, number[]> } = {}) {
     const { course, lesson, enrolment } = visit;
     const progress = enrolment ? await this.progress.progressOf(enrolment.id) : new Map();
     const order = course.modules.flatMap((m) => m.lessons);
@@ -171,7 +171,7 @@ export class LessonsPagesController {
     };
   }
 
-  private async quizView(visit: LessonVisit, state: { grade?: QuizGrade; errors?: Record<string, string>; answers?: Record<string, number[]> }) {
+  private async quizView(visit: LessonVisit, state: { grade?: QuizFeedback; errors?: Record<string, string>; answers?: Record<string, number[]> }) {
     const quiz = await this.progress.quiz(visit.lesson);
     const attempts = visit.enrolment ? await this.progress.attemptsAt(visit.enrolment.id, visit.lesson.id) : [];
     const results = new Map(state.grade?.questions.map((q) => [q.questionId, q]));
@@ -191,13 +191,15 @@ export class LessonsPagesController {
           prompt: q.prompt,
           multiple: q.multiple,
           error: errors[`question-${q.id}`],
-          result: result ? { correct: result.correct, explanationHtml: renderMarkdown(result.explanation) } : null,
+          result: result
+            ? { correct: result.correct, withheld: !result.correctOptionIds, explanationHtml: result.explanation === undefined ? null : renderMarkdown(result.explanation) }
+            : null,
           options: q.options.map((o) => ({
             id: o.id,
             text: o.text,
             checked: chosen.includes(o.id),
-            // Feedback names the right answers only once an attempt has been graded.
-            correct: result ? o.correct : undefined,
+            // The right answers are named only after a pass: a failed attempt's feedback leaves them out.
+            correct: result?.correctOptionIds?.includes(o.id),
           })),
         };
       }),

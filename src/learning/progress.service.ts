@@ -14,7 +14,7 @@ import { applyHeartbeat, type Interval } from './coverage';
 import { Enrolment } from './entities/enrolment.entity';
 import { LessonProgress } from './entities/lesson-progress.entity';
 import { QuizAttempt } from './entities/quiz-attempt.entity';
-import { gradeQuiz, QuizGrade, validateAnswers } from './quiz-grading';
+import { gradeQuiz, learnerFeedback, QuizFeedback, validateAnswers } from './quiz-grading';
 
 declare module '../jobs/job-registry' {
   interface JobRegistry {
@@ -36,7 +36,7 @@ export interface HeartbeatOutcome extends ProgressOutcome {
   coveredPercent: number;
 }
 
-export interface AttemptOutcome extends ProgressOutcome, QuizGrade {
+export interface AttemptOutcome extends ProgressOutcome, QuizFeedback {
   attemptId: number;
 }
 
@@ -225,7 +225,8 @@ export class ProgressService {
       attemptId = Number(saved.identifiers[0].id);
       if (grade.passed) row.completedAt ??= now;
     });
-    return { ...outcome, ...grade, attemptId };
+    // The right answers leave the service only with a pass (quiz-grading.ts learnerFeedback).
+    return { ...outcome, ...learnerFeedback(grade), attemptId };
   }
 
   quiz(lesson: LessonWithCourse): Promise<QuizDefinition> {

@@ -19,6 +19,38 @@ export interface QuizGrade {
 }
 
 /**
+ * What a learner is told about one question. After a pass: everything. After a failure: only whether it was
+ * right; the right options are left out (absent, not null), and so is the explanation of a question answered
+ * wrongly, since an explanation usually names the answer. A question answered rightly keeps its explanation:
+ * it tells the learner nothing they did not choose.
+ */
+export interface QuestionFeedback {
+  questionId: number;
+  correct: boolean;
+  chosenOptionIds: number[];
+  correctOptionIds?: number[];
+  explanation?: string;
+}
+
+export interface QuizFeedback {
+  scorePercent: number;
+  passed: boolean;
+  passMark: number;
+  questions: QuestionFeedback[];
+}
+
+/** The grade as the learner may see it: the right answers only once this attempt has passed. */
+export function learnerFeedback(grade: QuizGrade): QuizFeedback {
+  if (grade.passed) return grade;
+  return {
+    ...grade,
+    questions: grade.questions.map(({ questionId, correct, chosenOptionIds, explanation }) =>
+      correct ? { questionId, correct, chosenOptionIds, explanation } : { questionId, correct, chosenOptionIds },
+    ),
+  };
+}
+
+/**
  * Checks answers against the quiz before grading: every question answered, only questions of this quiz,
  * only options of their question, one option for a single-choice question. Field errors are keyed
  * `question-<id>` so a form can show each message beside its question.

@@ -79,14 +79,33 @@ describe('lessons, progress and course completion', () => {
     });
     expect(wrong.status).toBe(200);
     expect(wrong.body).toContain('Not passed this time: 0%');
-    expect(wrong.body).toContain('A hazard is a <strong>potential</strong> source of harm.');
+    // A failed attempt says which questions were wrong, never which answers are right: no tag, no explanation that names them.
+    expect(wrong.body.match(/Not quite\./g)).toHaveLength(2);
+    expect(wrong.body).not.toContain('Correct answer');
+    expect(wrong.body).not.toContain('A hazard is a <strong>potential</strong> source of harm.');
+    expect(wrong.body).not.toContain('Alerts and training both reduce risk.');
+    // What the learner chose stays chosen, so they can change only what was wrong.
+    expect(wrong.body).toMatch(new RegExp(`id="option-${single.options[1].id}"[^>]*checked`));
+    // Half right: the right question's explanation tells nothing the learner did not choose; the other stays closed.
+    const half = await learner.request('POST', `${base}/${c.quiz.id}/quiz`, {
+      raw: `_csrf=${learner.csrf}&question-${single.id}=${single.options[0].id}&question-${multiple.id}=${multiple.options[0].id}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(half.body).toContain('Not passed this time: 50%');
+    expect(half.body).toContain('A hazard is a <strong>potential</strong> source of harm.');
+    expect(half.body).not.toContain('Alerts and training both reduce risk.');
+    expect(half.body).not.toContain('Correct answer');
     const right = await learner.request('POST', `${base}/${c.quiz.id}/quiz`, {
       raw: `_csrf=${learner.csrf}&question-${single.id}=${single.options[0].id}&question-${multiple.id}=${multiple.options[0].id}&question-${multiple.id}=${multiple.options[1].id}`,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     });
     expect(right.body).toContain('You passed: 100%');
+    // After a pass, the right answers and every explanation.
+    expect(right.body.match(/Correct answer/g)).toHaveLength(3);
+    expect(right.body).toContain('A hazard is a <strong>potential</strong> source of harm.');
+    expect(right.body).toContain('Alerts and training both reduce risk.');
     const enrolment = await enrolmentOf(learner.userId, c.course.id);
-    expect(await ds.getRepository(QuizAttempt).countBy({ enrolmentId: enrolment.id })).toBe(2);
+    expect(await ds.getRepository(QuizAttempt).countBy({ enrolmentId: enrolment.id })).toBe(3);
     expect(enrolment.status).toBe('active');
 
     // Resource: downloads with its real name and type, which completes the last required lesson and the course.
@@ -234,9 +253,25 @@ describe('lessons, progress and course completion', () => {
     const failed = await api.request('POST', url, { json: { answers: { [single.id]: [single.options[0].id], [multiple.id]: [multiple.options[0].id] } } });
     expect(failed.status).toBe(201);
     expect(failed.json()).toMatchObject({ score: 50, passed: false, passMark: 100 });
-    expect(failed.json().questions[1]).toMatchObject({ questionId: multiple.id, correct: false, correctOptionIds: [multiple.options[0].id, multiple.options[1].id] });
+    // After a failure: which questions were wrong, never the right options (absent, not null), nor an explanation that names them.
+    expect(failed.json().questions).toEqual([
+      { questionId: single.id, correct: true, chosenOptionIds: [single.options[0].id], explanation: 'A hazard is a **potential** source of harm.' },
+      { questionId: multiple.id, correct: false, chosenOptionIds: [multiple.options[0].id] },
+    ]);
+    expect(failed.body).not.toContain('correctOptionIds');
     const passed = await api.request('POST', url, { json: { answers: { [single.id]: [single.options[0].id], [multiple.id]: [multiple.options[1].id, multiple.options[0].id] } } });
     expect(passed.json()).toMatchObject({ score: 100, passed: true, lessonComplete: true });
+    // After a pass: the right options and every explanation (the public contract).
+    expect(passed.json().questions).toEqual([
+      { questionId: single.id, correct: true, chosenOptionIds: [single.options[0].id], correctOptionIds: [single.options[0].id], explanation: 'A hazard is a **potential** source of harm.' },
+      { questionId: multiple.id, correct: true, chosenOptionIds: [multiple.options[1].id, multiple.options[0].id], correctOptionIds: [multiple.options[0].id, multiple.options[1].id], explanation: 'Alerts and training both reduce risk.' },
+    ]);
+    // The OpenAPI document says so.
+    const doc = (await t.visitor().get('/api/docs/openapi.json')).json();
+    const feedback = doc.components.schemas.QuestionFeedbackResponse;
+    expect(feedback.required).not.toContain('correctOptionIds');
+    expect(feedback.properties.correctOptionIds.description).toContain('absent (not null) after a failed attempt');
+    expect(doc.paths['/api/v1/quizzes/{lessonId}/attempts'].post.responses['201'].content['application/json'].schema.$ref).toBe('#/components/schemas/QuizAttemptResponse');
 
     const other = await fullCourse(t, author.userId, 'Other quiz course');
     const bad: Array<[string, unknown, number, string]> = [

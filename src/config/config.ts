@@ -79,6 +79,8 @@ const envSchema = z.object({
   AUTH_RATE_LIMIT_PER_ACCOUNT: int('AUTH_RATE_LIMIT_PER_ACCOUNT', 1, 100000).default(10),
   AUTH_RATE_WINDOW_SECONDS: int('AUTH_RATE_WINDOW_SECONDS', 1, 86400).default(900),
   JOBS_CONCURRENCY: int('JOBS_CONCURRENCY', 1, 100).default(4),
+  JOBS_RETRY_DELAY_MS: int('JOBS_RETRY_DELAY_MS', 50, 600_000).default(2000),
+  SWEEP_INTERVAL_SECONDS: int('SWEEP_INTERVAL_SECONDS', 5, 86_400).default(300),
   MIGRATE_ON_BOOT: bool('MIGRATE_ON_BOOT').default(true),
   DEMO_DATA: bool('DEMO_DATA').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
@@ -114,7 +116,13 @@ export interface AppConfig {
   apiTokenTtlDays: number;
   passwordResetTtlMinutes: number;
   authRateLimit: { perIp: number; perAccount: number; windowSeconds: number };
-  jobs: { concurrency: number };
+  jobs: {
+    concurrency: number;
+    /** First retry delay of a failed job; each further retry waits twice as long. */
+    retryDelayMs: number;
+    /** The longest a sweep waits between runs (sweeps re-enqueue what the database shows undone). */
+    sweepIntervalSeconds: number;
+  };
   migrateOnBoot: boolean;
   demoData: boolean;
   logLevel: string;
@@ -181,7 +189,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     apiTokenTtlDays: e.API_TOKEN_TTL_DAYS,
     passwordResetTtlMinutes: e.PASSWORD_RESET_TTL_MINUTES,
     authRateLimit: { perIp: e.AUTH_RATE_LIMIT_PER_IP, perAccount: e.AUTH_RATE_LIMIT_PER_ACCOUNT, windowSeconds: e.AUTH_RATE_WINDOW_SECONDS },
-    jobs: { concurrency: e.JOBS_CONCURRENCY },
+    jobs: { concurrency: e.JOBS_CONCURRENCY, retryDelayMs: e.JOBS_RETRY_DELAY_MS, sweepIntervalSeconds: e.SWEEP_INTERVAL_SECONDS },
     migrateOnBoot: e.MIGRATE_ON_BOOT,
     // Demo accounts (with printed passwords) only on the embedded default, never by default in production.
     demoData: e.DEMO_DATA ?? (!e.DATABASE_URL && e.NODE_ENV !== 'production'),

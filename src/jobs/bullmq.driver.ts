@@ -9,6 +9,11 @@ const QUEUE_NAME = 'academy';
 /** An enqueue that cannot reach Redis gives up after this long: a web request never waits on Redis. */
 const ENQUEUE_TIMEOUT_MS = 1500;
 
+/** How long a running job's lock lasts without renewal (renewed every half of it while the job runs). */
+const LOCK_DURATION_MS = 15_000;
+/** How often workers look for running jobs whose lock has lapsed (their worker died), to put them back. */
+const STALLED_INTERVAL_MS = 5_000;
+
 /** BullMQ refuses ':' and all-digit custom ids; map ours onto ids it accepts, the same way every time. */
 export const toBullJobId = (id: string) => (/^\d+$/.test(id) ? `j${id}` : id.replace(/:/g, '~'));
 
@@ -39,9 +44,11 @@ export class BullMqDriver implements QueueDriver {
     this.queue.on('error', () => undefined); // connection trouble is logged once, above
   }
 
-  async add(name: string, data: unknown, options: { jobId?: string; delayMs: number; attempts: number; backoffMs: number }): Promise<void> {
+  async add(name: string, data: unknown, options: { jobId?: string; delayMs: number; attempts: number; backoffMs: number; rerunFinished: boolean }): Promise<void> {
+    const jobId = options.jobId === undefined ? undefined : toBullJobId(options.jobId);
+    if (options.rerunFinished && jobId !== undefined) await withTimeout(this.rerunIfFinished(jobId), ENQUEUE_TIMEOUT_MS);
     const jobOptions: JobsOptions = {
-      jobId: options.jobId === undefined ? undefined : toBullJobId(options.jobId),
+      jobId,
       delay: options.delayMs || undefined,
       attempts: options.attempts,
       backoff: { type: 'exponential', delay: options.backoffMs },
@@ -52,12 +59,57 @@ export class BullMqDriver implements QueueDriver {
     await withTimeout(this.queue.add(name, data, jobOptions), ENQUEUE_TIMEOUT_MS);
   }
 
+  /**
+   * A finished job of this id is moved back to waiting, its attempts reset (BullMQ's retry of a finished job: one
+   * atomic step that only succeeds while the job is still in that finished set, so two sweeps cannot both do it).
+   * A waiting, delayed or running job is left alone; with no job at all, the add that follows makes one.
+   */
+  private async rerunIfFinished(jobId: string): Promise<void> {
+    const job = await this.queue.getJob(jobId);
+    if (!job) return;
+    const state = await job.getState();
+    if (state !== 'completed' && state !== 'failed') return;
+    try {
+      await job.retry(state, { resetAttemptsMade: true, resetAttemptsStarted: true });
+      this.logger.debug?.(`Job ${job.name} (${jobId}) was ${state}; running it again`);
+    } catch (err) {
+      // Someone else moved it first (another sweep re-ran it, or retention removed it and the add below makes it).
+      const now = await job.getState();
+      if (now === 'completed' || now === 'failed') throw err;
+    }
+  }
+
+  /**
+   * Re-creating a scheduler that exists is not harmless: BullMQ's upsert replaces its next run only if that run is
+   * still delayed or waiting, and otherwise (the run is active) adds one more, so upserting every minute would add
+   * runs. So a scheduler is upserted only when it is missing (after Redis lost its data: it then runs at once),
+   * when its interval differs, or when its next run is gone (lost, or finished without its successor being made);
+   * a healthy one is not touched.
+   */
   async repeat(scheduleId: string, name: string, everyMs: number): Promise<void> {
-    await this.queue.upsertJobScheduler(scheduleId, { every: everyMs }, {
+    await withTimeout(this.ensureScheduler(scheduleId, name, everyMs), 3 * ENQUEUE_TIMEOUT_MS);
+  }
+
+  private async ensureScheduler(scheduleId: string, name: string, everyMs: number): Promise<void> {
+    const template = {
       name,
       data: {},
       opts: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { age: KEEP_FAILED.ageSeconds, count: 1000 } },
-    });
+    };
+    const scheduler = await this.queue.getJobScheduler(scheduleId);
+    if (scheduler && scheduler.every === everyMs) {
+      const next = scheduler.next ? await this.queue.getJob(`repeat:${scheduleId}:${scheduler.next}`) : undefined;
+      const state = next ? await next.getState() : 'missing';
+      if (state !== 'missing' && state !== 'completed' && state !== 'failed' && state !== 'unknown') return;
+      // Look again: the run may just have been taken and its successor made meanwhile.
+      const again = await this.queue.getJobScheduler(scheduleId);
+      if (again && again.next !== scheduler.next) return;
+      this.logger.warn(`The schedule of ${name} had lost its next run (${state}); making it again`);
+      await this.queue.removeJobScheduler(scheduleId);
+    } else if (!scheduler) {
+      this.logger.log(`Scheduling ${name} every ${everyMs / 1000} s`);
+    }
+    await this.queue.upsertJobScheduler(scheduleId, { every: everyMs }, template);
   }
 
   async consume(run: RunJob, concurrency: number): Promise<void> {
@@ -66,7 +118,16 @@ export class BullMqDriver implements QueueDriver {
     this.worker = new Worker(
       QUEUE_NAME,
       async (job: Job) => run(job.name, job.data, { jobId: job.id ?? '', attempt: job.attemptsMade + 1 }),
-      { connection: this.workerConnection, prefix: this.prefix, concurrency, autorun: true },
+      {
+        connection: this.workerConnection,
+        prefix: this.prefix,
+        concurrency,
+        autorun: true,
+        // A killed worker's running jobs go back to waiting once their lock has lapsed and the next stalled-job
+        // check has seen it: within LOCK_DURATION_MS + STALLED_INTERVAL_MS (about 20 s), not BullMQ's default minute.
+        lockDuration: LOCK_DURATION_MS,
+        stalledInterval: STALLED_INTERVAL_MS,
+      },
     );
     this.worker.on('error', () => undefined); // connection trouble is logged once, above
     this.worker.on('failed', (job, err) => {

@@ -27,19 +27,23 @@ export class InProcessDriver implements QueueDriver {
   private readonly logger = new Logger('Jobs');
   private readonly jobs = new Map<string, Job>();
   private readonly ready: Job[] = [];
-  private readonly schedules = new Map<string, NodeJS.Timeout>();
+  private readonly schedules = new Map<string, { timer: NodeJS.Timeout; everyMs: number }>();
   private run: RunJob | null = null;
   private concurrency = 1;
   private active = 0;
   private closing = false;
   private lastPrune = 0;
   private idleWaiters: Array<() => void> = [];
+  /** Waiting for the running jobs alone to finish (close), whatever is still queued. */
+  private settledWaiters: Array<() => void> = [];
 
-  async add(name: string, data: unknown, options: { jobId?: string; delayMs: number; attempts: number; backoffMs: number }): Promise<void> {
+  async add(name: string, data: unknown, options: { jobId?: string; delayMs: number; attempts: number; backoffMs: number; rerunFinished: boolean }): Promise<void> {
     if (this.closing) return;
     const id = options.jobId ?? randomUUID();
     this.prune();
-    if (this.jobs.has(id)) return;
+    const kept = this.jobs.get(id);
+    // A finished job asked for again (a sweep found its work undone) is replaced by a fresh one; any other is kept.
+    if (kept && !(options.rerunFinished && (kept.state === 'completed' || kept.state === 'failed'))) return;
     const job: Job = { id, name, data, attempts: options.attempts, backoffMs: options.backoffMs, attemptsMade: 0, state: 'waiting' };
     this.jobs.set(id, job);
     if (options.delayMs > 0) this.delay(job, options.delayMs);
@@ -47,10 +51,12 @@ export class InProcessDriver implements QueueDriver {
   }
 
   async repeat(scheduleId: string, name: string, everyMs: number): Promise<void> {
-    clearInterval(this.schedules.get(scheduleId));
-    const timer = setInterval(() => void this.add(name, {}, { jobId: `${scheduleId}@${Date.now()}`, delayMs: 0, attempts: 1, backoffMs: 0 }), everyMs);
+    const current = this.schedules.get(scheduleId);
+    if (this.closing || current?.everyMs === everyMs) return; // healthy: left alone, so its next run is not put off
+    clearInterval(current?.timer);
+    const timer = setInterval(() => void this.add(name, {}, { jobId: `${scheduleId}@${Date.now()}`, delayMs: 0, attempts: 1, backoffMs: 0, rerunFinished: false }), everyMs);
     timer.unref();
-    this.schedules.set(scheduleId, timer);
+    this.schedules.set(scheduleId, { timer, everyMs });
   }
 
   async consume(run: RunJob, concurrency: number): Promise<void> {
@@ -64,12 +70,21 @@ export class InProcessDriver implements QueueDriver {
     return { driver: this.kind, waiting: count('waiting'), active: count('active'), delayed: count('delayed'), failed: count('failed'), completed: count('completed') };
   }
 
+  /** Stops taking jobs and waits for the running ones (up to timeoutMs); queued jobs are not run (a sweep finds their work). */
   async close(timeoutMs: number): Promise<void> {
     this.closing = true;
-    for (const timer of this.schedules.values()) clearInterval(timer);
+    for (const { timer } of this.schedules.values()) clearInterval(timer);
     for (const job of this.jobs.values()) clearTimeout(job.timer);
     if (this.active > 0) {
-      await Promise.race([new Promise<void>((resolve) => this.idleWaiters.push(resolve)), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.settledWaiters.push(resolve)),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, timeoutMs);
+          timer.unref();
+        }),
+      ]);
+      clearTimeout(timer);
     }
   }
 
@@ -97,6 +112,7 @@ export class InProcessDriver implements QueueDriver {
     while (this.run && !this.closing && this.active < this.concurrency && this.ready.length > 0) {
       void this.execute(this.ready.shift()!);
     }
+    if (this.active === 0) this.notifySettled();
     if (this.active === 0 && this.ready.length === 0) this.notifyIdle();
   }
 
@@ -124,6 +140,12 @@ export class InProcessDriver implements QueueDriver {
     job.state = state;
     job.finishedAt = Date.now();
     job.data = undefined;
+  }
+
+  private notifySettled() {
+    const waiters = this.settledWaiters;
+    this.settledWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   private notifyIdle() {

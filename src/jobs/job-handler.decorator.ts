@@ -6,6 +6,11 @@ export const JOB_HANDLER = Symbol('JOB_HANDLER');
 export interface JobHandlerOptions {
   /** Run this job on a repeating schedule (data `{}`), from worker processes only. */
   everyMs?: number;
+  /**
+   * A sweep: it enqueues again what the database shows undone (with `rerunFinished`). It runs every `everyMs` or
+   * every SWEEP_INTERVAL_SECONDS, whichever is shorter, so operators bound how long lost work can wait.
+   */
+  sweep?: boolean;
 }
 
 export interface JobHandlerMetadata extends JobHandlerOptions {

@@ -5,8 +5,11 @@ import { InjectConfig } from '../config/config.module';
 import { BullMqDriver } from './bullmq.driver';
 import { InProcessDriver } from './in-process.driver';
 import { JOB_HANDLER, JobHandlerMetadata } from './job-handler.decorator';
-import { DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_MS, EnqueueOptions, JobContext, JobData, JobHandler, JobName, QueueStats } from './job-registry';
+import { DEFAULT_ATTEMPTS, EnqueueOptions, JobContext, JobData, JobHandler, JobName, QueueStats } from './job-registry';
 import type { QueueDriver } from './queue-driver';
+
+/** How often a worker checks that every repeating job still has its schedule (Redis may have lost them). */
+export const SCHEDULE_CHECK_MS = 30_000;
 
 interface RegisteredHandler {
   metadata: JobHandlerMetadata;
@@ -22,6 +25,8 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
   private readonly logger = new Logger('Jobs');
   readonly driver: QueueDriver;
   private readonly handlers = new Map<string, RegisteredHandler>();
+  private scheduleCheck: NodeJS.Timeout | undefined;
+  private schedulesFailing = false;
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
@@ -40,25 +45,56 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
       throw err;
     }
     if (this.config.role === 'web') return;
-    for (const { metadata } of this.handlers.values()) {
-      if (metadata.everyMs) await this.driver.repeat(`every.${metadata.name}`, metadata.name, metadata.everyMs);
-    }
+    await this.ensureSchedules();
     await this.driver.consume((name, data, context) => this.run(name, data, context), this.config.jobs.concurrency);
     this.logger.log(`Consuming jobs (${this.driver.kind}, concurrency ${this.config.jobs.concurrency}): ${[...this.handlers.keys()].join(', ')}`);
+    // Schedules live in Redis, which may lose them (a failover, an instance replaced): workers put them back.
+    this.scheduleCheck = setInterval(() => void this.ensureSchedules(), SCHEDULE_CHECK_MS);
+    this.scheduleCheck.unref();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.scheduleCheck);
     await this.driver.close(this.config.shutdownTimeoutSeconds * 1000);
+  }
+
+  /**
+   * Makes sure every repeating job has its schedule: missing ones are made again (they then run at once), healthy
+   * ones are left alone. Run at start and every SCHEDULE_CHECK_MS by each worker; a queue that cannot be reached
+   * is logged once per outage and tried again at the next check.
+   */
+  async ensureSchedules(): Promise<void> {
+    let failure: string | null = null;
+    for (const { metadata } of this.handlers.values()) {
+      const everyMs = this.intervalOf(metadata);
+      if (!everyMs) continue;
+      try {
+        await this.driver.repeat(`every.${metadata.name}`, metadata.name, everyMs);
+      } catch (err) {
+        failure = err instanceof Error ? err.message : String(err);
+      }
+    }
+    if (failure && !this.schedulesFailing) this.logger.warn(`Could not check the repeating jobs' schedules; trying again in ${SCHEDULE_CHECK_MS / 1000} s: ${failure}`);
+    else if (!failure && this.schedulesFailing) this.logger.log('Repeating jobs are scheduled again');
+    this.schedulesFailing = !!failure;
+  }
+
+  /** A sweep runs every SWEEP_INTERVAL_SECONDS at most, so that after an outage lost work is redone within it. */
+  private intervalOf(metadata: JobHandlerMetadata): number | undefined {
+    if (!metadata.everyMs) return undefined;
+    return metadata.sweep ? Math.min(metadata.everyMs, this.config.jobs.sweepIntervalSeconds * 1000) : metadata.everyMs;
   }
 
   /** Adds a job. Throws QueueUnavailableError if the queue cannot take it now. */
   async enqueue<N extends JobName>(name: N, data: JobData<N>, options: EnqueueOptions = {}): Promise<void> {
     if (!this.handlers.has(name)) throw new Error(`No handler is registered for job "${name}"`);
+    if (options.rerunFinished && (options.jobId === undefined || options.delayMs)) throw new Error(`rerunFinished needs a jobId and no delay (job "${name}")`);
     await this.driver.add(name, data, {
       jobId: options.jobId,
       delayMs: options.delayMs ?? 0,
       attempts: options.attempts ?? DEFAULT_ATTEMPTS,
-      backoffMs: options.backoffMs ?? DEFAULT_BACKOFF_MS,
+      backoffMs: options.backoffMs ?? this.config.jobs.retryDelayMs,
+      rerunFinished: options.rerunFinished ?? false,
     });
   }
 

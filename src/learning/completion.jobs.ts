@@ -9,7 +9,7 @@ import { ProgressService } from './progress.service';
  * certificate exists, so this is also the sweep for completed enrolments without a certificate.
  */
 @Injectable()
-@JobHandler('course.completed.sweep', { everyMs: 5 * 60_000 })
+@JobHandler('course.completed.sweep', { everyMs: 5 * 60_000, sweep: true })
 export class CourseCompletedSweepJob implements Handler<'course.completed.sweep'> {
   constructor(private readonly progress: ProgressService) {}
 

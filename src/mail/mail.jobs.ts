@@ -14,7 +14,7 @@ export class MailDeliverJob implements Handler<'mail.deliver'> {
 }
 
 @Injectable()
-@JobHandler('mail.sweep', { everyMs: 60_000 })
+@JobHandler('mail.sweep', { everyMs: 60_000, sweep: true })
 export class MailSweepJob implements Handler<'mail.sweep'> {
   constructor(private readonly mail: MailService) {}
 

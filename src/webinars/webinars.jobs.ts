@@ -22,7 +22,7 @@ export class WebinarReminderJob implements Handler<'webinars.remind'> {
  * process; Redis may have been away). Sending is keyed per registration and reminder, so nothing goes twice.
  */
 @Injectable()
-@JobHandler('webinars.reminders.sweep', { everyMs: 30_000 })
+@JobHandler('webinars.reminders.sweep', { everyMs: 30_000, sweep: true })
 export class WebinarRemindersSweepJob implements Handler<'webinars.reminders.sweep'> {
   constructor(
     private readonly webinars: WebinarsService,
@@ -38,7 +38,7 @@ export class WebinarRemindersSweepJob implements Handler<'webinars.reminders.swe
 
 /** Every 5 minutes: live attendance credit for ended webinars, and certificates whose job was lost. */
 @Injectable()
-@JobHandler('webinars.credit.sweep', { everyMs: 5 * 60_000 })
+@JobHandler('webinars.credit.sweep', { everyMs: 5 * 60_000, sweep: true })
 export class WebinarCreditSweepJob implements Handler<'webinars.credit.sweep'> {
   constructor(private readonly attendance: AttendanceService) {}
 

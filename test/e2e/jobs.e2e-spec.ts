@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { INestApplicationContext, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import IORedis from 'ioredis';
 import { AppConfig, loadConfig } from '../../src/config/config';
 import { ConfigModule } from '../../src/config/config.module';
 import { JobHandler } from '../../src/jobs/job-handler.decorator';
@@ -16,6 +17,8 @@ declare module '../../src/jobs/job-registry' {
     'test.flaky': { key: string; failTimes: number };
     'test.slow': { ms: number };
     'test.tick': Record<string, never>;
+    'test.gate': { key: string };
+    'test.hourly': Record<string, never>;
   }
 }
 
@@ -61,10 +64,46 @@ class TickJob implements Handler<'test.tick'> {
   }
 }
 
+/** Runs until the test opens its gate: a job that is certainly running. */
+const gates = new Map<string, () => void>();
+const opened = (key: string) => new Promise<void>((resolve) => gates.set(key, resolve));
+
+@Injectable()
+@JobHandler('test.gate')
+class GateJob implements Handler<'test.gate'> {
+  async handle(data: JobData<'test.gate'>, context: JobContext) {
+    const gate = opened(data.key);
+    seen.push({ job: 'gate-start', value: data.key, at: Date.now(), attempt: context.attempt });
+    await gate;
+    seen.push({ job: 'gate', value: data.key, at: Date.now(), attempt: context.attempt });
+  }
+}
+
+/** A schedule whose runs are an hour apart: it runs once when first scheduled, then not again during the test. */
+@Injectable()
+@JobHandler('test.hourly', { everyMs: 3600_000 })
+class HourlyJob implements Handler<'test.hourly'> {
+  async handle(_: JobData<'test.hourly'>, context: JobContext) {
+    seen.push({ job: 'hourly', at: Date.now(), attempt: context.attempt });
+  }
+}
+
+const HANDLERS = [RecordJob, FlakyJob, SlowJob, TickJob, GateJob, HourlyJob];
+
 @Injectable()
 @JobHandler('test.record')
 class SecondRecordJob implements Handler<'test.record'> {
   async handle() {}
+}
+
+async function deleteKeys(url: string, pattern: string) {
+  const redis = new IORedis(url);
+  try {
+    const keys = await redis.keys(pattern);
+    if (keys.length) await redis.del(...keys);
+  } finally {
+    redis.disconnect();
+  }
 }
 
 async function context(config: AppConfig, handlers: Array<new (...args: never[]) => unknown>): Promise<INestApplicationContext> {
@@ -86,7 +125,7 @@ describe(`jobs port (${process.env.REDIS_URL ? 'BullMQ on Redis' : 'in-process'}
   beforeAll(async () => {
     engines = await provisionEngines();
     config = loadConfig({ ...engines.env, MIGRATE_ON_BOOT: 'false' });
-    app = await context(config, [RecordJob, FlakyJob, SlowJob, TickJob]);
+    app = await context(config, HANDLERS);
     jobs = app.get(JobsService);
   });
   afterAll(async () => {
@@ -136,6 +175,57 @@ describe(`jobs port (${process.env.REDIS_URL ? 'BullMQ on Redis' : 'in-process'}
     expect((await jobs.stats()).failed).toBe(before + 1);
   });
 
+  it('runs a finished job again when a sweep asks (rerunFinished): completed, or failed after its last attempt, from its first attempt', async () => {
+    await jobs.enqueue('test.record', { value: 'again' }, { jobId: 'record:again' });
+    await waitFor(() => count('record', 'again') === 1);
+    await waitFor(async () => (await jobs.stats()).active === 0);
+    await jobs.enqueue('test.record', { value: 'again' }, { jobId: 'record:again', rerunFinished: true });
+    await waitFor(() => count('record', 'again') === 2);
+
+    await jobs.enqueue('test.flaky', { key: 'exhausted', failTimes: 2 }, { jobId: 'flaky:exhausted', attempts: 2, backoffMs: 20 });
+    await waitFor(() => count('flaky', 'exhausted') === 2);
+    await waitFor(async () => (await jobs.stats()).failed >= 1 && (await jobs.stats()).active === 0);
+    // Without the option the failed job's id still deduplicates, as BullMQ keeps it for days.
+    await jobs.enqueue('test.flaky', { key: 'exhausted', failTimes: 2 }, { jobId: 'flaky:exhausted', attempts: 2, backoffMs: 20 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(count('flaky', 'exhausted')).toBe(2);
+    await jobs.enqueue('test.flaky', { key: 'exhausted', failTimes: 2 }, { jobId: 'flaky:exhausted', attempts: 2, backoffMs: 20, rerunFinished: true });
+    await waitFor(() => count('flaky', 'exhausted') === 3);
+    expect(seen.filter((s) => s.value === 'exhausted').map((s) => s.attempt)).toEqual([1, 2, 1]);
+  });
+
+  it('leaves a delayed or running job alone when a sweep asks for it again', async () => {
+    await jobs.enqueue('test.record', { value: 'delayed-again' }, { jobId: 'record:delayed-again', delayMs: 500 });
+    await Promise.all([1, 2, 3].map(() => jobs.enqueue('test.record', { value: 'delayed-again' }, { jobId: 'record:delayed-again', rerunFinished: true })));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(count('record', 'delayed-again')).toBe(0);
+    await waitFor(() => count('record', 'delayed-again') === 1);
+
+    await jobs.enqueue('test.gate', { key: 'running' }, { jobId: 'gate:running' });
+    await waitFor(() => count('gate-start', 'running') === 1);
+    await Promise.all([1, 2, 3].map(() => jobs.enqueue('test.gate', { key: 'running' }, { jobId: 'gate:running', rerunFinished: true })));
+    gates.get('running')!();
+    await waitFor(() => count('gate', 'running') === 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(count('gate-start', 'running')).toBe(1);
+    await expect(jobs.enqueue('test.record', { value: 'x' }, { rerunFinished: true })).rejects.toThrow('rerunFinished needs a jobId');
+  });
+
+  it('leaves a healthy schedule alone when workers check it: no run added, moved or skipped', async () => {
+    // BullMQ runs a new schedule at once (in-process ones first run after their interval).
+    if (jobs.driver.kind === 'bullmq') await waitFor(() => count('hourly') === 1);
+    const hourly = count('hourly');
+    const ticks = count('tick');
+    // Checked far more often than it runs: a check that restarted the schedule would starve it.
+    const until = Date.now() + 1200;
+    while (Date.now() < until) {
+      await Promise.all([jobs.ensureSchedules(), jobs.ensureSchedules()]);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(count('tick')).toBeGreaterThanOrEqual(ticks + 2);
+    expect(count('hourly')).toBe(hourly);
+  });
+
   it('runs repeatable schedules', async () => {
     const before = count('tick');
     await waitFor(() => count('tick') >= before + 2, 5000);
@@ -148,7 +238,7 @@ describe(`jobs port (${process.env.REDIS_URL ? 'BullMQ on Redis' : 'in-process'}
   it('lets a running job finish when the process shuts down', async () => {
     // A process of its own (its own queue prefix), so nobody else can pick the job up.
     const own: AppConfig = { ...config, redis: config.redis && { ...config.redis, prefix: `${config.redis.prefix}-own` } };
-    const other = await context(own, [RecordJob, FlakyJob, SlowJob, TickJob]);
+    const other = await context(own, HANDLERS);
     const before = count('slow');
     await other.get(JobsService).enqueue('test.slow', { ms: 700 });
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -175,7 +265,7 @@ if (process.env.REDIS_URL) {
     it('runs a deterministic job once even with two worker processes consuming', async () => {
       const engines = await provisionEngines();
       const config = loadConfig({ ...engines.env, MIGRATE_ON_BOOT: 'false' });
-      const [a, b] = await Promise.all([context(config, [RecordJob, FlakyJob, SlowJob, TickJob]), context(config, [RecordJob, FlakyJob, SlowJob, TickJob])]);
+      const [a, b] = await Promise.all([context(config, HANDLERS), context(config, HANDLERS)]);
       try {
         await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).get(JobsService).enqueue('test.record', { value: 'two-workers' }, { jobId: 'record:two-workers' })));
         await waitFor(() => count('record', 'two-workers') >= 1);
@@ -183,6 +273,25 @@ if (process.env.REDIS_URL) {
         expect(count('record', 'two-workers')).toBe(1);
       } finally {
         await Promise.all([a.close(), b.close()]);
+        await engines.dispose();
+      }
+    });
+
+    it('makes lost schedules again when Redis has lost its data, and they run at once', async () => {
+      const engines = await provisionEngines();
+      const config = loadConfig({ ...engines.env, MIGRATE_ON_BOOT: 'false' });
+      const worker = await context(config, HANDLERS);
+      try {
+        await waitFor(() => count('hourly') >= 1);
+        const before = count('hourly');
+        // As after a failover to an empty Redis: every key of this installation's queue is gone.
+        await deleteKeys(config.redis!.url, `${config.redis!.prefix}:bull:*`);
+        await worker.get(JobsService).ensureSchedules();
+        await waitFor(() => count('hourly') === before + 1);
+        const ticks = count('tick');
+        await waitFor(() => count('tick') >= ticks + 2, 5000);
+      } finally {
+        await worker.close();
         await engines.dispose();
       }
     });

@@ -54,9 +54,13 @@ export class CertificatesService {
     this.subjects.set(subject.type, subject);
   }
 
-  /** Asks for a certificate; one job per reference, whatever calls this and however often. */
+  /**
+   * Asks for a certificate; one job per reference, whatever calls this and however often. Callers ask because the
+   * database shows the certificate owed and not recorded (a completion, a credit), so a finished job of this
+   * reference (kept as failed for a week when every try met a database outage) runs again.
+   */
   requestIssue(subjectType: SubjectType, referenceId: number): Promise<boolean> {
-    return this.jobs.tryEnqueue('certificates.issue', { subjectType, referenceId }, { jobId: `certificates.issue:${subjectType}:${referenceId}`, attempts: 8 });
+    return this.jobs.tryEnqueue('certificates.issue', { subjectType, referenceId }, { jobId: `certificates.issue:${subjectType}:${referenceId}`, attempts: 8, rerunFinished: true });
   }
 
   /**

@@ -1,13 +1,16 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '../config/config';
 import { InjectConfig } from '../config/config.module';
+import { sendError } from '../common/error-responses';
 import { AccountsService } from './accounts.service';
 import { csrfTokenFor, newCsrfSecret } from './csrf';
 import type { CurrentUser } from './identity';
 import { navigationFor } from './navigation';
 
 const STATIC_PREFIXES = ['/assets/', '/public/', '/favicon.ico'];
+/** Needs no identity, and must answer for itself when a store is down. */
+const isHealthCheck = (url: string) => url === '/health' || url.startsWith('/health?');
 
 /**
  * Works out who is asking, once per request and before any route runs: a bearer token, or a session cookie.
@@ -15,7 +18,6 @@ const STATIC_PREFIXES = ['/assets/', '/public/', '/favicon.ico'];
  */
 @Injectable()
 export class IdentityResolver {
-  private readonly logger = new Logger('Identity');
   readonly sessionCookie: string;
   readonly csrfCookie: string;
   /** Names a browser that has signed in to an account before (see sign-in-protection.ts). */
@@ -38,13 +40,19 @@ export class IdentityResolver {
       request.identity = null;
       request.csrfToken = undefined;
       reply.locals = {};
-      if (STATIC_PREFIXES.some((p) => request.url.startsWith(p))) return done();
+      if (STATIC_PREFIXES.some((p) => request.url.startsWith(p)) || isHealthCheck(request.url)) return done();
       const finish = () => {
         this.setLocals(request, reply);
         done();
       };
       if (!request.headers.authorization && !request.cookies[this.sessionCookie]) return finish();
-      this.resolve(request, reply).then(finish, done);
+      this.resolve(request, reply).then(finish, (err: unknown) => {
+        // Who is asking could not be worked out (the database or the session store is down). Going on as anonymous
+        // would answer a valid token 401 and send browsers to sign in again, so the request is answered here, with
+        // the app's own error answer (503 and Retry-After for an outage): Nest's exception filter never sees hooks.
+        this.setLocals(request, reply);
+        sendError(err, request, reply).catch(done);
+      });
     });
   }
 
@@ -60,23 +68,19 @@ export class IdentityResolver {
     this.rotateCsrf(request, reply);
   }
 
+  /** The bearer token's or session's holder. A lookup that fails (a store unavailable) throws: it is not "nobody". */
   private async resolve(request: FastifyRequest, reply: FastifyReply) {
-    try {
-      const authorization = request.headers.authorization;
-      if (authorization?.toLowerCase().startsWith('bearer ')) {
-        const found = await this.accounts.userForApiToken(authorization.slice(7).trim());
-        if (found) request.identity = { user: found.user, via: 'token', apiTokenId: found.tokenId };
-        return;
-      }
-      const token = request.cookies[this.sessionCookie];
-      if (!token) return;
-      const user = await this.accounts.userForSession(token);
-      if (user) request.identity = { user, via: 'session', sessionToken: token };
-      else reply.clearCookie(this.sessionCookie, this.cookieOptions());
-    } catch (err) {
-      // A session store that cannot answer leaves the visitor signed out rather than failing every page.
-      this.logger.warn(`Could not resolve the visitor's session: ${err instanceof Error ? err.message : err}`);
+    const authorization = request.headers.authorization;
+    if (authorization?.toLowerCase().startsWith('bearer ')) {
+      const found = await this.accounts.userForApiToken(authorization.slice(7).trim());
+      if (found) request.identity = { user: found.user, via: 'token', apiTokenId: found.tokenId };
+      return;
     }
+    const token = request.cookies[this.sessionCookie];
+    if (!token) return;
+    const user = await this.accounts.userForSession(token);
+    if (user) request.identity = { user, via: 'session', sessionToken: token };
+    else reply.clearCookie(this.sessionCookie, this.cookieOptions());
   }
 
   /** The token a state-changing request from this browser must carry, or null if it has no CSRF cookie. */

@@ -1,7 +1,10 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isApiRequest } from '../accounts/identity';
-import { DomainError, STATUS_BY_KIND, TooManyRequests } from './errors';
+import { isDatabaseUnavailable } from '../database/errors';
+import { QueueUnavailableError } from '../jobs/job-registry';
+import { isRedisUnavailable } from '../redis/errors';
+import { DomainError, ServiceUnavailable, STATUS_BY_KIND, TooManyRequests } from './errors';
 
 interface ErrorAnswer {
   status: number;
@@ -9,6 +12,26 @@ interface ErrorAnswer {
   detail: string;
   errors?: Record<string, string>;
   retryAfterSeconds?: number;
+  /** For a 503: what could not be reached, for the log (never shown). */
+  unavailable?: Dependency;
+}
+
+export type Dependency = 'database' | 'redis' | 'queue';
+
+/** What a person is told when a dependency is down: it is not their fault, and it should pass. */
+export const UNAVAILABLE_DETAIL = 'We cannot reach part of the service just now. Try again in a minute.';
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 60;
+
+/**
+ * Which dependency an error says is unavailable (the database, Redis, the job queue), or null if it is some other
+ * error. Infrastructure errors are told apart here, once: services let them through, and every request that
+ * meets one is answered 503 with Retry-After.
+ */
+export function unavailableDependency(error: unknown): Dependency | null {
+  if (error instanceof QueueUnavailableError) return 'queue';
+  if (isRedisUnavailable(error)) return 'redis';
+  if (isDatabaseUnavailable(error)) return 'database';
+  return null;
 }
 
 const TITLES: Record<number, string> = {
@@ -36,9 +59,11 @@ export function describeError(error: unknown): ErrorAnswer {
       title: TITLES[status],
       detail: error.message,
       errors: Object.keys(error.fieldErrors).length ? error.fieldErrors : undefined,
-      retryAfterSeconds: error instanceof TooManyRequests ? error.retryAfterSeconds : undefined,
+      retryAfterSeconds: error instanceof TooManyRequests ? error.retryAfterSeconds : error instanceof ServiceUnavailable ? UNAVAILABLE_RETRY_AFTER_SECONDS : undefined,
     };
   }
+  const unavailable = unavailableDependency(error);
+  if (unavailable) return { status: 503, title: TITLES[503], detail: UNAVAILABLE_DETAIL, retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS, unavailable };
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const response = error.getResponse();
@@ -59,7 +84,9 @@ export function describeError(error: unknown): ErrorAnswer {
 /** Answers an error: JSON problem details (RFC 9457) under /api, a friendly page elsewhere. */
 export async function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const answer = describeError(error);
-  if (answer.status >= 500) logger.error(`${request.method} ${request.url} (${request.id}): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  // An outage answers many requests 503: one line each, not a stack trace each.
+  if (answer.unavailable) logger.warn(`${request.method} ${request.url} (${request.id}): 503, the ${answer.unavailable} is unavailable: ${error instanceof Error ? error.message : String(error)}`);
+  else if (answer.status >= 500) logger.error(`${request.method} ${request.url} (${request.id}): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   if (reply.sent) return;
   if (answer.retryAfterSeconds) reply.header('Retry-After', String(answer.retryAfterSeconds));
   if (isApiRequest(request.url)) {

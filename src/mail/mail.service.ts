@@ -43,8 +43,15 @@ const ATTACHMENTS_KEY = '__attachments';
 export const MAX_MAIL_ATTEMPTS = 10;
 /** A pending message this old is assumed lost from the queue and re-enqueued by the sweep. */
 const SWEEP_AFTER_MS = 60_000;
-/** How long a delivery job holds a message: longer than any SMTP exchange, short enough to recover from a crash. */
-const DELIVERY_LEASE_MS = 5 * 60_000;
+/**
+ * How long a delivery holds a message without renewing its lease. The delivering process renews it every
+ * LEASE_RENEW_MS while the SMTP exchange runs, so a slow exchange keeps it; a killed worker's messages are free again
+ * within seconds (and its delivery jobs come back from BullMQ's stalled-job check about as soon).
+ */
+export const DELIVERY_LEASE_MS = 15_000;
+const LEASE_RENEW_MS = 5_000;
+/** A delivery that finds another's live lease looks again this long after it ends (renewed, or its holder died). */
+const FOLLOW_LEASE_MARGIN_MS = 500;
 /** Rows per INSERT when many messages go at once. */
 const SEND_BATCH = 500;
 
@@ -74,7 +81,7 @@ export class MailService implements OnApplicationShutdown {
       if (isUniqueViolation(err)) return;
       throw err;
     }
-    await this.jobs.tryEnqueue('mail.deliver', { messageId: id }, { jobId: deliverJobId(id, 0) });
+    await this.jobs.tryEnqueue('mail.deliver', { messageId: id }, deliverJob(id));
   }
 
   /**
@@ -94,14 +101,18 @@ export class MailService implements OnApplicationShutdown {
         .updateEntity(false)
         .execute();
       const recorded = await this.messages.find({ where: { dedupeKey: In(batch.map((r) => r.dedupeKey)), status: 'pending', attempts: 0 }, select: { id: true } });
-      await Promise.all(recorded.map(({ id }) => this.jobs.tryEnqueue('mail.deliver', { messageId: id }, { jobId: deliverJobId(id, 0) })));
+      await Promise.all(recorded.map(({ id }) => this.jobs.tryEnqueue('mail.deliver', { messageId: id }, deliverJob(id))));
     }
   }
 
   /**
    * Delivers one recorded message; a message already sent (or gone) is success. The job first takes the
    * message's lease (one UPDATE that only one job can win), so a sweep or a second job that finds it still
-   * pending while it is being sent does not send it again.
+   * pending while it is being sent does not send it again; it looks again when that lease ends instead.
+   *
+   * Delivery is at least once: a worker killed after the SMTP server accepted a message but before it was
+   * recorded as sent leaves it pending, and it is sent again, with the same Message-ID (so mail clients and
+   * servers that deduplicate by Message-ID show it once).
    */
   async deliver(messageId: number): Promise<void> {
     const now = new Date();
@@ -111,9 +122,10 @@ export class MailService implements OnApplicationShutdown {
       .set({ attempts: () => 'attempts + 1', lockedUntil: new Date(now.getTime() + DELIVERY_LEASE_MS) })
       .where('id = :id AND status = :pending AND (locked_until IS NULL OR locked_until < :now)', { id: messageId, pending: 'pending', now })
       .execute();
-    if (!claim.affected) return;
+    if (!claim.affected) return this.followLease(messageId);
     const message = await this.messages.findOne({ where: { id: messageId } });
     if (!message) return;
+    const lease = this.keepLease(messageId, message.attempts);
     try {
       const { [HEADERS_KEY]: headers, [ATTACHMENTS_KEY]: attachments, ...data } = JSON.parse(message.payload) as Record<string, unknown>;
       const rendered = this.templates.render(message.template, { ...data, academyName: this.config.academyName, publicUrl: this.config.publicUrl });
@@ -126,11 +138,46 @@ export class MailService implements OnApplicationShutdown {
         messageId: `<mail-${message.id}-${message.createdAt.getTime()}@${new URL(this.config.publicUrl).hostname}>`,
       });
     } catch (err) {
+      await lease.stop();
       const failed = message.attempts >= MAX_MAIL_ATTEMPTS;
       await this.messages.update({ id: messageId }, { lastError: String(err instanceof Error ? err.message : err).slice(0, 500), status: failed ? 'failed' : 'pending', lockedUntil: null });
       throw err;
     }
+    await lease.stop();
     await this.messages.update({ id: messageId }, { status: 'sent', sentAt: new Date(), lastError: null, lockedUntil: null });
+  }
+
+  /**
+   * Renews this delivery's lease every LEASE_RENEW_MS until stopped. The try count its claim set identifies the
+   * lease: a renewal never extends a lease another delivery has taken since. `stop` waits for a renewal in flight,
+   * so none lands after the message is released.
+   */
+  private keepLease(messageId: number, attempts: number): { stop(): Promise<void> } {
+    let inFlight: Promise<unknown> = Promise.resolve();
+    const timer = setInterval(() => {
+      inFlight = this.messages
+        .update({ id: messageId, status: 'pending', attempts }, { lockedUntil: new Date(Date.now() + DELIVERY_LEASE_MS) })
+        .catch((err) => this.logger.warn(`Could not renew the delivery lease of message ${messageId}: ${err instanceof Error ? err.message : err}`));
+    }, LEASE_RENEW_MS);
+    timer.unref();
+    return {
+      async stop() {
+        clearInterval(timer);
+        await inFlight;
+      },
+    };
+  }
+
+  /**
+   * The claim failed: the message is sent, failed, gone, or another delivery holds a live lease. In that last
+   * case this is asked again just after the lease ends, so that if its holder died the message goes seconds
+   * later rather than waiting for the sweep; if the holder is alive it will have sent it, or renewed the lease.
+   */
+  private async followLease(messageId: number): Promise<void> {
+    const current = await this.messages.findOne({ where: { id: messageId }, select: { id: true, status: true, lockedUntil: true } });
+    if (current?.status !== 'pending' || !current.lockedUntil) return;
+    const until = current.lockedUntil.getTime();
+    await this.jobs.enqueue('mail.deliver', { messageId }, { jobId: `mail.deliver:${messageId}:after:${until}`, delayMs: Math.max(0, until - Date.now()) + FOLLOW_LEASE_MARGIN_MS });
   }
 
   /** Re-enqueues pending messages that have waited too long: the queue lost them, or Redis was down. */
@@ -141,13 +188,11 @@ export class MailService implements OnApplicationShutdown {
         { status: 'pending', createdAt: LessThan(new Date(Date.now() - SWEEP_AFTER_MS)), lockedUntil: IsNull() },
         { status: 'pending', createdAt: LessThan(new Date(Date.now() - SWEEP_AFTER_MS)), lockedUntil: LessThan(new Date()) },
       ],
-      select: { id: true, attempts: true },
+      select: { id: true },
       order: { id: 'ASC' },
       take: 500,
     });
-    for (const message of stale) {
-      await this.jobs.enqueue('mail.deliver', { messageId: message.id }, { jobId: deliverJobId(message.id, message.attempts) });
-    }
+    for (const message of stale) await this.jobs.enqueue('mail.deliver', { messageId: message.id }, deliverJob(message.id));
     if (stale.length) this.logger.log(`Re-enqueued ${stale.length} pending message(s)`);
     return stale.length;
   }
@@ -175,5 +220,9 @@ export class MailService implements OnApplicationShutdown {
   }
 }
 
-/** One job id per message and try count: a lost job is replaced, a kept one is not doubled. */
-const deliverJobId = (messageId: number, attempts: number) => `mail.deliver:${messageId}:${attempts}`;
+/**
+ * One job id per message. It is only ever enqueued for a message the outbox shows pending, so a finished job of it
+ * (completed, or failed after its retries, e.g. while the database was away and no try could be counted) runs again;
+ * a waiting or running one is not doubled.
+ */
+const deliverJob = (messageId: number) => ({ jobId: `mail.deliver:${messageId}`, rerunFinished: true });

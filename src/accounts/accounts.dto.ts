@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, Length, MaxLength, MinLength } from 'class-validator';
@@ -17,12 +18,34 @@ class PasswordField {
   password!: string;
 }
 
+/** The person's details, as sign-up and "Your account" take them (one set of rules for both). */
+const NameField = () =>
+  applyDecorators(
+    ApiProperty({ example: 'Priya Shah', maxLength: 120 }),
+    trim(),
+    IsString({ message: 'Enter your full name' }),
+    MinLength(1, { message: 'Enter your full name' }),
+    MaxLength(120, { message: 'Full name must be 120 characters or fewer' }),
+  );
+const OrganisationField = () =>
+  applyDecorators(
+    ApiProperty({ example: 'Leeds Teaching Hospitals NHS Trust', maxLength: 150, description: 'Your organisation, by name; one is created if it is new' }),
+    trim(),
+    IsString({ message: 'Enter the name of your organisation' }),
+    MinLength(2, { message: 'Enter the name of your organisation' }),
+    MaxLength(150, { message: 'Organisation must be 150 characters or fewer' }),
+  );
+const JobRoleField = () =>
+  applyDecorators(
+    ApiProperty({ example: 'Clinical safety officer', maxLength: 120 }),
+    trim(),
+    IsString({ message: 'Enter your job role' }),
+    MinLength(2, { message: 'Enter your job role' }),
+    MaxLength(120, { message: 'Job role must be 120 characters or fewer' }),
+  );
+
 export class SignUpDto extends PasswordField {
-  @ApiProperty({ example: 'Priya Shah', maxLength: 120 })
-  @trim()
-  @IsString({ message: 'Enter your full name' })
-  @MinLength(1, { message: 'Enter your full name' })
-  @MaxLength(120, { message: 'Full name must be 120 characters or fewer' })
+  @NameField()
   name!: string;
 
   @ApiProperty({ example: 'priya.shah@example.nhs.uk', maxLength: 254 })
@@ -31,18 +54,22 @@ export class SignUpDto extends PasswordField {
   @MaxLength(254, { message: EMAIL_MESSAGE })
   email!: string;
 
-  @ApiProperty({ example: 'Leeds Teaching Hospitals NHS Trust', maxLength: 150, description: 'Your organisation, by name; one is created if it is new' })
-  @trim()
-  @IsString({ message: 'Enter the name of your organisation' })
-  @MinLength(2, { message: 'Enter the name of your organisation' })
-  @MaxLength(150, { message: 'Organisation must be 150 characters or fewer' })
+  @OrganisationField()
   organisation!: string;
 
-  @ApiProperty({ example: 'Clinical safety officer', maxLength: 120 })
-  @trim()
-  @IsString({ message: 'Enter your job role' })
-  @MinLength(2, { message: 'Enter your job role' })
-  @MaxLength(120, { message: 'Job role must be 120 characters or fewer' })
+  @JobRoleField()
+  jobRole!: string;
+}
+
+/** "Your account": the details a person may correct themselves (the e-mail address and role are not among them). */
+export class UpdateDetailsDto {
+  @NameField()
+  name!: string;
+
+  @OrganisationField()
+  organisation!: string;
+
+  @JobRoleField()
   jobRole!: string;
 }
 

@@ -5,7 +5,7 @@ import { DomainError, FieldErrors } from '../common/errors';
 import { errorView, parseForm } from '../common/forms';
 import { AppConfig } from '../config/config';
 import { InjectConfig } from '../config/config.module';
-import { ChangePasswordDto, ForgotPasswordDto, PASSWORD_MIN, ResetPasswordDto, SignInDto, SignUpDto } from './accounts.dto';
+import { ChangePasswordDto, ForgotPasswordDto, PASSWORD_MIN, ResetPasswordDto, SignInDto, SignUpDto, UpdateDetailsDto } from './accounts.dto';
 import { AccountsService } from './accounts.service';
 import { Public, SignedInUser, type CurrentUser } from './identity';
 import { IdentityResolver } from './identity.resolver';
@@ -23,7 +23,10 @@ const FLASH: Record<string, string> = {
   'signed-out-everywhere': 'You have been signed out on every device. Sign in again to continue.',
   'password-reset': 'Your password has been changed. Sign in with your new password.',
   'password-changed': 'Your password has been changed. You have been signed out on your other devices.',
+  'details-saved': 'Your details have been saved.',
 };
+
+const DETAILS_FIELDS = ['name', 'organisation', 'jobRole'];
 
 /** Turns a refused form into its field errors; anything else is rethrown to the error pages. */
 function formErrors(err: unknown): FieldErrors {
@@ -100,7 +103,19 @@ export class AccountsPagesController {
 
   @Get('account')
   accountPage(@SignedInUser() user: CurrentUser, @Res() reply: FastifyReply, @Query('notice') notice?: string) {
-    return reply.view('accounts/account', { pageTitle: 'Your account', user, roleLabel: ROLE_LABELS[user.role], notice: notice ? FLASH[notice] : undefined, passwordMin: PASSWORD_MIN });
+    return reply.view('accounts/account', this.accountView(user, { notice: notice ? FLASH[notice] : undefined }));
+  }
+
+  @Post('account/details')
+  async updateDetails(@SignedInUser() user: CurrentUser, @Body() body: Record<string, string>, @Res() reply: FastifyReply) {
+    try {
+      const input = await parseForm(UpdateDetailsDto, body);
+      await this.accounts.updateDetails(user.id, input);
+      return reply.redirect('/account?notice=details-saved', 303);
+    } catch (err) {
+      const values = { name: body?.name, organisation: body?.organisation, jobRole: body?.jobRole };
+      return reply.status(400).view('accounts/account', this.accountView(user, { pageTitle: 'Error: Your account', values, ...errorView(formErrors(err), DETAILS_FIELDS) }));
+    }
   }
 
   @Post('account/password')
@@ -110,9 +125,7 @@ export class AccountsPagesController {
       await this.accounts.changePassword(user.id, input.currentPassword, input.newPassword, request.identity?.sessionToken);
       return reply.redirect('/account?notice=password-changed', 303);
     } catch (err) {
-      return reply
-        .status(400)
-        .view('accounts/account', { pageTitle: 'Error: Your account', user, roleLabel: ROLE_LABELS[user.role], passwordMin: PASSWORD_MIN, ...errorView(formErrors(err), ['currentPassword', 'newPassword']) });
+      return reply.status(400).view('accounts/account', this.accountView(user, { pageTitle: 'Error: Your account', ...errorView(formErrors(err), ['currentPassword', 'newPassword']) }));
     }
   }
 
@@ -161,6 +174,18 @@ export class AccountsPagesController {
     } catch (err) {
       return reply.status(400).view('accounts/reset-password', { pageTitle: 'Error: Choose a new password', token, passwordMin: PASSWORD_MIN, ...errorView(formErrors(err)) });
     }
+  }
+
+  /** "Your account", its details form holding what is stored unless a refused form's values are given. */
+  private accountView(user: CurrentUser, extra: Record<string, unknown> = {}) {
+    return {
+      pageTitle: 'Your account',
+      user,
+      roleLabel: ROLE_LABELS[user.role],
+      passwordMin: PASSWORD_MIN,
+      values: { name: user.name, organisation: user.organisationName ?? '', jobRole: user.jobRole },
+      ...extra,
+    };
   }
 
   private async startSession(request: FastifyRequest, reply: FastifyReply, user: { id: number }) {

@@ -9,7 +9,7 @@ import { InjectConfig } from '../config/config.module';
 import { isUniqueViolation } from '../database/errors';
 import { UnitOfWork } from '../database/unit-of-work';
 import { MailService } from '../mail/mail.service';
-import { SignUpDto } from './accounts.dto';
+import { SignUpDto, UpdateDetailsDto } from './accounts.dto';
 import { ApiToken } from './entities/api-token.entity';
 import { Organisation, organisationNameKey } from './entities/organisation.entity';
 import { PasswordReset } from './entities/password-reset.entity';
@@ -64,6 +64,23 @@ export class AccountsService {
       if (isUniqueViolation(err)) throw new Conflict(DUPLICATE_EMAIL_MESSAGE, { email: DUPLICATE_EMAIL_MESSAGE });
       throw err;
     }
+  }
+
+  /**
+   * Corrects the person's name, organisation and job role. The organisation is found by name as at sign-up (a new
+   * one is made only when no organisation has that name). Writes only what differs, so saving the same details
+   * again changes nothing; returns whether anything changed. The next request's identity reads the new values.
+   */
+  async updateDetails(userId: number, input: UpdateDetailsDto): Promise<boolean> {
+    const user = await this.users.findOneOrFail({ where: { id: userId }, select: { id: true, name: true, jobRole: true, organisationId: true } });
+    const current = user.organisationId === null ? null : await this.organisations.findOne({ where: { id: user.organisationId }, select: { id: true, nameKey: true } });
+    const organisationId = current && current.nameKey === organisationNameKey(input.organisation) ? current.id : (await this.findOrCreateOrganisation(input.organisation)).id;
+    const wanted = { name: input.name.trim(), jobRole: input.jobRole.trim(), organisationId };
+    const changes = Object.fromEntries(Object.entries(wanted).filter(([key, value]) => user[key as keyof typeof wanted] !== value));
+    if (!Object.keys(changes).length) return false;
+    await this.users.update({ id: userId }, changes);
+    this.logger.log(`Account ${userId} changed its ${Object.keys(changes).join(', ')}`);
+    return true;
   }
 
   /** The user with this e-mail and password, or null. Takes as long whether or not the e-mail is known. */

@@ -185,6 +185,95 @@ describe('accounts: sign up, sign in, sign out, passwords, sessions and API toke
     });
   });
 
+  describe('your details', () => {
+    const userRow = async (id: number) => (await t.app.get(DataSource).query('SELECT name, job_role, organisation_id FROM users WHERE id = ?', [id]))[0];
+    const organisationCount = async () => Number((await t.app.get(DataSource).query('SELECT COUNT(*) AS n FROM organisations'))[0].n);
+
+    it('lets a learner correct their name, organisation and job role, shown at once in every session, and says the name goes on certificates', async () => {
+      const user = await t.signedIn('learner', { name: 'Priya Sha' });
+      const phone = t.visitor();
+      await phone.signIn(user.email, PASSWORD);
+      const page = await user.get('/account');
+      expect(page.body).toContain('Your name is printed on every certificate you get from now on');
+      expect(page.body).toMatch(/<form method="post" action="\/account\/details" novalidate>\s*<input type="hidden" name="_csrf"/);
+      expect(page.body).toContain('value="Priya Sha"');
+      expect(page.body).toContain('value="Test Trust"');
+
+      const saved = await user.submit('/account/details', { name: '  Priya Shah ', organisation: 'Leeds Community Healthcare NHS Trust', jobRole: 'Clinical safety officer' });
+      expect(saved.status).toBe(303);
+      expect(saved.headers.location).toBe('/account?notice=details-saved');
+      const after = await user.get(saved.headers.location as string);
+      expect(after.body).toContain('Your details have been saved.');
+      expect(after.body).toContain('value="Priya Shah"');
+      expect(after.body).toContain('value="Leeds Community Healthcare NHS Trust"');
+      expect(after.body).toContain('value="Clinical safety officer"');
+      // The signed-in identity (header, API) has the new details on the very next request, on every device.
+      for (const who of [user, phone]) {
+        expect((await who.get('/my-learning')).body).toMatch(/Priya Shah\s*</);
+        expect((await who.get('/api/v1/me')).json()).toMatchObject({ name: 'Priya Shah', jobRole: 'Clinical safety officer', organisationName: 'Leeds Community Healthcare NHS Trust' });
+      }
+    });
+
+    it('joins an existing organisation by name, whatever the case, and saving unchanged twice changes nothing', async () => {
+      const colleague = await t.signedIn('learner');
+      await colleague.get('/account');
+      await colleague.submit('/account/details', { name: 'Sam Jones', organisation: 'NHS West Yorkshire ICB', jobRole: 'Digital lead' });
+      const user = await t.signedIn('learner');
+      await user.get('/account');
+      const organisations = await organisationCount();
+      expect((await user.submit('/account/details', { name: 'Jo Bloggs', organisation: 'nhs  west yorkshire icb', jobRole: 'Analyst' })).status).toBe(303);
+      expect(await organisationCount()).toBe(organisations);
+      const row = await userRow(user.userId);
+      expect(row.organisation_id).toBe((await userRow(colleague.userId)).organisation_id);
+      expect((await user.get('/api/v1/me')).json().organisationName).toBe('NHS West Yorkshire ICB');
+
+      // What the form shows, saved as it is, twice: no row changes and no organisation is made.
+      for (let i = 0; i < 2; i++) {
+        const form = await user.get('/account');
+        const value = (name: string) => new RegExp(`name="${name}" type="text" value="([^"]*)"`).exec(form.body)![1];
+        expect((await user.submit('/account/details', { name: value('name'), organisation: value('organisation'), jobRole: value('jobRole') })).status).toBe(303);
+        expect(await userRow(user.userId)).toEqual(row);
+        expect(await organisationCount()).toBe(organisations);
+      }
+    });
+
+    it('refuses bad details with the error summary and inline messages, keeping what was typed and changing nothing', async () => {
+      const user = await t.signedIn('learner', { name: 'Kept Name' });
+      await user.get('/account');
+      const before = await userRow(user.userId);
+      const organisations = await organisationCount();
+      const answer = await user.submit('/account/details', { name: '   ', organisation: 'X', jobRole: 'j'.repeat(121) });
+      expect(answer.status).toBe(400);
+      expect(answer.body).toContain('<title>Error: Your account');
+      expect(answer.body).toContain('nhsuk-error-summary');
+      for (const [field, message] of [['name', 'Enter your full name'], ['organisation', 'Enter the name of your organisation'], ['jobRole', 'Job role must be 120 characters or fewer']]) {
+        expect(answer.body).toContain(`href="#${field}"`);
+        expect(answer.body).toContain(`id="${field}-error"`);
+        expect(answer.body).toContain(message);
+      }
+      expect(answer.body).toContain(`value="${'j'.repeat(121)}"`);
+      const long = await user.submit('/account/details', { name: 'n'.repeat(121), organisation: 'o'.repeat(151), jobRole: 'Analyst' });
+      expect(long.status).toBe(400);
+      expect(long.body).toContain('Full name must be 120 characters or fewer');
+      expect(long.body).toContain('Organisation must be 150 characters or fewer');
+      expect(await userRow(user.userId)).toEqual(before);
+      expect(await organisationCount()).toBe(organisations);
+    });
+
+    it('needs a signed-in owner and a CSRF token', async () => {
+      const user = await t.signedIn('learner', { name: 'Not Changed' });
+      const before = await userRow(user.userId);
+      const anonymous = t.visitor();
+      await anonymous.get('/sign-in');
+      const signedOut = await anonymous.submit('/account/details', { name: 'Intruder', organisation: 'Evil Org', jobRole: 'Intruder' });
+      expect(signedOut.status).toBe(303);
+      expect(signedOut.headers.location).toMatch(/^\/sign-in/);
+      await user.get('/account');
+      expect((await user.submit('/account/details', { name: 'Forged', organisation: 'Evil Org', jobRole: 'Forged' }, { withCsrf: false })).status).toBe(403);
+      expect(await userRow(user.userId)).toEqual(before);
+    });
+  });
+
   describe('roles', () => {
     it('shows the admin pages to admins only', async () => {
       const learner = await t.signedIn('learner');

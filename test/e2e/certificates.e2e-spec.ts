@@ -32,11 +32,11 @@ describe('certificates', () => {
     await smtp?.close();
   });
 
-  /** Enrols a new learner and completes every required lesson through the API, as a learner would. */
-  async function completedCourse(name = 'Ada Lovelace') {
+  /** Enrols a new learner (or the one given) and completes every required lesson through the API, as a learner would. */
+  async function completedCourse(name = 'Ada Lovelace', existing?: { learner: Signed; api: Visitor }) {
     const c = await fullCourse(t, author.userId, `Safety case writing ${Math.random().toString(36).slice(2, 6)}`);
-    const learner = await t.signedIn('learner', { name });
-    const api = await t.apiClient(learner.email, learner.password);
+    const learner = existing?.learner ?? (await t.signedIn('learner', { name }));
+    const api = existing?.api ?? (await t.apiClient(learner.email, learner.password));
     expect((await api.request('POST', '/api/v1/enrolments', { json: { courseId: c.course.id } })).status).toBe(201);
     await api.request('POST', `/api/v1/lessons/${c.text.id}/complete`);
     const clock = t.app.get(Clock);
@@ -96,6 +96,22 @@ describe('certificates', () => {
     expect(csv.body).toContain(`${done.course.title},Course,1,${certificate.code}`);
     const api = (await done.api.get('/api/v1/certificates')).json();
     expect(api).toEqual([expect.objectContaining({ code: certificate.code, status: 'valid', cpdHours: 1, subject: { type: 'course', id: done.course.id, title: done.course.title }, downloadUrl: `http://academy.test/certificates/${certificate.code}.pdf` })]);
+  });
+
+  it('prints the name the learner corrected on "Your account" on their next certificate; one already issued keeps its name', async () => {
+    const first = await completedCourse('Mary Secole');
+    await t.drainJobs();
+    const old = await ds.getRepository(Certificate).findOneByOrFail({ userId: first.learner.userId });
+    expect(old.holderName).toBe('Mary Secole');
+    await first.learner.get('/account');
+    expect((await first.learner.submit('/account/details', { name: 'Mary Seacole', organisation: 'Test Trust', jobRole: 'Tester' })).status).toBe(303);
+    // A second course, completed by the same learner.
+    const second = await completedCourse('unused', first);
+    await t.drainJobs();
+    const fresh = await ds.getRepository(Certificate).findOneByOrFail({ userId: first.learner.userId, subjectId: second.course.id });
+    expect(fresh.holderName).toBe('Mary Seacole');
+    expect(inspectPdf((await first.learner.get(`/certificates/${fresh.code}.pdf`)).bytes).text).toContain('Mary Seacole');
+    expect((await ds.getRepository(Certificate).findOneByOrFail({ id: old.id })).holderName).toBe('Mary Secole');
   });
 
   it('issues exactly once when the job runs twice at the same time, or again later', async () => {

@@ -46,7 +46,6 @@ export class BullMqDriver implements QueueDriver {
 
   async add(name: string, data: unknown, options: { jobId?: string; delayMs: number; attempts: number; backoffMs: number; rerunFinished: boolean }): Promise<void> {
     const jobId = options.jobId === undefined ? undefined : toBullJobId(options.jobId);
-    if (options.rerunFinished && jobId !== undefined) await withTimeout(this.rerunIfFinished(jobId), ENQUEUE_TIMEOUT_MS);
     const jobOptions: JobsOptions = {
       jobId,
       delay: options.delayMs || undefined,
@@ -55,8 +54,13 @@ export class BullMqDriver implements QueueDriver {
       removeOnComplete: { age: KEEP_COMPLETED.ageSeconds, count: KEEP_COMPLETED.count },
       removeOnFail: { age: KEEP_FAILED.ageSeconds, count: KEEP_FAILED.count },
     };
-    // For an id BullMQ still keeps, add() is a no-op that returns the existing job.
-    await withTimeout(this.queue.add(name, data, jobOptions), ENQUEUE_TIMEOUT_MS);
+    const add = async () => {
+      if (options.rerunFinished && jobId !== undefined) await this.rerunIfFinished(jobId);
+      // For an id BullMQ still keeps, add() is a no-op that returns the existing job.
+      await this.queue.add(name, data, jobOptions);
+    };
+    // One deadline for the whole enqueue, however many round trips it takes.
+    await withTimeout(add(), ENQUEUE_TIMEOUT_MS);
   }
 
   /**

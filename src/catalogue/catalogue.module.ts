@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { LessonActivityDirectoryModule } from '../common/lesson-activity';
 import { UnitOfWork } from '../database/unit-of-work';
 import { AuthoringPagesController } from './authoring/authoring.pages.controller';
 import { AuthoringService } from './authoring/authoring.service';
@@ -14,7 +15,7 @@ import { Topic } from './entities/topic.entity';
 import { LessonReader } from './lesson.reader';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Topic, Course, CourseModule, Lesson, QuizQuestion, QuizOption])],
+  imports: [TypeOrmModule.forFeature([Topic, Course, CourseModule, Lesson, QuizQuestion, QuizOption]), LessonActivityDirectoryModule],
   controllers: [CatalogueApiController, AuthoringPagesController],
   providers: [CatalogueService, CourseImporter, LessonReader, AuthoringService, UnitOfWork],
   exports: [CatalogueService, CourseImporter, LessonReader],

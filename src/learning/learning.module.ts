@@ -1,7 +1,8 @@
-import { Module } from '@nestjs/common';
+import { Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CatalogueModule } from '../catalogue/catalogue.module';
 import { CertificateDirectoryModule } from '../common/certificate-directory';
+import { LessonActivityDirectory, LessonActivityDirectoryModule } from '../common/lesson-activity';
 import { UnitOfWork } from '../database/unit-of-work';
 import { CourseCompletedSweepJob } from './completion.jobs';
 import { LearningApiController } from './learning.api.controller';
@@ -15,9 +16,19 @@ import { LessonProgress } from './entities/lesson-progress.entity';
 import { QuizAttempt } from './entities/quiz-attempt.entity';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Enrolment, LessonProgress, QuizAttempt]), CatalogueModule, CertificateDirectoryModule],
+  imports: [TypeOrmModule.forFeature([Enrolment, LessonProgress, QuizAttempt]), CatalogueModule, CertificateDirectoryModule, LessonActivityDirectoryModule],
   controllers: [LearningPagesController, LessonsPagesController, LearningApiController, LessonsApiController],
   providers: [LearningService, ProgressService, UnitOfWork, CourseCompletedSweepJob],
   exports: [LearningService, ProgressService],
 })
-export class LearningModule {}
+export class LearningModule implements OnModuleInit {
+  constructor(
+    private readonly progress: ProgressService,
+    private readonly activity: LessonActivityDirectory,
+  ) {}
+
+  /** Authoring asks, before a deletion, how many learners have progress in the lessons concerned. */
+  onModuleInit(): void {
+    this.activity.use((lessonIds) => this.progress.activityIn(lessonIds));
+  }
+}

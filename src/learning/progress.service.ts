@@ -238,6 +238,18 @@ export class ProgressService {
     return this.attempts.find({ where: { enrolmentId, lessonId }, order: { id: 'DESC' }, take: 20 });
   }
 
+  /** How many learners have progress in any of these lessons, and how many finished at least one (one query). */
+  async activityIn(lessonIds: number[]): Promise<{ learners: number; completed: number }> {
+    if (!lessonIds.length) return { learners: 0, completed: 0 };
+    const row = await this.progress
+      .createQueryBuilder('p')
+      .select('COUNT(DISTINCT p.enrolment_id)', 'learners')
+      .addSelect('COUNT(DISTINCT CASE WHEN p.completed_at IS NOT NULL THEN p.enrolment_id END)', 'completed')
+      .where('p.lesson_id IN (:...lessonIds)', { lessonIds })
+      .getRawOne<{ learners: number | string; completed: number | string }>();
+    return { learners: Number(row?.learners ?? 0), completed: Number(row?.completed ?? 0) };
+  }
+
   /** Progress rows of one enrolment, by lesson id. */
   async progressOf(enrolmentId: number): Promise<Map<number, LessonProgress>> {
     const rows = await this.progress.find({ where: { enrolmentId } });

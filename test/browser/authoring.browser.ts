@@ -8,8 +8,8 @@ import { RunningServer, startServer } from './support/server';
  * "who it is for" are whitespace-sensitive Markdown (a leading blank line, lists, indented code, hard breaks,
  * a tab, Chinese and Arabic, `&amp;`, `<`, even `</textarea>`), then presses "Save details" twice without
  * touching anything. Chromium parses the page and sends the form itself (line breaks as CRLF); what is stored,
- * read back through the API as the author, stays byte for byte what was typed. axe and the console checks run
- * on every page.
+ * read back through the API as the author, stays byte for byte what was typed. Then a lesson is deleted through
+ * its confirmation page. axe and the console checks run on every page.
  */
 
 const MARKDOWN = [
@@ -100,6 +100,28 @@ describe('course authoring (browser)', () => {
       await expect(page.locator('main').textContent()).resolves.toContain('Your changes have been saved.');
       expect({ save, stored: await stored(slug!) }).toEqual({ save, stored: original });
     }
+
+    // Deleting asks first, on a page of its own: a link to it, then a plain form (no JavaScript needed).
+    await checked.goto(coursePage, { expectStatus: 200 });
+    await page.getByLabel('Add a module').fill('Module to delete');
+    await checked.navigate(() => page.getByRole('button', { name: 'Add module' }).click());
+    await page.getByLabel('Lesson title').fill('Lesson to delete');
+    await checked.navigate(() => page.getByRole('button', { name: /^Add lesson/ }).click());
+    expect(new URL(page.url()).pathname).toMatch(/^\/author\/lessons\/\d+$/);
+    const lessonPath = new URL(page.url()).pathname;
+    await checked.navigate(() => page.getByRole('button', { name: 'Delete this lesson' }).click());
+    expect(new URL(page.url()).pathname).toBe(`${lessonPath}/delete`);
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Are you sure you want to delete the lesson “Lesson to delete”?');
+    await expect(page.locator('#deletion-items').textContent()).resolves.toContain('from the module “Module to delete”');
+    await checked.screenshot('authoring-delete-lesson');
+    // "No, go back" deletes nothing.
+    await checked.navigate(() => page.getByRole('link', { name: 'No, go back' }).click());
+    expect(new URL(page.url()).pathname).toBe(lessonPath);
+    await checked.navigate(() => page.getByRole('button', { name: 'Delete this lesson' }).click());
+    await checked.navigate(() => page.getByRole('button', { name: 'Yes, delete this lesson' }).click());
+    expect(new URL(page.url()).pathname).toBe(coursePage);
+    await expect(page.locator('main').textContent()).resolves.toContain('Lesson deleted.');
+    await expect(page.locator('main').textContent()).resolves.not.toContain('Lesson to delete');
     checked.assertNoProblems();
   }));
 });

@@ -560,15 +560,70 @@ describe('course authoring', () => {
   });
 
   describe('deleting', () => {
+    it('asks to confirm on a page of its own, saying what goes, learners’ progress included; only the author or an admin', async () => {
+      const resource = await lesson(lessons['Hazard log template']);
+      // A learner has finished a lesson of "Getting started".
+      await learner.get('/courses/hazard-logs');
+      expect((await learner.submit('/courses/hazard-logs/enrol', {})).status).toBe(303);
+      expect((await learner.submit(`/courses/hazard-logs/lessons/${lessons['Why hazards matter']}/complete`, {})).status).toBe(303);
+      const progressRows = async () => Number((await ds().query('SELECT COUNT(*) AS n FROM lesson_progress WHERE lesson_id = ?', [lessons['Why hazards matter']]))[0].n);
+      expect(await progressRows()).toBe(1);
+
+      // The lesson and module pages link to the confirmation page; they no longer delete at a click.
+      const lessonPage = await author.get(`/author/lessons/${resource.id}`);
+      expect(lessonPage.body).toContain(`href="/author/lessons/${resource.id}/delete"`);
+      expect(lessonPage.body).not.toContain(`action="/author/lessons/${resource.id}/delete"`);
+      const modulePage = await author.get(`/author/modules/${modules['Getting started']}`);
+      expect(modulePage.body).toContain(`href="/author/modules/${modules['Getting started']}/delete"`);
+      expect(modulePage.body).not.toContain(`action="/author/modules/${modules['Getting started']}/delete"`);
+
+      const confirmLesson = await author.get(`/author/lessons/${resource.id}/delete`);
+      expect(confirmLesson.status).toBe(200);
+      expect(confirmLesson.body).toContain('<title>Delete the lesson “Hazard log template”?');
+      expect(confirmLesson.body).toContain('Are you sure you want to delete the lesson “Hazard log template”?');
+      expect(confirmLesson.body).toContain(`its file “${resource.fileName}”`);
+      expect(confirmLesson.body).toContain('No learner has started this lesson yet.');
+      expect(confirmLesson.body).toContain('The course is published');
+      expect(confirmLesson.body).toMatch(new RegExp(`<form method="post" action="/author/lessons/${resource.id}/delete" novalidate>\\s*<input type="hidden" name="_csrf"`));
+      expect(confirmLesson.body).toContain(`href="/author/lessons/${resource.id}">No, go back</a>`);
+
+      const confirmModule = await author.get(`/author/modules/${modules['Getting started']}/delete`);
+      expect(confirmModule.status).toBe(200);
+      expect(confirmModule.body).toContain('Are you sure you want to delete the module “Getting started”?');
+      expect(confirmModule.body).toContain('its 2 lessons');
+      expect(confirmModule.body).toContain('their 2 files (videos, captions and downloads)');
+      expect(confirmModule.body).toMatch(/<ol class="nhsuk-list nhsuk-list--number" id="deletion-lessons">\s*<li>Why hazards matter<\/li><li>What is a clinical hazard\?<\/li>/);
+      expect(confirmModule.body).toContain('the progress of 1 learner in these lessons');
+      expect(confirmModule.body).toContain('1 learner has started these lessons, and 1 has finished at least one of them. Their progress in these lessons will be deleted.');
+      // An administrator may see it too.
+      expect((await admin.get(`/author/modules/${modules['Getting started']}/delete`)).status).toBe(200);
+      expect((await admin.get(`/author/lessons/${resource.id}/delete`)).status).toBe(200);
+
+      // Another author: 404 for the pages and the deletions; a learner: 403. Nothing is deleted, and a POST without the CSRF token is refused.
+      const before = { syllabus: await syllabus(), files: storedFiles() };
+      for (const url of [`/author/lessons/${resource.id}/delete`, `/author/modules/${modules['Getting started']}/delete`]) {
+        expect([url, (await otherAuthor.get(url)).status]).toEqual([url, 404]);
+        expect([url, (await learner.get(url)).status]).toEqual([url, 403]);
+        await otherAuthor.get('/author/courses');
+        expect([url, (await otherAuthor.submit(url, {})).status]).toEqual([url, 404]);
+        await learner.get('/courses');
+        expect([url, (await learner.submit(url, {})).status]).toEqual([url, 403]);
+        await author.get(url);
+        expect([url, (await author.submit(url, {}, { withCsrf: false })).status]).toEqual([url, 403]);
+      }
+      expect({ syllabus: await syllabus(), files: storedFiles() }).toEqual(before);
+      expect(await progressRows()).toBe(1);
+    });
+
     it('deletes lessons and modules with their files, keeping the course length in step', async () => {
       const resource = await lesson(lessons['Hazard log template']);
       const video = await lesson(lessons['What is a clinical hazard?']);
-      await author.get(`/author/lessons/${resource.id}`);
+      await author.get(`/author/lessons/${resource.id}/delete`);
       expect((await author.submit(`/author/lessons/${resource.id}/delete`, {})).status).toBe(303);
       expect(existsSync(join(filesDir(), resource.fileKey!))).toBe(false);
       expect((await course()).estimatedMinutes).toBe(22);
 
-      await author.get(`/author/modules/${modules['Getting started']}`);
+      await author.get(`/author/modules/${modules['Getting started']}/delete`);
       expect((await author.submit(`/author/modules/${modules['Getting started']}/delete`, {})).status).toBe(303);
       expect(await ds().getRepository(Lesson).count({ where: { moduleId: modules['Getting started'] } })).toBe(0);
       expect(existsSync(join(filesDir(), video.fileKey!))).toBe(false);
@@ -576,6 +631,10 @@ describe('course authoring', () => {
       expect((await course()).estimatedMinutes).toBe(5);
       expect(await syllabus()).toEqual(['Going further still: Check your understanding']);
       expect((await ds().getRepository(CourseModule).findOneByOrFail({ id: modules['Going further'] })).position).toBe(1);
+      // Learners' progress in the deleted lessons went with them.
+      expect(Number((await ds().query('SELECT COUNT(*) AS n FROM lesson_progress WHERE lesson_id = ?', [lessons['Why hazards matter']]))[0].n)).toBe(0);
+      // The confirmation page of what is gone is a 404.
+      expect((await author.get(`/author/modules/${modules['Getting started']}/delete`)).status).toBe(404);
     });
   });
 });

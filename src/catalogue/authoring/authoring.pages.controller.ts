@@ -12,7 +12,7 @@ import { cpdHours } from '../catalogue.service';
 import { COURSE_LEVELS, type Course, type CourseStatus } from '../entities/course.entity';
 import { LESSON_KINDS, type Lesson } from '../entities/lesson.entity';
 import { CourseDetailsDto, LessonDto, MAX_OPTIONS, NewLessonDto, parseQuestionForm, TitleDto } from './authoring.dto';
-import { AuthoringService, CourseOutline, Direction, LESSON_KIND_LABELS, LessonForEditing, PublishBlocked } from './authoring.service';
+import { AuthoringService, CourseOutline, DeletionPreview, Direction, LESSON_KIND_LABELS, LessonForEditing, PublishBlocked } from './authoring.service';
 import { UploadTooLarge } from './uploads';
 
 const idOf = (what: string) => new ParseIntPipe({ exceptionFactory: () => new NotFound(`There is no ${what} at this address`) });
@@ -43,6 +43,45 @@ const NOTICES: Record<string, string> = {
   'question-deleted': 'Question deleted.',
 };
 const DETAIL_FIELDS = ['title', 'slug', 'summary', 'description', 'whoFor', 'topicId', 'newTopic', 'level', 'cpdHours'];
+
+const counted = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+const has = (n: number) => (n === 1 ? 'has' : 'have');
+
+/** The view of a page that asks to confirm deleting a module or a lesson: what goes with it, in words. */
+function deletionView(preview: DeletionPreview, what: 'module' | 'lesson') {
+  const { course, module, lessons, questionCount, fileCount, activity } = preview;
+  const lesson = lessons[0];
+  const these = what === 'module' ? 'these lessons' : 'this lesson';
+  const items: string[] = [];
+  if (what === 'module') {
+    items.push(`the module “${module.title}”`);
+    if (lessons.length) items.push(`its ${counted(lessons.length, 'lesson')}`);
+    if (fileCount) items.push(`their ${counted(fileCount, 'file')} (videos, captions and downloads)`);
+    if (questionCount) items.push(`their ${counted(questionCount, 'quiz question')}`);
+  } else {
+    items.push(`the lesson “${lesson.title}” from the module “${module.title}”`);
+    if (lesson.kind === 'video' && lesson.fileKey) items.push(lesson.captionsKey ? 'its video and captions' : 'its video');
+    else if (lesson.fileKey) items.push(`its file “${lesson.fileName ?? 'download'}”`);
+    if (questionCount) items.push(`its ${counted(questionCount, 'quiz question')}`);
+  }
+  if (activity.learners) items.push(`the progress of ${counted(activity.learners, 'learner')} in ${these}`);
+  const finished = activity.completed ? `, and ${activity.completed} ${has(activity.completed)} finished ${what === 'module' ? 'at least one of them' : 'it'}` : '';
+  const base = what === 'module' ? `/author/modules/${module.id}` : `/author/lessons/${lesson.id}`;
+  const name = what === 'module' ? module.title : lesson.title;
+  return {
+    pageTitle: `Delete the ${what} “${name}”?`,
+    back: { href: base, text: `Back to the ${what}` },
+    caption: what === 'module' ? `Module in ${course.title}` : `Lesson in ${course.title}`,
+    heading: `Are you sure you want to delete the ${what} “${name}”?`,
+    items,
+    lessonTitles: what === 'module' && lessons.length ? lessons.map((l) => l.title) : null,
+    learnerWarning: activity.learners ? `${counted(activity.learners, 'learner')} ${has(activity.learners)} started ${these}${finished}. Their progress in ${these} will be deleted.` : null,
+    noProgress: activity.learners ? null : what === 'module' && !lessons.length ? null : `No learner has started ${these} yet.`,
+    published: course.status === 'published' && lessons.length > 0,
+    action: `${base}/delete`,
+    confirmLabel: `Yes, delete this ${what}`,
+  };
+}
 
 const direction = (value: unknown): Direction => (value === 'up' ? 'up' : 'down');
 const text = (value: unknown) => (typeof value === 'string' ? value : '');
@@ -161,6 +200,11 @@ export class AuthoringPagesController {
     }
   }
 
+  @Get('modules/:moduleId/delete')
+  async confirmDeleteModule(@Param('moduleId', moduleId) id: number, @SignedInUser() user: CurrentUser, @Res() reply: FastifyReply) {
+    return reply.view('authoring/delete-confirm', deletionView(await this.authoring.moduleDeletion(user, id), 'module'));
+  }
+
   @Post('modules/:moduleId/delete')
   async deleteModule(@Param('moduleId', moduleId) id: number, @SignedInUser() user: CurrentUser, @Res() reply: FastifyReply) {
     const course = await this.authoring.deleteModule(user, id);
@@ -206,6 +250,11 @@ export class AuthoringPagesController {
       const errors = formErrors(err);
       return this.renderLesson(reply.status(400), await this.authoring.lessonForEditing(user, id), { values: body, errors, order: ['title', 'minutes', 'required', 'passMark', 'videoSeconds', 'body'] });
     }
+  }
+
+  @Get('lessons/:lessonId/delete')
+  async confirmDeleteLesson(@Param('lessonId', lessonId) id: number, @SignedInUser() user: CurrentUser, @Res() reply: FastifyReply) {
+    return reply.view('authoring/delete-confirm', deletionView(await this.authoring.lessonDeletion(user, id), 'lesson'));
   }
 
   @Post('lessons/:lessonId/delete')

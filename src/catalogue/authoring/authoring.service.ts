@@ -6,6 +6,7 @@ import { DomainError, FieldErrors, Forbidden, NotFound, ValidationFailed } from 
 import type { PendingUpload } from '../../common/multipart';
 import { AppConfig } from '../../config/config';
 import { InjectConfig } from '../../config/config.module';
+import { LessonActivity, LessonActivityDirectory } from '../../common/lesson-activity';
 import { isUniqueViolation } from '../../database/errors';
 import { UnitOfWork } from '../../database/unit-of-work';
 import { CAPTION_KINDS, RESOURCE_KINDS, VIDEO_KINDS } from '../../storage/content-check';
@@ -52,6 +53,18 @@ export interface QuestionWithOptions {
   options: QuizOption[];
 }
 
+/** What deleting a module or a lesson would delete, for the page that asks to confirm it. */
+export interface DeletionPreview {
+  course: Course;
+  module: CourseModule;
+  /** The lessons that go: the module's, or the one lesson. */
+  lessons: Array<Pick<Lesson, 'id' | 'title' | 'kind' | 'fileName' | 'fileKey' | 'captionsKey'>>;
+  questionCount: number;
+  fileCount: number;
+  /** Learners with progress in those lessons (deleted with them). */
+  activity: LessonActivity;
+}
+
 export interface LessonForEditing {
   course: Course;
   module: CourseModule;
@@ -93,6 +106,7 @@ export class AuthoringService {
     private readonly unitOfWork: UnitOfWork,
     private readonly catalogue: CatalogueService,
     private readonly storage: FileStorage,
+    private readonly activity: LessonActivityDirectory,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -248,6 +262,39 @@ export class AuthoringService {
       await this.touch(tx, course.id);
       return { ...module, title };
     });
+  }
+
+  /** What deleting the module would take with it: its lessons, their files and questions, learners' progress. */
+  async moduleDeletion(user: CurrentUser, moduleId: number): Promise<DeletionPreview> {
+    const manager = this.dataSource.manager;
+    const { course, module } = await this.editableModule(manager, user, moduleId);
+    const lessons = await manager.getRepository(Lesson).find({ where: { moduleId }, order: { position: 'ASC', id: 'ASC' } });
+    return this.deletionPreview(manager, course, module, lessons);
+  }
+
+  /** What deleting the lesson would take with it. */
+  async lessonDeletion(user: CurrentUser, lessonId: number): Promise<DeletionPreview> {
+    const manager = this.dataSource.manager;
+    const { course, lesson } = await this.editableLesson(manager, user, lessonId);
+    const module = await manager.getRepository(CourseModule).findOneByOrFail({ id: lesson.moduleId });
+    return this.deletionPreview(manager, course, module, [lesson]);
+  }
+
+  private async deletionPreview(manager: EntityManager, course: Course, module: CourseModule, lessons: Lesson[]): Promise<DeletionPreview> {
+    const ids = lessons.map((l) => l.id);
+    const [questionCount, activity] = await Promise.all([
+      ids.length ? manager.getRepository(QuizQuestion).count({ where: { lessonId: In(ids) } }) : 0,
+      this.activity.count(ids),
+    ]);
+    const fileCount = lessons.flatMap((l) => [l.fileKey, l.captionsKey]).filter((key) => key !== null).length;
+    return {
+      course,
+      module,
+      lessons: lessons.map(({ id, title, kind, fileName, fileKey, captionsKey }) => ({ id, title, kind, fileName, fileKey, captionsKey })),
+      questionCount,
+      fileCount,
+      activity,
+    };
   }
 
   /** Deletes a module and its lessons (and their files, once the rows are gone). */

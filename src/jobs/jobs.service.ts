@@ -27,6 +27,7 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
   private readonly handlers = new Map<string, RegisteredHandler>();
   private scheduleCheck: NodeJS.Timeout | undefined;
   private schedulesFailing = false;
+  private checking: Promise<void> | null = null;
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
@@ -49,7 +50,11 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
     await this.driver.consume((name, data, context) => this.run(name, data, context), this.config.jobs.concurrency);
     this.logger.log(`Consuming jobs (${this.driver.kind}, concurrency ${this.config.jobs.concurrency}): ${[...this.handlers.keys()].join(', ')}`);
     // Schedules live in Redis, which may lose them (a failover, an instance replaced): workers put them back.
-    this.scheduleCheck = setInterval(() => void this.ensureSchedules(), SCHEDULE_CHECK_MS);
+    this.scheduleCheck = setInterval(() => {
+      // One check at a time: against a Redis that answers slowly, a check can outlast the interval.
+      if (this.checking) return;
+      this.checking = this.ensureSchedules().finally(() => (this.checking = null));
+    }, SCHEDULE_CHECK_MS);
     this.scheduleCheck.unref();
   }
 

@@ -15,8 +15,17 @@ import { ROLE_LABELS } from './roles';
 
 export const SIGN_IN_FAILED = 'The e-mail address or password is not correct';
 
-/** Only paths on this site: "/x" but not "//evil.example" or "/\evil.example". */
-export const safeNext = (next: unknown, fallback = '/account') => (typeof next === 'string' && /^\/(?![/\\])[^\s]*$/.test(next) ? next : fallback);
+/** Where signing in (or up) leads when the visitor was not on their way somewhere: their courses, not their account settings. */
+export const AFTER_SIGN_IN = '/my-learning';
+
+/**
+ * Only paths on this site: "/x" but not "//evil.example", "/\evil.example" (browsers read both as another host),
+ * "https://evil.example" or anything with spaces or control characters; anything else is the fallback.
+ */
+export const safeNext = (next: unknown, fallback = AFTER_SIGN_IN) => (typeof next === 'string' && /^\/(?![/\\])[\x21-\x7e]*$/.test(next) ? next : fallback);
+
+/** The `?next=` to carry between the sign-in and sign-up pages. */
+const nextQuery = (next: string) => (next ? `?next=${encodeURIComponent(next)}` : '');
 
 const FLASH: Record<string, string> = {
   'signed-out': 'You have signed out.',
@@ -49,24 +58,30 @@ export class AccountsPagesController {
   @Get('sign-up')
   signUpPage(@Req() request: FastifyRequest, @Res() reply: FastifyReply, @Query('next') next?: string) {
     if (request.identity) return reply.redirect(safeNext(next), 303);
-    return reply.view('accounts/sign-up', { pageTitle: 'Create an account', values: {}, next: safeNext(next, ''), passwordMin: PASSWORD_MIN });
+    const safe = safeNext(next, '');
+    return reply.view('accounts/sign-up', { pageTitle: 'Create an account', values: {}, next: safe, nextQuery: nextQuery(safe), passwordMin: PASSWORD_MIN });
   }
 
   @Public()
   @Post('sign-up')
   async signUp(@Body() body: Record<string, string>, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    const next = safeNext(body?.next);
+    const next = safeNext(body?.next, '');
     try {
       await this.limiter.hit(`signup:ip:${request.ip}`, this.config.authRateLimit.perIp, this.config.authRateLimit.windowSeconds);
       const input = await parseForm(SignUpDto, body);
       const user = await this.accounts.register(input);
       await this.startSession(request, reply, user);
-      return reply.redirect(next, 303);
+      return reply.redirect(next || AFTER_SIGN_IN, 303);
     } catch (err) {
       const values = { name: body?.name, email: body?.email, organisation: body?.organisation, jobRole: body?.jobRole };
-      return reply
-        .status(400)
-        .view('accounts/sign-up', { pageTitle: 'Error: Create an account', values, next, passwordMin: PASSWORD_MIN, ...errorView(formErrors(err), ['name', 'email', 'password', 'organisation', 'jobRole']) });
+      return reply.status(400).view('accounts/sign-up', {
+        pageTitle: 'Error: Create an account',
+        values,
+        next,
+        nextQuery: nextQuery(next),
+        passwordMin: PASSWORD_MIN,
+        ...errorView(formErrors(err), ['name', 'email', 'password', 'organisation', 'jobRole']),
+      });
     }
   }
 
@@ -74,22 +89,25 @@ export class AccountsPagesController {
   @Get('sign-in')
   signInPage(@Req() request: FastifyRequest, @Res() reply: FastifyReply, @Query('next') next?: string, @Query('notice') notice?: string) {
     if (request.identity) return reply.redirect(safeNext(next), 303);
-    return reply.view('accounts/sign-in', { pageTitle: 'Sign in', values: {}, next: safeNext(next, ''), notice: notice ? FLASH[notice] : undefined });
+    const safe = safeNext(next, '');
+    return reply.view('accounts/sign-in', { pageTitle: 'Sign in', values: {}, next: safe, nextQuery: nextQuery(safe), notice: notice ? FLASH[notice] : undefined });
   }
 
   @Public()
   @Post('sign-in')
   async signIn(@Body() body: Record<string, string>, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    const next = safeNext(body?.next);
+    // Kept through a refused attempt, so the visitor still lands where they were going.
+    const next = safeNext(body?.next, '');
+    const again = { next, nextQuery: nextQuery(next) };
     try {
       await this.limiter.hit(`signin:ip:${request.ip}`, this.config.authRateLimit.perIp, this.config.authRateLimit.windowSeconds);
       const input = await parseForm(SignInDto, body);
       const user = await this.protection.authenticate(input.email, input.password, this.protection.deviceCookieOf(request));
-      if (!user) return reply.status(400).view('accounts/sign-in', { pageTitle: 'Error: Sign in', values: { email: input.email }, next, ...errorView({ email: SIGN_IN_FAILED }) });
+      if (!user) return reply.status(400).view('accounts/sign-in', { pageTitle: 'Error: Sign in', values: { email: input.email }, ...again, ...errorView({ email: SIGN_IN_FAILED }) });
       await this.startSession(request, reply, user);
-      return reply.redirect(next, 303);
+      return reply.redirect(next || AFTER_SIGN_IN, 303);
     } catch (err) {
-      return reply.status(400).view('accounts/sign-in', { pageTitle: 'Error: Sign in', values: { email: body?.email }, next, ...errorView(formErrors(err), ['email', 'password']) });
+      return reply.status(400).view('accounts/sign-in', { pageTitle: 'Error: Sign in', values: { email: body?.email }, ...again, ...errorView(formErrors(err), ['email', 'password']) });
     }
   }
 

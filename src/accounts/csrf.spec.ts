@@ -22,11 +22,19 @@ describe('safeNext', () => {
   it.each([
     ['/account', '/account'],
     ['/courses?topic=fhir', '/courses?topic=fhir'],
-    ['//evil.example', '/account'],
-    ['/\\evil.example', '/account'],
-    ['https://evil.example/', '/account'],
-    ['javascript:alert(1)', '/account'],
-    [undefined, '/account'],
+    ['/courses/fhir-basics/lessons/12', '/courses/fhir-basics/lessons/12'],
+    ['//evil.example', '/my-learning'],
+    ['/\\evil.example', '/my-learning'],
+    ['/\\/evil.example', '/my-learning'],
+    ['https://evil.example/', '/my-learning'],
+    ['HTTPS://evil.example/', '/my-learning'],
+    ['javascript:alert(1)', '/my-learning'],
+    ['/\tevil', '/my-learning'],
+    ['/a\nLocation: //evil.example', '/my-learning'],
+    ['/caf\u00e9', '/my-learning'],
+    ['', '/my-learning'],
+    [undefined, '/my-learning'],
+    [['/courses'], '/my-learning'],
   ])('%s → %s', (next, expected) => {
     expect(safeNext(next)).toBe(expected);
   });

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
+import { CatalogueModule } from '../catalogue/catalogue.module';
+import { LearningModule } from '../learning/learning.module';
 import { HomeController } from './home.controller';
 
-@Module({ controllers: [HomeController] })
+@Module({ imports: [LearningModule, CatalogueModule], controllers: [HomeController] })
 export class HomeModule {}

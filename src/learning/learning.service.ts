@@ -134,6 +134,15 @@ export class LearningService {
       }));
   }
 
+  /** The active enrolment the learner worked on last, with its course, or null (two small queries, by index). */
+  async latestActive(userId: number): Promise<EnrolmentView | null> {
+    const row = await this.enrolments.findOne({ where: { userId, status: 'active' }, order: { lastActivityAt: 'DESC', id: 'DESC' } });
+    if (!row) return null;
+    const card = (await this.catalogue.cards([row.courseId])).get(row.courseId);
+    if (!card) return null;
+    return { id: row.id, courseId: row.courseId, status: row.status, progressPercent: row.progressPercent, enrolledAt: row.enrolledAt, lastActivityAt: row.lastActivityAt, completedAt: row.completedAt, course: card };
+  }
+
   /** The learner's enrolment state per course, for catalogue cards (one query). */
   async progressByCourse(userId: number, courseIds: number[]): Promise<Map<number, { status: EnrolmentStatus; progressPercent: number }>> {
     if (!courseIds.length) return new Map();

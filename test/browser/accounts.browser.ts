@@ -3,7 +3,8 @@ import { CheckedPage, launchBrowser } from './support/browser';
 import { RunningServer, startServer } from './support/server';
 
 /**
- * The account journey in a real browser: create an account, sign out, sign in again, sign out.
+ * The account journey in a real browser: create an account (landing on My learning), correct its details on
+ * "Your account", sign out, sign in again, sign out.
  * Every page on the way is checked with axe (WCAG 2.2 AA) and must log no console error, script error or CSP violation.
  */
 describe('accounts (browser)', () => {
@@ -43,6 +44,7 @@ describe('accounts (browser)', () => {
   it('creates an account, signs out, signs in again and signs out', async () => {
     const { page } = checked;
     const name = 'Aisha Browser-Test';
+    const correctedName = 'Aisha Browser-Tester';
     const email = `browser.${Date.now()}.${process.pid}@example.nhs.uk`;
     const password = 'correct horse battery staple';
 
@@ -61,10 +63,29 @@ describe('accounts (browser)', () => {
     await page.getByLabel('Job role').fill('Digital project lead');
     const created = await checked.navigate(() => page.getByRole('button', { name: 'Create account' }).click());
     expect(created?.status()).toBe(200);
+    // Signed in, the newcomer lands on their learning, not on their account settings.
+    expect(pathOf(page.url())).toBe('/my-learning');
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('My learning');
+
+    // "Your account": correct the name (as printed on certificates), organisation and job role.
+    await checked.navigate(() => page.getByRole('banner').getByRole('link', { name }).click());
     expect(pathOf(page.url())).toBe('/account');
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Your account');
-    await expect(page.locator('main').textContent()).resolves.toContain(name);
     await expect(page.locator('main').textContent()).resolves.toContain(email);
+    await expect(page.getByLabel('Full name').inputValue()).resolves.toBe(name);
+    await expect(page.locator('main').textContent()).resolves.toContain('Your name is printed on every certificate you get from now on');
+    await page.getByLabel('Full name').fill('');
+    const refused = await checked.navigate(() => page.getByRole('button', { name: 'Save your details' }).click());
+    expect(refused?.status()).toBe(400);
+    await expect(page.locator('.nhsuk-error-summary').getByRole('link', { name: 'Enter your full name' }).getAttribute('href')).resolves.toBe('#name');
+    await page.getByLabel('Full name').fill(correctedName);
+    await page.getByLabel('Job role').fill('Head of digital');
+    await checked.navigate(() => page.getByRole('button', { name: 'Save your details' }).click());
+    expect(pathOf(page.url())).toBe('/account');
+    await expect(page.getByRole('status').textContent()).resolves.toContain('Your details have been saved.');
+    await expect(page.getByRole('banner').getByRole('link', { name: correctedName }).count()).resolves.toBe(1);
+    await expect(page.getByLabel('Job role').inputValue()).resolves.toBe('Head of digital');
+    await checked.screenshot('account-details');
 
     await checked.navigate(() => page.getByRole('banner').getByRole('button', { name: 'Sign out' }).click());
     expect(pathOf(page.url())).toBe('/sign-in');
@@ -75,9 +96,8 @@ describe('accounts (browser)', () => {
     await page.getByLabel('E-mail address').fill(email);
     await page.getByLabel('Password').fill(password);
     await checked.navigate(() => page.getByRole('button', { name: 'Sign in', exact: true }).click());
-    expect(pathOf(page.url())).toBe('/account');
-    await expect(page.locator('main').textContent()).resolves.toContain(name);
-    await expect(page.getByRole('banner').getByRole('link', { name }).count()).resolves.toBe(1);
+    expect(pathOf(page.url())).toBe('/my-learning');
+    await expect(page.getByRole('banner').getByRole('link', { name: correctedName }).count()).resolves.toBe(1);
 
     await checked.navigate(() => page.getByRole('banner').getByRole('button', { name: 'Sign out' }).click());
     expect(pathOf(page.url())).toBe('/sign-in');
@@ -87,7 +107,7 @@ describe('accounts (browser)', () => {
     await checked.goto('/account');
     expect(pathOf(page.url())).toBe('/sign-in');
 
-    expect(checked.visited.map(pathOf)).toEqual(['/', '/sign-up', '/account', '/sign-in', '/account', '/sign-in', '/sign-in']);
+    expect(checked.visited.map(pathOf)).toEqual(['/', '/sign-up', '/my-learning', '/account', '/account/details', '/account', '/sign-in', '/my-learning', '/sign-in', '/sign-in']);
   });
 
   it('shows the NHS error summary, linked to each field, when the sign-up form is sent empty', async () => {

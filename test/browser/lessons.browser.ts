@@ -103,7 +103,7 @@ describe('lessons (browser)', () => {
     await page.getByLabel('Organisation').fill('Calderdale and Huddersfield NHS Foundation Trust');
     await page.getByLabel('Job role').fill('Clinical safety officer');
     await checked.navigate(() => page.getByRole('button', { name: 'Create account' }).click());
-    expect(pathOf(page.url())).toBe('/account');
+    expect(pathOf(page.url())).toBe('/my-learning');
 
     // Search the catalogue and open the course.
     await checked.navigate(() => page.getByRole('navigation', { name: 'Menu' }).getByRole('link', { name: 'Courses' }).click());
@@ -197,7 +197,18 @@ describe('lessons (browser)', () => {
         await checked.navigate(() => page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: COURSE.title, exact: true }).click());
         expect(pathOf(page.url())).toBe(`/courses/${COURSE.slug}`);
         await expect(page.locator('#course-progress-label').textContent()).resolves.toMatch(new RegExp(`^${Math.floor(((index + 1) / LESSONS.length) * 100)}% complete`));
-        await checked.navigate(() => page.getByRole('button', { name: `Continue: ${next!.title}` }).click());
+        await expect(page.getByRole('button', { name: `Continue: ${next!.title}` }).getAttribute('href')).resolves.toMatch(new RegExp(`^/courses/${COURSE.slug}/lessons/\\d+$`));
+        const nextHref = await page.getByRole('button', { name: `Continue: ${next!.title}` }).getAttribute('href');
+        // So does the home page: "continue where you left off", with the same progress and the same next lesson.
+        await checked.navigate(() => page.getByRole('navigation', { name: 'Menu' }).getByRole('link', { name: 'Home' }).click());
+        const resume = page.locator('#continue-learning');
+        await expect(resume.getByRole('heading', { level: 2 }).textContent()).resolves.toBe('Continue where you left off');
+        await expect(resume.getByRole('link', { name: COURSE.title, exact: true }).count()).resolves.toBe(1);
+        await expect(resume.locator('.academy-progress__label').textContent()).resolves.toMatch(new RegExp(`^${Math.floor(((index + 1) / LESSONS.length) * 100)}% complete`));
+        await expect(resume.textContent()).resolves.toContain(`Next lesson: ${next!.title}`);
+        await checked.screenshot('home-continue');
+        await checked.navigate(() => resume.getByRole('button', { name: `Continue ${COURSE.title}` }).click());
+        expect(pathOf(page.url())).toBe(nextHref);
         continue;
       }
 

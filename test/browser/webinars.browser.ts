@@ -95,7 +95,7 @@ describe('webinars (browser)', () => {
     await page.getByLabel('Organisation').fill('Bradford Teaching Hospitals NHS Foundation Trust');
     await page.getByLabel('Job role').fill('Clinical safety officer');
     await checked.navigate(() => page.getByRole('button', { name: 'Create account' }).click());
-    expect(pathOf(page.url())).toBe('/account');
+    expect(pathOf(page.url())).toBe('/my-learning');
   }
 
   /** Opens the webinar from the list of upcoming webinars and registers. */

@@ -36,7 +36,7 @@ describe('accounts: sign up, sign in, sign out, passwords, sessions and API toke
       const email = uniqueEmail('signup');
       const answer = await visitor.submit('/sign-up', signUpForm(email.toUpperCase()));
       expect(answer.status).toBe(303);
-      expect(answer.headers.location).toBe('/account');
+      expect(answer.headers.location).toBe('/my-learning');
       const account = await visitor.get('/account');
       expect(account.status).toBe(200);
       expect(account.body).toContain('Priya Shah');
@@ -114,10 +114,53 @@ describe('accounts: sign up, sign in, sign out, passwords, sessions and API toke
       expect(answer.headers.location).toBe('/account');
       expect(visitor.cookies.get('academy_session')).toBeDefined();
       expect(visitor.cookies.get('academy_csrf')).not.toBe(before.get('academy_csrf'));
-      const evil = t.visitor();
-      await evil.get('/sign-in');
-      const redirect = await evil.submit('/sign-in', { email: user.email, password: PASSWORD, next: '//evil.example/' });
-      expect(redirect.headers.location).toBe('/account');
+      for (const next of ['//evil.example/', 'https://evil.example', '/\\evil.example', '/\\/evil.example', 'javascript:alert(1)', '/\tevil', ' /courses', 'courses', '']) {
+        const evil = t.visitor();
+        await evil.get('/sign-in');
+        const redirect = await evil.submit('/sign-in', { email: user.email, password: PASSWORD, next });
+        expect({ next, location: redirect.headers.location }).toEqual({ next, location: '/my-learning' });
+      }
+    });
+
+    it('lands where the visitor was going, even after a wrong password, and otherwise on My learning, never on the change-password form', async () => {
+      const user = await t.signedIn();
+      // No next: My learning.
+      const plain = t.visitor();
+      await plain.get('/sign-in');
+      expect((await plain.submit('/sign-in', { email: user.email, password: PASSWORD })).headers.location).toBe('/my-learning');
+      // A refused attempt re-renders the form without inventing a next (it used to carry next=/account).
+      const retry = t.visitor();
+      await retry.get('/sign-in');
+      const wrong = await retry.submit('/sign-in', { email: user.email, password: 'not the password' });
+      expect(wrong.status).toBe(400);
+      expect(wrong.body).not.toContain('name="next"');
+      expect((await retry.submit('/sign-in', { email: user.email, password: PASSWORD })).headers.location).toBe('/my-learning');
+
+      // A private page sends the visitor to sign in, and back to it afterwards, through a wrong password and the sign-up link.
+      const going = t.visitor();
+      const bounced = await going.get('/my-certificates');
+      expect(bounced.headers.location).toBe('/sign-in?next=%2Fmy-certificates');
+      const form = await going.get(String(bounced.headers.location));
+      expect(form.body).toContain('<input type="hidden" name="next" value="/my-certificates">');
+      expect(form.body).toContain('href="/sign-up?next&#x3D;%2Fmy-certificates"');
+      const refused = await going.submit('/sign-in', { email: user.email, password: 'not the password', next: '/my-certificates' });
+      expect(refused.body).toContain('<input type="hidden" name="next" value="/my-certificates">');
+      const signedIn = await going.submit('/sign-in', { email: user.email, password: PASSWORD, next: '/my-certificates' });
+      expect(signedIn.headers.location).toBe('/my-certificates');
+      expect((await going.get('/my-certificates')).status).toBe(200);
+
+      // Signed in already, the sign-in page sends on to a safe next or to My learning.
+      expect((await going.get('/sign-in?next=%2Fcourses')).headers.location).toBe('/courses');
+      expect((await going.get('/sign-in?next=%2F%2Fevil.example')).headers.location).toBe('/my-learning');
+      expect((await going.get('/sign-in')).headers.location).toBe('/my-learning');
+
+      // Sign-up keeps the next too.
+      const newcomer = t.visitor();
+      const signUpPage = await newcomer.get('/sign-up?next=%2Fcourses%3Ftopic%3Dfhir');
+      expect(signUpPage.body).toContain('<input type="hidden" name="next" value="/courses?topic&#x3D;fhir">');
+      expect(signUpPage.body).toContain('href="/sign-in?next&#x3D;%2Fcourses%3Ftopic%3Dfhir"');
+      const created = await newcomer.submit('/sign-up', signUpForm(uniqueEmail('next'), { next: '/courses?topic=fhir' }));
+      expect(created.headers.location).toBe('/courses?topic=fhir');
     });
 
     it('sets the session cookie HttpOnly and SameSite', async () => {

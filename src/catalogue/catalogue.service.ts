@@ -65,6 +65,13 @@ export interface CourseDetail extends CourseCard {
  * CPD minutes as hours, to two decimal places: enough for every whole number of minutes to come back unchanged
  * from a form that shows it (75 minutes is 1.25 hours, not 1.3, which an unchanged save would store as 78).
  */
+/** A topic as other features see it. */
+export interface TopicRef {
+  id: number;
+  slug: string;
+  name: string;
+}
+
 export const cpdHours = (minutes: number) => Math.round((minutes / 60) * 100) / 100;
 
 /**
@@ -88,6 +95,17 @@ export class CatalogueService {
 
   listTopics(): Promise<Topic[]> {
     return this.topicList.remember('all', () => this.topics.find({ order: { name: 'ASC' } }));
+  }
+
+  /** Every topic by id, from the same cached list (for other features that file things under topics). */
+  async topicsById(): Promise<Map<number, TopicRef>> {
+    return new Map((await this.listTopics()).map((t) => [t.id, { id: t.id, slug: t.slug, name: t.name }]));
+  }
+
+  /** The topic with this slug, or null. */
+  async topicBySlug(slug: string): Promise<TopicRef | null> {
+    const topic = (await this.listTopics()).find((t) => t.slug === slug);
+    return topic ? { id: topic.id, slug: topic.slug, name: topic.name } : null;
   }
 
   /** Published courses matching every word of `q` (in title or summary) and the filters; one page of them. */

@@ -9,7 +9,6 @@ import { WebmLengthDto } from '../catalogue/authoring/authoring.dto';
 import { CAPTIONS_RULE } from '../catalogue/authoring/authoring.service';
 import { claimedKind, storeUpload, UploadTooLarge, type UploadRule } from '../catalogue/authoring/uploads';
 import { mp4DurationSeconds, storedFileReader } from '../catalogue/authoring/video-duration';
-import type { Topic } from '../catalogue/entities/topic.entity';
 import { Clock } from '../common/clock';
 import { DomainError, FieldErrors, NotFound, ValidationFailed } from '../common/errors';
 import { errorView, formErrors, parseForm } from '../common/forms';
@@ -300,8 +299,12 @@ export class WebinarsAuthoringController {
   private async renderPage(reply: FastifyReply, user: CurrentUser, webinar: Webinar, options: { notice?: string; values?: Record<string, unknown>; errors?: FieldErrors; order?: string[] }) {
     const now = this.clock.now();
     const phase = webinarPhase(webinar, now);
-    const [rows, questions, form] = await Promise.all([this.report(webinar), this.questions.list(webinar.id, { includeHidden: true }), this.detailsForm({ ...detailValues(webinar), ...(options.values ?? {}) })]);
-    const topic = webinar.topic as Topic | null | undefined;
+    const [rows, questions, form, topic] = await Promise.all([
+      this.report(webinar),
+      this.questions.list(webinar.id, { includeHidden: true }),
+      this.detailsForm({ ...detailValues(webinar), ...(options.values ?? {}) }),
+      this.webinars.topicOf(webinar),
+    ]);
     const errors = errorView(options.errors ?? {}, options.order);
     const registered = rows.filter((r) => r.status === 'registered').length;
     const waitlisted = rows.filter((r) => r.status === 'waitlisted').length;

@@ -2,7 +2,7 @@ import { Module, OnModuleInit } from '@nestjs/common';
 import { InjectRepository, TypeOrmModule } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { AccountsModule } from '../accounts/accounts.module';
-import { Topic } from '../catalogue/entities/topic.entity';
+import { CatalogueModule } from '../catalogue/catalogue.module';
 import { CertificatesModule } from '../certificates/certificates.module';
 import { CertificatesService } from '../certificates/certificates.service';
 import { CertificateDirectoryModule } from '../common/certificate-directory';
@@ -24,7 +24,7 @@ import { WebinarCreditSweepJob, WebinarReminderJob, WebinarRemindersSweepJob } f
 import { WebinarsService } from './webinars.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Webinar, WebinarRegistration, WebinarAttendance, WebinarQuestion, WebinarQuestionVote, Topic]), AccountsModule, MailModule, CertificatesModule, CertificateDirectoryModule],
+  imports: [TypeOrmModule.forFeature([Webinar, WebinarRegistration, WebinarAttendance, WebinarQuestion, WebinarQuestionVote]), AccountsModule, CatalogueModule, MailModule, CertificatesModule, CertificateDirectoryModule],
   controllers: [WebinarsApiController, WebinarCalendarController, WebinarsPagesController, WebinarsAuthoringController],
   providers: [
     WebinarsService,

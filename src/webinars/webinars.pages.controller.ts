@@ -4,7 +4,6 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { In, Repository } from 'typeorm';
 import { Public, SignedInUser, type CurrentUser } from '../accounts/identity';
-import { Topic } from '../catalogue/entities/topic.entity';
 import { CertificateDirectory } from '../common/certificate-directory';
 import { Clock } from '../common/clock';
 import { DomainError, NotFound, ValidationFailed } from '../common/errors';
@@ -77,7 +76,6 @@ export class WebinarsPagesController {
     private readonly certificates: CertificateDirectory,
     private readonly storage: FileStorage,
     private readonly clock: Clock,
-    @InjectRepository(Topic) private readonly topics: Repository<Topic>,
     @InjectRepository(Webinar) private readonly webinarRows: Repository<Webinar>,
     @InjectRepository(WebinarQuestion) private readonly questionRows: Repository<WebinarQuestion>,
   ) {}
@@ -89,7 +87,7 @@ export class WebinarsPagesController {
   async list(@Query() raw: Record<string, string>, @Res() reply: FastifyReply) {
     const query = await parseQuery(raw);
     const when: When = query.when ?? 'upcoming';
-    const [result, topics] = await Promise.all([this.webinars.list(when, { topic: query.topic, page: query.page }), this.topics.find({ order: { name: 'ASC' } })]);
+    const [result, topics] = await Promise.all([this.webinars.list(when, { topic: query.topic, page: query.page }), this.webinars.listTopics()]);
     const link = (params: Record<string, string | undefined>) => {
       const search = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => !!e[1]));
       return `/webinars${search.size ? `?${search}` : ''}`;

@@ -2,8 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Between, EntityManager, In, LessThan, MoreThan, Repository } from 'typeorm';
 import type { CurrentUser } from '../accounts/identity';
-import { cpdHours } from '../catalogue/catalogue.service';
-import { Topic } from '../catalogue/entities/topic.entity';
+import { CatalogueService, cpdHours, type TopicRef } from '../catalogue/catalogue.service';
 import { Clock } from '../common/clock';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../common/errors';
 import { londonToUtc } from '../common/london-time';
@@ -73,7 +72,7 @@ export class WebinarsService {
   constructor(
     @InjectRepository(Webinar) private readonly webinars: Repository<Webinar>,
     @InjectRepository(WebinarRegistration) private readonly registrations: Repository<WebinarRegistration>,
-    @InjectRepository(Topic) private readonly topics: Repository<Topic>,
+    private readonly catalogue: CatalogueService,
     private readonly uow: UnitOfWork,
     private readonly mailer: WebinarMailer,
     private readonly attendance: AttendanceService,
@@ -92,9 +91,11 @@ export class WebinarsService {
     const page = Math.max(1, options.page ?? 1);
     const offset = (page - 1) * WEBINARS_PAGE_SIZE;
     const horizon = new Date(now.getTime() - MAX_DURATION_MINUTES * 60_000);
+    // An unknown topic matches nothing (id 0 is never given out).
+    const topicId = options.topic ? ((await this.catalogue.topicBySlug(options.topic))?.id ?? 0) : null;
     const published = () => {
-      const query = this.webinars.createQueryBuilder('w').leftJoinAndSelect('w.topic', 'topic').where('w.status = :status', { status: 'scheduled' });
-      return options.topic ? query.andWhere('topic.slug = :topic', { topic: options.topic }) : query;
+      const query = this.webinars.createQueryBuilder('w').where('w.status = :status', { status: 'scheduled' });
+      return topicId === null ? query : query.andWhere('w.topic_id = :topicId', { topicId });
     };
     const recent = (await published().andWhere('w.starts_at > :horizon AND w.starts_at <= :now', { horizon, now }).orderBy('w.starts_at', 'DESC').getMany());
     const live = recent.filter((w) => endsAt(w) > now);
@@ -116,10 +117,10 @@ export class WebinarsService {
 
   /** Cards for the given webinars: one grouped query counts the places taken. */
   async cards(webinars: Webinar[]): Promise<WebinarCard[]> {
-    const taken = await this.placesTaken(webinars.map((w) => w.id));
+    const [taken, topics] = await Promise.all([this.placesTaken(webinars.map((w) => w.id)), this.catalogue.topicsById()]);
     const now = this.clock.now();
     return webinars.map((w) => {
-      const topic = w.topic as Topic | undefined | null;
+      const topic = w.topicId === null ? undefined : topics.get(w.topicId);
       return {
         id: w.id,
         slug: w.slug,
@@ -132,7 +133,7 @@ export class WebinarsService {
         placesLeft: Math.max(0, w.capacity - (taken.get(w.id) ?? 0)),
         phase: webinarPhase(w, now),
         cpdHours: cpdHours(w.cpdMinutes),
-        topic: topic ? { id: topic.id, slug: topic.slug, name: topic.name } : null,
+        topic: topic ?? null,
         hasRecording: !!(w.recordingKey || w.recordingUrl),
       };
     });
@@ -140,14 +141,14 @@ export class WebinarsService {
 
   /** A webinar by its address: drafts only for their author and admins (404 for everyone else). */
   async bySlug(slug: string, viewer: CurrentUser | null): Promise<Webinar> {
-    const webinar = await this.webinars.findOne({ where: { slug }, relations: { topic: true } });
+    const webinar = await this.webinars.findOne({ where: { slug } });
     if (!webinar || (webinar.status === 'draft' && !canManage(webinar, viewer))) throw new NotFound('There is no webinar at this address');
     return webinar;
   }
 
   /** A published (or cancelled) webinar by id, for the API; drafts are invisible. */
   async published(id: number): Promise<Webinar> {
-    const webinar = await this.webinars.findOne({ where: { id }, relations: { topic: true } });
+    const webinar = await this.webinars.findOne({ where: { id } });
     if (!webinar || webinar.status === 'draft') throw new NotFound('There is no webinar with that id');
     return webinar;
   }
@@ -166,7 +167,7 @@ export class WebinarsService {
   async mine(userId: number): Promise<Array<{ card: WebinarCard; registration: WebinarRegistration }>> {
     const registrations = await this.registrations.find({ where: { userId, status: In(['registered', 'waitlisted']) } });
     if (!registrations.length) return [];
-    const webinars = await this.webinars.find({ where: { id: In(registrations.map((r) => r.webinarId)) }, relations: { topic: true }, order: { startsAt: 'ASC' } });
+    const webinars = await this.webinars.find({ where: { id: In(registrations.map((r) => r.webinarId)) }, order: { startsAt: 'ASC' } });
     const cards = await this.cards(webinars);
     const byWebinar = new Map(registrations.map((r) => [r.webinarId, r]));
     return cards.map((card) => ({ card, registration: byWebinar.get(card.id)! }));
@@ -313,19 +314,23 @@ export class WebinarsService {
   /** Webinars an author may manage: their own; admins all. Newest first. */
   authored(user: CurrentUser): Promise<Webinar[]> {
     requireAuthor(user);
-    return this.webinars.find({ where: user.role === 'admin' ? {} : { authorId: user.id }, order: { startsAt: 'DESC' }, relations: { topic: true } });
+    return this.webinars.find({ where: user.role === 'admin' ? {} : { authorId: user.id }, order: { startsAt: 'DESC' } });
   }
 
   async managed(user: CurrentUser, id: number): Promise<Webinar> {
     requireAuthor(user);
-    const webinar = await this.webinars.findOne({ where: { id }, relations: { topic: true } });
+    const webinar = await this.webinars.findOne({ where: { id } });
     // Another author's webinar is as invisible as a missing one.
     if (!webinar || !canManage(webinar, user)) throw new NotFound('There is no webinar with that id among yours');
     return webinar;
   }
 
-  listTopics(): Promise<Topic[]> {
-    return this.topics.find({ order: { name: 'ASC' } });
+  listTopics(): Promise<TopicRef[]> {
+    return this.catalogue.listTopics();
+  }
+
+  async topicOf(webinar: Webinar): Promise<TopicRef | null> {
+    return webinar.topicId === null ? null : ((await this.catalogue.topicsById()).get(webinar.topicId) ?? null);
   }
 
   async create(user: CurrentUser, input: WebinarDetailsDto): Promise<Webinar> {
@@ -439,7 +444,7 @@ export class WebinarsService {
   }
 
   private async fieldsFrom(input: WebinarDetailsDto) {
-    if (input.topicId !== undefined && !(await this.topics.existsBy({ id: input.topicId }))) throw new ValidationFailed({ topicId: 'Choose a topic from the list' });
+    if (input.topicId !== undefined && !(await this.catalogue.existingTopicIds([input.topicId])).length) throw new ValidationFailed({ topicId: 'Choose a topic from the list' });
     const startsAt = londonToUtc(input.date, input.time);
     if (input.minAttendanceMinutes > input.durationMinutes) throw new ValidationFailed({ minAttendanceMinutes: 'The minimum attendance cannot be longer than the webinar' });
     return {

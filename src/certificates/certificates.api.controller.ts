@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNotFoundResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Public, SignedInUser, type CurrentUser } from '../accounts/identity';
 import type { AppConfig } from '../config/config';
@@ -32,6 +32,8 @@ export class CertificatesApiController {
   @Public()
   @Get('verify/:code')
   @ApiOperation({ summary: 'Verify a certificate by its code (public, throttled): holder, subject, date, CPD hours and status' })
+  @ApiNotFoundResponse({ description: 'No certificate has that code: a problem (application/problem+json) whose detail is "No certificate has that code. Check it and try again.", the same for a code that cannot be one' })
+  @ApiTooManyRequestsResponse({ description: 'Too many verifications from this address in the last minute (unknown codes count too); see Retry-After' })
   async verify(@Param('code') code: string, @Req() request: FastifyRequest) {
     await this.throttle.hit(request.ip);
     return this.publicFields(await this.certificates.verify(code));

@@ -81,9 +81,17 @@ export class CertificatesPagesController {
   @Public()
   @Get('verify/:code')
   async verify(@Param('code') code: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    // Every look-up counts, found or not, so codes cannot be guessed by trying them.
     await this.throttle.hit(request.ip);
-    const certificate = await this.certificates.verify(code);
-    return reply.view('certificates/verify', { pageTitle: `Certificate ${certificate.code}`, certificate: this.view(certificate) });
+    try {
+      const certificate = await this.certificates.verify(code);
+      return reply.view('certificates/verify', { pageTitle: `Certificate ${certificate.code}`, certificate: this.view(certificate) });
+    } catch (err) {
+      if (!(err instanceof NotFound)) throw err;
+      // Said plainly, with the form to try again; the same answer whether the code was well formed or not.
+      const normalised = normaliseCode(code);
+      return reply.status(404).view('certificates/verify-form', { pageTitle: 'No certificate has that code', notFound: { code: normalised }, code: normalised ?? '' });
+    }
   }
 
   @Roles('admin')

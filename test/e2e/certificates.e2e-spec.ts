@@ -182,15 +182,28 @@ describe('certificates', () => {
     expect(json).toMatchObject({ code, status: 'valid', holderName: 'Florence Nightingale', cpdHours: 1, subject: { type: 'course', title: done.course.title } });
     expect(JSON.stringify(json)).not.toContain('@');
 
+    // A well-formed code that no certificate has: said plainly, not "Page not found", with the form to try again.
     const unknown = await visitor.get('/verify/2222-3333-4444');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toContain('<title>No certificate has that code');
+    expect(unknown.body).toContain('<h1 class="nhsuk-heading-l">No certificate has that code</h1>');
+    expect(unknown.body).toContain('No Peer Academy certificate has the code <strong>2222-3333-4444</strong>. Check it and try again.');
+    expect(unknown.body).not.toContain('Page not found');
+    expect(unknown.body).toMatch(/<form method="get" action="\/verify" novalidate>[\s\S]*name="code" type="text" value="2222-3333-4444"/);
+    // Typed into the form, in any case and spacing, it leads to the same answer.
+    const typed = await visitor.get('/verify?code=2222%20333344%2044');
+    expect(typed.headers.location).toBe('/verify/2222-3333-4444');
+    // Something that cannot be a code: the same answer, without echoing it.
     const malformed = await visitor.get("/verify/' OR 1=1 --");
-    expect([unknown.status, malformed.status]).toEqual([404, 404]);
-    const message = 'No certificate has that code. Check it and try again.';
-    expect(unknown.body).toContain(message);
-    expect(malformed.body).toContain(message);
+    expect(malformed.status).toBe(404);
+    expect(malformed.body).toContain('<h1 class="nhsuk-heading-l">No certificate has that code</h1>');
+    expect(malformed.body).toContain('No Peer Academy certificate has that code. Check it and try again.');
+    expect(malformed.body).not.toContain('OR 1=1');
     const apiUnknown = await visitor.get('/api/v1/verify/2222-3333-4444');
     const apiMalformed = await visitor.get('/api/v1/verify/x');
     expect([apiUnknown.status, apiMalformed.status]).toEqual([404, 404]);
+    expect(apiUnknown.headers['content-type']).toContain('application/problem+json');
+    expect(apiUnknown.json()).toMatchObject({ status: 404, detail: 'No certificate has that code. Check it and try again.' });
     expect(apiUnknown.json().detail).toBe(apiMalformed.json().detail);
   });
 
@@ -251,10 +264,12 @@ describe('certificates', () => {
     expect(existsSync(join(t.config.dataDir, 'files', fresh.fileKey))).toBe(true);
   });
 
-  it('throttles verification', async () => {
+  it('throttles verification, unknown codes on the page counting as much as in the API', async () => {
     const visitor = t.visitor();
-    let last = 0;
-    for (let i = 0; i < 70 && last !== 429; i++) last = (await visitor.get('/api/v1/verify/2222-3333-4444')).status;
-    expect(last).toBe(429);
+    const statuses: number[] = [];
+    for (let i = 0; i < 70 && statuses.at(-1) !== 429; i++) statuses.push((await visitor.get(`/verify/2222-3333-${4444 + (i % 5)}`)).status);
+    expect(statuses.at(-1)).toBe(429);
+    expect(new Set(statuses.slice(0, -1))).toEqual(new Set([404]));
+    expect((await visitor.get('/api/v1/verify/2222-3333-4444')).status).toBe(429);
   });
 });

@@ -13,14 +13,17 @@ module.exports = tseslint.config(
   },
   {
     // Every transaction goes through UnitOfWork.run: the one place that retries deadlock victims and marks the
-    // transaction's async flow (database/transaction-scope.ts, database/sqlite-gate.ts).
+    // transaction's async flow (database/transaction-scope.ts, database/sqlite-gate.ts). And "now" comes from
+    // the Clock (common/clock.ts), so every expiry can be tested by moving time.
     files: ['src/**/*.ts'],
-    ignores: ['src/database/**'],
+    ignores: ['src/database/**', 'src/**/*.spec.ts', 'src/common/clock.ts'],
     rules: {
       'no-restricted-syntax': [
         'error',
         { selector: "CallExpression[callee.property.name='transaction']", message: 'Run transactions through UnitOfWork.run (src/database/unit-of-work.ts).' },
         { selector: "CallExpression[callee.property.name='startTransaction']", message: 'Run transactions through UnitOfWork.run (src/database/unit-of-work.ts).' },
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Ask the Clock for the time (src/common/clock.ts), so tests can move it.' },
+        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'Ask the Clock for the time (src/common/clock.ts), so tests can move it.' },
       ],
     },
   },

@@ -1,3 +1,4 @@
+import { Clock } from '../common/clock';
 import { randomBytes } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -30,6 +31,7 @@ export class AccountsService {
   private readonly logger = new Logger('Accounts');
 
   constructor(
+    private readonly clock: Clock,
     @InjectRepository(User) private readonly users: Repository<User>,
     @InjectRepository(Organisation) private readonly organisations: Repository<Organisation>,
     @InjectRepository(ApiToken) private readonly apiTokens: Repository<ApiToken>,
@@ -54,7 +56,7 @@ export class AccountsService {
       role,
       organisationId: organisation.id,
       jobRole: input.jobRole.trim(),
-      createdAt: new Date(),
+      createdAt: this.clock.now(),
       lastSignInAt: null,
     });
     try {
@@ -93,7 +95,7 @@ export class AccountsService {
   /** Starts a new browser session (a fresh id: never one the visitor had before signing in). */
   async startSession(userId: number, userAgent: string | null): Promise<string> {
     const token = await this.sessions.create(userId, userAgent);
-    await this.users.update({ id: userId }, { lastSignInAt: new Date() });
+    await this.users.update({ id: userId }, { lastSignInAt: this.clock.now() });
     return token;
   }
 
@@ -104,7 +106,7 @@ export class AccountsService {
   /** Signs the user out of every browser and revokes every API token. */
   async signOutEverywhere(userId: number): Promise<void> {
     await this.sessions.destroyAllForUser(userId);
-    await this.apiTokens.update({ userId, revokedAt: IsNull() }, { revokedAt: new Date() });
+    await this.apiTokens.update({ userId, revokedAt: IsNull() }, { revokedAt: this.clock.now() });
   }
 
   /**
@@ -123,7 +125,7 @@ export class AccountsService {
       await this.voidResetLinks(tx, userId);
     });
     await this.sessions.destroyAllForUser(userId, keepSessionToken);
-    await this.apiTokens.update({ userId, revokedAt: IsNull() }, { revokedAt: new Date() });
+    await this.apiTokens.update({ userId, revokedAt: IsNull() }, { revokedAt: this.clock.now() });
   }
 
   /** E-mails a single-use reset link if the address has an account, voiding the links sent before. Says nothing either way. */
@@ -131,7 +133,7 @@ export class AccountsService {
     const user = await this.users.findOne({ where: { email: email.trim().toLowerCase() }, select: { id: true, name: true, email: true } });
     if (!user) return;
     const token = newToken();
-    const now = new Date();
+    const now = this.clock.now();
     const expiresAt = new Date(now.getTime() + this.config.passwordResetTtlMinutes * 60_000);
     // Only the newest link works: one that leaked from an old e-mail is useless once the owner asks again.
     const reset = await this.uow.run(async (tx) => {
@@ -149,7 +151,7 @@ export class AccountsService {
   /** True when the link can still be used; for showing the form or a clear message. */
   async isResetTokenUsable(token: string): Promise<boolean> {
     const reset = await this.resets.findOne({ where: { tokenHash: hashToken(token) } });
-    return !!reset && !reset.usedAt && reset.expiresAt.getTime() > Date.now();
+    return !!reset && !reset.usedAt && reset.expiresAt.getTime() > this.clock.now().getTime();
   }
 
   /**
@@ -159,13 +161,13 @@ export class AccountsService {
   async resetPassword(token: string, newPassword: string): Promise<void> {
     const tokenHash = hashToken(token);
     const reset = await this.resets.findOne({ where: { tokenHash } });
-    if (!reset || reset.usedAt || reset.expiresAt.getTime() <= Date.now()) throw new ValidationFailed({ password: RESET_LINK_INVALID_MESSAGE }, RESET_LINK_INVALID_MESSAGE);
+    if (!reset || reset.usedAt || reset.expiresAt.getTime() <= this.clock.now().getTime()) throw new ValidationFailed({ password: RESET_LINK_INVALID_MESSAGE }, RESET_LINK_INVALID_MESSAGE);
     const owner = await this.users.findOneOrFail({ where: { id: reset.userId }, select: { id: true, email: true, name: true } });
     assertStrongPassword(newPassword, owner);
     const passwordHash = await this.hasher.hash(newPassword);
     const used = await this.uow.run(async (tx) => {
       // The conditional update is the single-use guard: of two concurrent uses, one changes a row.
-      const claim = await tx.getRepository(PasswordReset).update({ id: reset.id, usedAt: IsNull() }, { usedAt: new Date() });
+      const claim = await tx.getRepository(PasswordReset).update({ id: reset.id, usedAt: IsNull() }, { usedAt: this.clock.now() });
       if (!claim.affected) return false;
       await tx.getRepository(User).update({ id: reset.userId }, { passwordHash });
       await this.voidResetLinks(tx, reset.userId);
@@ -176,20 +178,20 @@ export class AccountsService {
   }
 
   /** Marks every unused reset link of the account as used, so none of them works any more. */
-  private async voidResetLinks(tx: EntityManager, userId: number, at = new Date()): Promise<void> {
+  private async voidResetLinks(tx: EntityManager, userId: number, at = this.clock.now()): Promise<void> {
     await tx.getRepository(PasswordReset).update({ userId, usedAt: IsNull() }, { usedAt: at });
   }
 
   async issueApiToken(userId: number): Promise<{ token: string; expiresAt: Date }> {
     const token = `pa_${newToken()}`;
-    const now = new Date();
+    const now = this.clock.now();
     const expiresAt = new Date(now.getTime() + this.config.apiTokenTtlDays * 86400_000);
     await this.apiTokens.insert({ userId, tokenHash: hashToken(token), createdAt: now, expiresAt, revokedAt: null });
     return { token, expiresAt };
   }
 
   async revokeApiToken(tokenId: number): Promise<void> {
-    await this.apiTokens.update({ id: tokenId, revokedAt: IsNull() }, { revokedAt: new Date() });
+    await this.apiTokens.update({ id: tokenId, revokedAt: IsNull() }, { revokedAt: this.clock.now() });
   }
 
   /**
@@ -198,7 +200,7 @@ export class AccountsService {
    */
   async userForApiToken(token: string): Promise<{ user: CurrentUser; tokenId: number } | null> {
     const row = await this.tokenHolders.submit(hashToken(token));
-    if (!row || row.revokedAt || asDate(row.expiresAt).getTime() <= Date.now()) return null;
+    if (!row || row.revokedAt || asDate(row.expiresAt).getTime() <= this.clock.now().getTime()) return null;
     const organisationId = row.organisationId === null ? null : Number(row.organisationId);
     return {
       tokenId: Number(row.tokenId),
@@ -242,7 +244,7 @@ export class AccountsService {
    * Forgets what can no longer be used: password-reset links a day past their expiry and API tokens a month
    * past theirs (kept that long so "this token has expired" can still be told apart from "unknown").
    */
-  async pruneExpired(now = new Date()): Promise<{ resets: number; tokens: number }> {
+  async pruneExpired(now = this.clock.now()): Promise<{ resets: number; tokens: number }> {
     const resets = await this.resets.delete({ expiresAt: LessThan(new Date(now.getTime() - 24 * 3600_000)) });
     const tokens = await this.apiTokens.delete({ expiresAt: LessThan(new Date(now.getTime() - 30 * 24 * 3600_000)) });
     return { resets: resets.affected ?? 0, tokens: tokens.affected ?? 0 };
@@ -308,7 +310,7 @@ export class AccountsService {
     const existing = await this.organisations.findOne({ where: { nameKey } });
     if (existing) return existing;
     try {
-      return await this.organisations.save(this.organisations.create({ name: name.trim().replace(/\s+/g, ' '), nameKey, createdAt: new Date() }));
+      return await this.organisations.save(this.organisations.create({ name: name.trim().replace(/\s+/g, ' '), nameKey, createdAt: this.clock.now() }));
     } catch (err) {
       if (isUniqueViolation(err)) return this.organisations.findOneByOrFail({ nameKey });
       throw err;

@@ -1,8 +1,9 @@
+import { Clock } from '../common/clock';
 import { TooManyRequests } from '../common/errors';
 import { RateLimiter } from './rate-limiter';
 
 describe('RateLimiter (in-process counters)', () => {
-  const limiter = () => new RateLimiter({ client: null, key: (...p: unknown[]) => p.join(':') } as never);
+  const limiter = (clock = new Clock()) => new RateLimiter({ client: null, key: (...p: unknown[]) => p.join(':') } as never, clock);
 
   it('allows the limit, then refuses with the time left in the window', async () => {
     const l = limiter();
@@ -14,15 +15,19 @@ describe('RateLimiter (in-process counters)', () => {
   });
 
   it('starts a new window once the old one is over', async () => {
-    const l = limiter();
-    await l.hit('w', 1, 0.05 as number);
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    const clock = new Clock();
+    const l = limiter(clock);
+    await l.hit('w', 1, 60);
+    await expect(l.hit('w', 1, 60)).rejects.toBeInstanceOf(TooManyRequests);
+    clock.travel(59_000);
+    await expect(l.hit('w', 1, 60)).rejects.toBeInstanceOf(TooManyRequests);
+    clock.travel(2_000);
     await expect(l.hit('w', 1, 60)).resolves.toBeUndefined();
   });
 });
 
 describe('RateLimiter refunds (in-process counters)', () => {
-  const limiter = () => new RateLimiter({ client: null, key: (...p: unknown[]) => p.join(':') } as never);
+  const limiter = (clock = new Clock()) => new RateLimiter({ client: null, key: (...p: unknown[]) => p.join(':') } as never, clock);
 
   it('gives back one attempt, so a budget of failures is not spent by successes', async () => {
     const l = limiter();

@@ -1,3 +1,4 @@
+import { Clock } from '../common/clock';
 import { Injectable } from '@nestjs/common';
 import { TooManyRequests } from '../common/errors';
 import { RedisConnection } from '../redis/redis.module';
@@ -13,7 +14,10 @@ const REFUND = "local n = tonumber(redis.call('GET', KEYS[1]) or '0') if n > 0 t
 export class RateLimiter {
   private readonly local = new Map<string, { count: number; resetAt: number }>();
 
-  constructor(private readonly redis: RedisConnection) {}
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly clock: Clock,
+  ) {}
 
   /** Counts one attempt under `key`; throws TooManyRequests once more than `limit` fall in one window. */
   async hit(key: string, limit: number, windowSeconds: number): Promise<void> {
@@ -32,7 +36,7 @@ export class RateLimiter {
       return;
     }
     const entry = this.local.get(key);
-    if (entry && entry.resetAt > Date.now() && entry.count > 0) entry.count--;
+    if (entry && entry.resetAt > this.clock.now().getTime() && entry.count > 0) entry.count--;
   }
 
   private async hitRedis(key: string, windowSeconds: number) {
@@ -42,7 +46,7 @@ export class RateLimiter {
   }
 
   private hitLocal(key: string, windowSeconds: number) {
-    const now = Date.now();
+    const now = this.clock.now().getTime();
     if (this.local.size > 10_000) for (const [k, v] of this.local) if (v.resetAt <= now) this.local.delete(k);
     let entry = this.local.get(key);
     if (!entry || entry.resetAt <= now) {

@@ -1,3 +1,4 @@
+import { Clock } from '../common/clock';
 import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -31,6 +32,7 @@ export abstract class SessionStore {
 @Injectable()
 export class DatabaseSessionStore extends SessionStore {
   constructor(
+    private readonly clock: Clock,
     @InjectRepository(SessionRecord) private readonly sessions: Repository<SessionRecord>,
     @InjectConfig() private readonly config: AppConfig,
   ) {
@@ -48,7 +50,7 @@ export class DatabaseSessionStore extends SessionStore {
 
   async create(userId: number, userAgent: string | null): Promise<string> {
     const token = newToken();
-    const now = new Date();
+    const now = this.clock.now();
     await this.sessions.insert({ id: hashToken(token), userId, createdAt: now, expiresAt: this.expiryAfterUse(now.getTime(), now.getTime()), userAgent: userAgent?.slice(0, 255) ?? null });
     // Expired rows go on sign-in, so the table does not grow without bound and no extra job is needed.
     await this.sessions.delete({ expiresAt: LessThan(now) });
@@ -58,7 +60,7 @@ export class DatabaseSessionStore extends SessionStore {
   async find(token: string): Promise<SessionData | null> {
     const id = hashToken(token);
     const row = await this.sessions.findOne({ where: { id }, select: { userId: true, createdAt: true, expiresAt: true } });
-    const now = Date.now();
+    const now = this.clock.now().getTime();
     if (!row || row.expiresAt.getTime() <= now) return null;
     const renewed = this.expiryAfterUse(row.createdAt.getTime(), now);
     // Past its absolute lifetime (a row from before SESSION_MAX_HOURS was lowered, say): over, whatever expires_at says.
@@ -81,9 +83,19 @@ export class DatabaseSessionStore extends SessionStore {
   }
 }
 
+/** What Redis keeps of a session (JSON under its hashed id). */
+interface StoredSession {
+  userId: number;
+  createdAt: number;
+  /** On the academy's clock; absent on sessions written by earlier releases. */
+  expiresAt?: number;
+  userAgent: string | null;
+}
+
 @Injectable()
 export class RedisSessionStore extends SessionStore {
   constructor(
+    private readonly clock: Clock,
     private readonly redis: RedisConnection,
     @InjectConfig() private readonly config: AppConfig,
   ) {
@@ -100,7 +112,7 @@ export class RedisSessionStore extends SessionStore {
 
   /** Seconds a session created at `createdAtMs` may live after a use now: the full TTL, capped by the absolute lifetime. */
   private secondsAfterUse(createdAtMs: number): number {
-    return Math.min(this.ttlSeconds, Math.floor((createdAtMs + this.maxSeconds * 1000 - Date.now()) / 1000));
+    return Math.min(this.ttlSeconds, Math.floor((createdAtMs + this.maxSeconds * 1000 - this.clock.now().getTime()) / 1000));
   }
 
   private sessionKey(id: string) {
@@ -114,8 +126,9 @@ export class RedisSessionStore extends SessionStore {
   async create(userId: number, userAgent: string | null): Promise<string> {
     const token = newToken();
     const id = hashToken(token);
-    const value = JSON.stringify({ userId, createdAt: Date.now(), userAgent: userAgent?.slice(0, 255) ?? null });
+    const now = this.clock.now().getTime();
     const seconds = Math.min(this.ttlSeconds, this.maxSeconds);
+    const value = JSON.stringify({ userId, createdAt: now, expiresAt: now + seconds * 1000, userAgent: userAgent?.slice(0, 255) ?? null } satisfies StoredSession);
     await this.client
       .multi()
       .set(this.sessionKey(id), value, 'EX', seconds)
@@ -127,23 +140,29 @@ export class RedisSessionStore extends SessionStore {
     return token;
   }
 
+  /**
+   * The session's own expiry (`expiresAt`, on the academy's clock) decides; Redis's TTL, set to the same span,
+   * only clears keys nobody asks for again. Sessions written before expiresAt was kept fall back on the TTL.
+   */
   async find(token: string): Promise<SessionData | null> {
-    const key = this.sessionKey(hashToken(token));
+    const id = hashToken(token);
+    const key = this.sessionKey(id);
     const [[, value], [, ttl]] = (await this.client.multi().get(key).ttl(key).exec()) as [[null, string | null], [null, number]];
     if (!value || ttl <= 0) return null;
-    const { userId, createdAt } = JSON.parse(value) as { userId: number; createdAt?: number };
-    const allowed = this.secondsAfterUse(typeof createdAt === 'number' ? createdAt : Date.now());
-    if (allowed <= 0) {
-      // Past its absolute lifetime: over, whatever its TTL says.
-      await this.client.multi().del(key).srem(this.userKey(userId), hashToken(token)).exec();
+    const session = JSON.parse(value) as StoredSession;
+    const now = this.clock.now().getTime();
+    const expiresAt = session.expiresAt ?? now + ttl * 1000;
+    const allowed = this.secondsAfterUse(typeof session.createdAt === 'number' ? session.createdAt : now);
+    if (expiresAt <= now || allowed <= 0) {
+      // Idle too long, or past its absolute lifetime: over.
+      await this.client.multi().del(key).srem(this.userKey(session.userId), id).exec();
       return null;
     }
-    let remaining = ttl;
-    if (ttl < this.ttlSeconds / 2 && allowed > ttl) {
-      remaining = allowed;
-      await this.client.multi().expire(key, remaining).expire(this.userKey(userId), remaining, 'GT').exec();
-    }
-    return { userId, expiresAt: new Date(Date.now() + remaining * 1000) };
+    const remaining = (expiresAt - now) / 1000;
+    if (remaining >= this.ttlSeconds / 2 || allowed <= remaining) return { userId: session.userId, expiresAt: new Date(expiresAt) };
+    const extended = { ...session, expiresAt: now + allowed * 1000 };
+    await this.client.multi().set(key, JSON.stringify(extended), 'EX', allowed).expire(this.userKey(session.userId), allowed, 'GT').exec();
+    return { userId: session.userId, expiresAt: new Date(extended.expiresAt) };
   }
 
   async destroy(token: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { Clock } from '../common/clock';
 import { Injectable } from '@nestjs/common';
 import { Repository } from 'typeorm';
 import { UnitOfWork } from '../database/unit-of-work';
@@ -48,7 +49,10 @@ const slugify = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, '-')
  */
 @Injectable()
 export class CourseImporter {
-  constructor(private readonly unitOfWork: UnitOfWork) {}
+  constructor(
+    private readonly unitOfWork: UnitOfWork,
+    private readonly clock: Clock,
+  ) {}
 
   async import(definition: CourseDefinition, authorId: number, fileKey: (path: string) => string): Promise<'created' | 'exists'> {
     return this.unitOfWork.run(async (tx) => {
@@ -57,7 +61,7 @@ export class CourseImporter {
       const topicSlug = slugify(definition.topic);
       const topic = (await topics.findOneBy({ slug: topicSlug })) ?? (await topics.save(topics.create({ slug: topicSlug, name: definition.topic })));
       const lessons = definition.modules.flatMap((m) => m.lessons);
-      const now = new Date();
+      const now = this.clock.now();
       const course = await tx.getRepository(Course).save(
         tx.getRepository(Course).create({
           slug: definition.slug,

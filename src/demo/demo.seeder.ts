@@ -4,6 +4,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AccountsService, DEMO_AUTHOR_EMAIL } from '../accounts/accounts.service';
 import { CourseDefinition, CourseImporter } from '../catalogue/course-importer';
+import { Clock } from '../common/clock';
 import { PROJECT_ROOT } from '../common/paths';
 import { FileStorage } from '../storage/file-storage';
 import { seedDemoWebinars } from './webinar-seeder';
@@ -29,7 +30,7 @@ export async function seedDemo(app: INestApplicationContext, publicUrl: string, 
   if (!authorId) return;
   await seedDemoCourses(app.get(CourseImporter), app.get(FileStorage), authorId);
   // After the courses: their topics, and the demo video the past webinar's recording is.
-  await seedDemoWebinars(app.get(DataSource), app.get(FileStorage), authorId, join(DEMO_CONTENT_DIR, 'webinars'));
+  await seedDemoWebinars(app.get(DataSource), app.get(FileStorage), authorId, join(DEMO_CONTENT_DIR, 'webinars'), app.get(Clock).now());
 }
 
 /** The demo courses and their files (copied into storage as `demo/<path>`, like any uploaded file). */

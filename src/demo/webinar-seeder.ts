@@ -50,7 +50,7 @@ export function webinarDefinitions(dir: string): WebinarDefinition[] {
  * this is safe at every start. The demo files must already be in storage (see copyDemoFiles). No reminders
  * are scheduled and nobody is e-mailed: the demo starts with no registrants. Returns how many were created.
  */
-export async function seedDemoWebinars(dataSource: DataSource, storage: FileStorage, authorId: number, dir: string, now = new Date()): Promise<number> {
+export async function seedDemoWebinars(dataSource: DataSource, storage: FileStorage, authorId: number, dir: string, now: Date): Promise<number> {
   const webinars = dataSource.getRepository(Webinar);
   const topics = dataSource.getRepository(Topic);
   let created = 0;

@@ -1,3 +1,4 @@
+/* eslint-disable no-restricted-syntax -- queue mechanics (delays, retention, timing logs) run on real time, as BullMQ's do */
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { backoffDelay, KEEP_COMPLETED, KEEP_FAILED, QueueStats } from './job-registry';

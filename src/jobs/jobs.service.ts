@@ -1,3 +1,4 @@
+/* eslint-disable no-restricted-syntax -- queue mechanics (delays, retention, timing logs) run on real time, as BullMQ's do */
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
 import { AppConfig } from '../config/config';

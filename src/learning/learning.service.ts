@@ -1,3 +1,4 @@
+import { Clock } from '../common/clock';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Brackets, In, Not, Repository } from 'typeorm';
@@ -29,6 +30,7 @@ export interface EnrolmentView {
 @Injectable()
 export class LearningService {
   constructor(
+    private readonly clock: Clock,
     @InjectRepository(Enrolment) private readonly enrolments: Repository<Enrolment>,
     private readonly catalogue: CatalogueService,
     private readonly uow: UnitOfWork,
@@ -40,7 +42,7 @@ export class LearningService {
    */
   async enrol(userId: number, courseId: number): Promise<{ enrolment: Enrolment; created: boolean }> {
     await this.catalogue.requirePublished(courseId);
-    const now = new Date();
+    const now = this.clock.now();
     try {
       const enrolment = await this.uow.run(async (tx) => {
         // The course's counter first: its exclusive row lock makes enrolments on one course take turns. Inserted
@@ -72,7 +74,7 @@ export class LearningService {
     const enrolment = await this.enrolments.findOne({ where: { userId, courseId } });
     if (!enrolment || enrolment.status === 'withdrawn') throw new NotFound('You are not enrolled on this course');
     await this.uow.run(async (tx) => {
-      const left = await tx.getRepository(Enrolment).update({ id: enrolment.id, status: 'active' }, { status: 'withdrawn', withdrawnAt: new Date() });
+      const left = await tx.getRepository(Enrolment).update({ id: enrolment.id, status: 'active' }, { status: 'withdrawn', withdrawnAt: this.clock.now() });
       if (left.affected) await this.catalogue.countEnrolment(tx, courseId, -1);
     });
   }

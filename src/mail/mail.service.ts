@@ -1,3 +1,4 @@
+import { Clock } from '../common/clock';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, IsNull, LessThan, Repository } from 'typeorm';
@@ -60,6 +61,7 @@ export class MailService implements OnApplicationShutdown {
   private readonly logger = new Logger('Mail');
 
   constructor(
+    private readonly clock: Clock,
     @InjectRepository(MailMessage) private readonly messages: Repository<MailMessage>,
     private readonly templates: MailTemplates,
     @Inject(MailTransport) private readonly transport: MailTransport,
@@ -75,7 +77,7 @@ export class MailService implements OnApplicationShutdown {
     if (!this.templates.has(request.template)) throw new Error(`No e-mail template named "${request.template}"`);
     let id: number;
     try {
-      const result = await this.messages.insert(this.row(request, new Date()));
+      const result = await this.messages.insert(this.row(request, this.clock.now()));
       id = Number(result.identifiers[0].id);
     } catch (err) {
       if (isUniqueViolation(err)) return;
@@ -92,7 +94,7 @@ export class MailService implements OnApplicationShutdown {
     for (const request of requests) if (!this.templates.has(request.template)) throw new Error(`No e-mail template named "${request.template}"`);
     for (let at = 0; at < requests.length; at += SEND_BATCH) {
       const batch = requests.slice(at, at + SEND_BATCH);
-      const createdAt = new Date();
+      const createdAt = this.clock.now();
       await this.messages
         .createQueryBuilder()
         .insert()
@@ -115,7 +117,7 @@ export class MailService implements OnApplicationShutdown {
    * servers that deduplicate by Message-ID show it once).
    */
   async deliver(messageId: number): Promise<void> {
-    const now = new Date();
+    const now = this.clock.now();
     const claim = await this.messages
       .createQueryBuilder()
       .update()
@@ -144,7 +146,7 @@ export class MailService implements OnApplicationShutdown {
       throw err;
     }
     await lease.stop();
-    await this.messages.update({ id: messageId }, { status: 'sent', sentAt: new Date(), lastError: null, lockedUntil: null });
+    await this.messages.update({ id: messageId }, { status: 'sent', sentAt: this.clock.now(), lastError: null, lockedUntil: null });
   }
 
   /**
@@ -156,7 +158,7 @@ export class MailService implements OnApplicationShutdown {
     let inFlight: Promise<unknown> = Promise.resolve();
     const timer = setInterval(() => {
       inFlight = this.messages
-        .update({ id: messageId, status: 'pending', attempts }, { lockedUntil: new Date(Date.now() + DELIVERY_LEASE_MS) })
+        .update({ id: messageId, status: 'pending', attempts }, { lockedUntil: new Date(this.clock.now().getTime() + DELIVERY_LEASE_MS) })
         .catch((err) => this.logger.warn(`Could not renew the delivery lease of message ${messageId}: ${err instanceof Error ? err.message : err}`));
     }, LEASE_RENEW_MS);
     timer.unref();
@@ -177,7 +179,7 @@ export class MailService implements OnApplicationShutdown {
     const current = await this.messages.findOne({ where: { id: messageId }, select: { id: true, status: true, lockedUntil: true } });
     if (current?.status !== 'pending' || !current.lockedUntil) return;
     const until = current.lockedUntil.getTime();
-    await this.jobs.enqueue('mail.deliver', { messageId }, { jobId: `mail.deliver:${messageId}:after:${until}`, delayMs: Math.max(0, until - Date.now()) + FOLLOW_LEASE_MARGIN_MS });
+    await this.jobs.enqueue('mail.deliver', { messageId }, { jobId: `mail.deliver:${messageId}:after:${until}`, delayMs: Math.max(0, until - this.clock.now().getTime()) + FOLLOW_LEASE_MARGIN_MS });
   }
 
   /** Re-enqueues pending messages that have waited too long: the queue lost them, or Redis was down. */
@@ -185,8 +187,8 @@ export class MailService implements OnApplicationShutdown {
     const stale = await this.messages.find({
       // Not those a job is delivering right now (an unexpired lease).
       where: [
-        { status: 'pending', createdAt: LessThan(new Date(Date.now() - SWEEP_AFTER_MS)), lockedUntil: IsNull() },
-        { status: 'pending', createdAt: LessThan(new Date(Date.now() - SWEEP_AFTER_MS)), lockedUntil: LessThan(new Date()) },
+        { status: 'pending', createdAt: LessThan(new Date(this.clock.now().getTime() - SWEEP_AFTER_MS)), lockedUntil: IsNull() },
+        { status: 'pending', createdAt: LessThan(new Date(this.clock.now().getTime() - SWEEP_AFTER_MS)), lockedUntil: LessThan(this.clock.now()) },
       ],
       select: { id: true },
       order: { id: 'ASC' },

@@ -1,3 +1,4 @@
+import { Clock } from '../common/clock';
 import { Global, Injectable, Module } from '@nestjs/common';
 import { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
@@ -16,10 +17,13 @@ declare module '../jobs/job-registry' {
 @Injectable()
 @JobHandler('storage.sweep', { everyMs: 6 * 3600_000 })
 export class StorageSweepJob implements Handler<'storage.sweep'> {
-  constructor(private readonly storage: FileStorage) {}
+  constructor(
+    private readonly storage: FileStorage,
+    private readonly clock: Clock,
+  ) {}
 
   async handle(): Promise<void> {
-    await this.storage.removeAbandonedWrites(new Date(Date.now() - 24 * 3600_000));
+    await this.storage.removeAbandonedWrites(new Date(this.clock.now().getTime() - 24 * 3600_000));
   }
 }
 

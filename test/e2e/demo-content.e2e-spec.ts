@@ -75,8 +75,8 @@ describe('seeding the demo courses', () => {
     const dir = join(DEMO_CONTENT_DIR, 'webinars');
     const definitions = webinarDefinitions(dir);
     for (const webinar of definitions) expect(`${webinar.title} ${webinar.summary} ${webinar.description}`).not.toMatch(/lorem ipsum/i);
-    expect(await seedDemoWebinars(t.app.get(DataSource), storage, author.userId, dir)).toBe(definitions.length);
-    expect(await seedDemoWebinars(t.app.get(DataSource), storage, author.userId, dir)).toBe(0);
+    expect(await seedDemoWebinars(t.app.get(DataSource), storage, author.userId, dir, new Date())).toBe(definitions.length);
+    expect(await seedDemoWebinars(t.app.get(DataSource), storage, author.userId, dir, new Date())).toBe(0);
     const upcoming = (await t.visitor().get('/api/v1/webinars?when=upcoming')).json();
     expect(upcoming.total).toBeGreaterThanOrEqual(3);
     expect(upcoming.items.every((w: { phase: string }) => w.phase === 'scheduled')).toBe(true);

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { Clock } from '../../common/clock';
 import { slugify } from '../../common/slug';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager, In } from 'typeorm';
@@ -102,6 +104,7 @@ export class AuthoringService {
   private readonly logger = new Logger('Authoring');
 
   constructor(
+    private readonly clock: Clock,
     private readonly dataSource: DataSource,
     private readonly unitOfWork: UnitOfWork,
     private readonly catalogue: CatalogueService,
@@ -132,7 +135,7 @@ export class AuthoringService {
       const topicId = await this.resolveTopic(tx, input);
       const base = slugify(input.title, 110) || 'course';
       const slug = await this.freeSlug(tx, base);
-      const now = new Date();
+      const now = this.clock.now();
       try {
         return await tx.getRepository(Course).save(
           tx.getRepository(Course).create({
@@ -201,7 +204,7 @@ export class AuthoringService {
         level: input.level,
         cpdMinutes: cpdMinutes(input.cpdHours),
         topicId,
-        updatedAt: new Date(),
+        updatedAt: this.clock.now(),
       });
       try {
         return await tx.getRepository(Course).save(course);
@@ -221,7 +224,7 @@ export class AuthoringService {
       const problems = publishingProblems({ course, modules, lessons, questions, options });
       if (problems.length) throw new PublishBlocked(problems);
       if (course.status === 'published') return course;
-      const now = new Date();
+      const now = this.clock.now();
       // A course published before keeps its first date, so "newest" is not gamed by republishing.
       await tx.getRepository(Course).update({ id: course.id }, { status: 'published', publishedAt: course.publishedAt ?? now, updatedAt: now });
       return { ...course, status: 'published' as const };
@@ -233,7 +236,7 @@ export class AuthoringService {
     await this.write(async (tx) => {
       const course = await this.editableCourse(tx, user, courseId);
       if (course.status !== 'published') return;
-      await tx.getRepository(Course).update({ id: course.id }, { status: 'archived', updatedAt: new Date() });
+      await tx.getRepository(Course).update({ id: course.id }, { status: 'archived', updatedAt: this.clock.now() });
     });
   }
 
@@ -606,7 +609,7 @@ export class AuthoringService {
       const candidate = n === 1 ? base : `${base}-${n}`;
       if (!(await courses.exists({ where: { slug: candidate } }))) return candidate;
     }
-    return `${base}-${Date.now().toString(36)}`;
+    return `${base}-${randomBytes(4).toString('hex')}`;
   }
 
   private async quizContents(manager: EntityManager, lessons: Lesson[]): Promise<{ questions: QuizQuestion[]; options: QuizOption[] }> {
@@ -651,11 +654,11 @@ export class AuthoringService {
   /** The course's length is the sum of its lessons' minutes, kept in step with every lesson change. */
   private async recount(tx: EntityManager, courseId: number) {
     const minutes = (await tx.getRepository(Lesson).sum('minutes', { courseId })) ?? 0;
-    await tx.getRepository(Course).update({ id: courseId }, { estimatedMinutes: Number(minutes), updatedAt: new Date() });
+    await tx.getRepository(Course).update({ id: courseId }, { estimatedMinutes: Number(minutes), updatedAt: this.clock.now() });
   }
 
   private async touch(tx: EntityManager, courseId: number) {
-    await tx.getRepository(Course).update({ id: courseId }, { updatedAt: new Date() });
+    await tx.getRepository(Course).update({ id: courseId }, { updatedAt: this.clock.now() });
   }
 
   /** Removes files the database no longer points at (after commit); a failure is logged, not fatal. */

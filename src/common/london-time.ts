@@ -1,14 +1,26 @@
 /** Dates as people in the UK read them: always in Europe/London, whatever the server's time zone. */
 const zone = { timeZone: 'Europe/London' } as const;
 const DATE = new Intl.DateTimeFormat('en-GB', { ...zone, day: 'numeric', month: 'long', year: 'numeric' });
-const DATE_TIME = new Intl.DateTimeFormat('en-GB', { ...zone, day: 'numeric', month: 'long', year: 'numeric', hour: 'numeric', minute: '2-digit', hour12: true });
 const ISO_DATE = new Intl.DateTimeFormat('en-CA', { ...zone, year: 'numeric', month: '2-digit', day: '2-digit' });
 const YEAR = new Intl.DateTimeFormat('en-GB', { ...zone, year: 'numeric' });
 
 /** "24 November 2026" */
 export const londonDate = (moment: Date) => DATE.format(moment);
-/** "24 November 2026 at 3:05 pm" */
-export const londonDateTime = (moment: Date) => DATE_TIME.format(moment);
+/**
+ * The London time of day in GOV.UK style: "9am", "3:05pm", "12:30pm", "12:05am", "midday", "midnight".
+ * (Intl's en-GB 12-hour clock says "0:30 pm" for half past twelve, so the hours and minutes are read in 24-hour
+ * form and written here.)
+ */
+export function londonTime(moment: Date): string {
+  const [hours, minutes] = londonFields(moment).time.split(':').map(Number);
+  if (minutes === 0 && hours === 12) return 'midday';
+  if (minutes === 0 && hours === 0) return 'midnight';
+  const hour = hours % 12 === 0 ? 12 : hours % 12;
+  return `${hour}${minutes ? `:${String(minutes).padStart(2, '0')}` : ''}${hours < 12 ? 'am' : 'pm'}`;
+}
+
+/** "24 November 2026 at 3:05pm", "at 9am", "at midday": the London day and time (see londonTime). */
+export const londonDateTime = (moment: Date) => `${londonDate(moment)} at ${londonTime(moment)}`;
 /** "2026-11-24": the calendar day in London, for files and machines. */
 export const londonIsoDate = (moment: Date) => ISO_DATE.format(moment);
 /** "2026" */

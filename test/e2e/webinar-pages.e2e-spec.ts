@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { DataSource } from 'typeorm';
 import { Clock } from '../../src/common/clock';
+import { londonFields, londonToUtc } from '../../src/common/london-time';
 import { FileStorage } from '../../src/storage/file-storage';
 import { Webinar, type WebinarStatus } from '../../src/webinars/entities';
 import { saveWebinar } from '../support/webinars';
@@ -142,6 +143,34 @@ describe('webinar pages', () => {
     const anonymousPost = await stranger.submit(`/webinars/${w.slug}/register`, {});
     expect([303, 401, 403]).toContain(anonymousPost.status);
     expect(await ds.getRepository('WebinarRegistration').countBy({ webinarId: w.id, status: 'registered' })).toBe(0);
+  });
+
+  it('writes times as people read them, "12:30pm" not "0:30 pm", on every page and in the e-mail', async () => {
+    // Half past twelve and midday, London time, a few days ahead (whatever the clock change).
+    const day = londonFields(new Date(clock.now().getTime() + 5 * DAY)).date;
+    const halfPast = await webinar({ title: 'Lunchtime learning', inMs: 0, startsAt: londonToUtc(day, '12:30') });
+    const midday = await webinar({ title: 'Midday briefing', inMs: 0, startsAt: londonToUtc(day, '12:00') });
+    const longDay = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${day}T12:00:00Z`));
+    const expected = `${longDay} at 12:30pm`;
+
+    const list = await t.visitor().get('/webinars');
+    expect(list.body).toContain(`${expected} (UK time)`);
+    expect(list.body).toContain(`${longDay} at midday (UK time)`);
+    expect(list.body).not.toMatch(/\b0:\d\d ?[ap]m/);
+    expect((await t.visitor().get(`/webinars/${halfPast.slug}`)).body).toContain(`${expected} (UK time)`);
+    expect((await t.visitor().get(`/webinars/${midday.slug}`)).body).toContain(`${longDay} at midday (UK time)`);
+
+    const learner = await t.signedIn('learner');
+    expect((await register(learner, halfPast)).status).toBe(303);
+    expect((await learner.get('/my-webinars')).body).toContain(`${expected} (UK time)`);
+    await t.drainJobs();
+    const [mail] = await ds.query('SELECT payload FROM mail_messages WHERE to_address = ? AND template = ?', [learner.email, 'webinar-invitation']);
+    expect(JSON.parse(mail.payload).startsAt).toBe(expected);
+
+    const authoring = await author.get('/author/webinars');
+    expect(authoring.body).toContain(expected);
+    expect(authoring.body).not.toMatch(/\b0:\d\d ?[ap]m/);
+    expect((await author.get(`/author/webinars/${halfPast.id}`)).body).toContain(`${expected} (UK time)`);
   });
 
   it('waitlists learners when full, in order, and promotes the first when a place is freed', async () => {

@@ -1,5 +1,5 @@
 import { inspectPdf } from '../../test/support/pdf';
-import { CertificateContent, renderCertificatePdf } from './certificate-pdf';
+import { CertificateContent, layoutCertificate, renderCertificatePdf } from './certificate-pdf';
 
 const content: CertificateContent = {
   kind: 'completion',
@@ -40,10 +40,31 @@ describe('renderCertificatePdf', () => {
     expect(pdf.qrCodes).toEqual([content.verifyUrl]);
   });
 
-  it('wraps a long title onto at most three lines rather than off the page', async () => {
+  it('prints a long title whole, shrunk and wrapped onto at most three lines, above the CPD line', async () => {
     const title = Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ');
     const text = oneLine(inspectPdf(await renderCertificatePdf({ ...content, subjectTitle: title })).text);
-    expect(text).toContain('word0 word1');
-    expect(text).not.toContain('word39');
+    expect(text).toContain(title);
+    const layout = layoutCertificate({ ...content, subjectTitle: title });
+    const lines = layout.lines.filter((l) => l.element === 'subject');
+    expect(lines.length).toBeGreaterThan(1);
+    expect(lines.length).toBeLessThanOrEqual(3);
+    expect(lines[0].size).toBeLessThan(20);
+    const cpd = layout.lines.find((l) => l.element === 'cpd')!;
+    expect(cpd.y).toBeLessThan(lines.at(-1)!.y);
+    expect(cpd.y).toBeGreaterThan(layout.lines.find((l) => l.element === 'code')!.y + 12);
+  });
+
+  it('reads a big font only when a text needs it: Latin certificates never load Noto Sans SC', () => {
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const fresh = require('./certificate-pdf') as typeof import('./certificate-pdf');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const fonts = require('./pdf/fonts') as typeof import('./pdf/fonts');
+      fresh.layoutCertificate({ ...content, holderName: 'Ярослава Ωmega Nguyễn' });
+      expect(fonts.isLoaded('han')).toBe(false);
+      expect(fonts.isLoaded('arabic')).toBe(false);
+      fresh.layoutCertificate({ ...content, holderName: '王秀英' });
+      expect(fonts.isLoaded('han')).toBe(true);
+    });
   });
 });

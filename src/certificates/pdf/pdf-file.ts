@@ -32,6 +32,11 @@ export class PdfFile {
     return this.add(Buffer.concat([Buffer.from(`<< /Length ${bytes.length}${length1} /Filter /FlateDecode${entries ? ` ${entries}` : ''} >>\nstream\n`, 'latin1'), bytes, Buffer.from('\nendstream', 'latin1')]));
   }
 
+  /** A stream object written as it is, unfiltered (metadata, which readers may look for by scanning the file). */
+  plainStream(data: Buffer, entries: string): number {
+    return this.add(Buffer.concat([Buffer.from(`<< /Length ${data.length} ${entries} >>\nstream\n`, 'latin1'), data, Buffer.from('\nendstream', 'latin1')]));
+  }
+
   /** The whole file. The ID is a digest of the objects, so it too depends only on what the file says. */
   toBuffer(root: number, info: number): Buffer {
     const header = Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n', 'latin1');

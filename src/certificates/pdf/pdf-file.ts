@@ -8,6 +8,8 @@ import { deflateSync } from 'node:zlib';
  */
 export class PdfFile {
   private readonly bodies: Array<Buffer | null> = [];
+  /** What the file's ID digests for an object, when not its body: a digest of a large body that never changes. */
+  private readonly digestAs = new Map<number, string>();
 
   /** A number for an object written later (for objects that refer to each other). */
   reserve(): number {
@@ -25,11 +27,17 @@ export class PdfFile {
     return this.set(this.reserve(), body);
   }
 
-  /** A stream object; `entries` are the dictionary's other entries. `data` is deflated unless `deflated` says it already is. */
-  stream(data: Buffer, entries = '', deflated?: { length1?: number }): number {
-    const bytes = deflated ? data : deflateSync(data);
+  /**
+   * A stream object; `entries` are the dictionary's other entries. `data` is deflated unless `deflated` says it
+   * already is; `deflated.digest` stands for the data in the file's ID (for data that is the same in every file).
+   */
+  stream(data: Buffer, entries = '', deflated?: { length1?: number; digest?: string }): number {
+    const bytes = deflated ? data : deflate(data);
     const length1 = deflated?.length1 === undefined ? '' : ` /Length1 ${deflated.length1}`;
-    return this.add(Buffer.concat([Buffer.from(`<< /Length ${bytes.length}${length1} /Filter /FlateDecode${entries ? ` ${entries}` : ''} >>\nstream\n`, 'latin1'), bytes, Buffer.from('\nendstream', 'latin1')]));
+    const dictionary = `<< /Length ${bytes.length}${length1} /Filter /FlateDecode${entries ? ` ${entries}` : ''} >>\nstream\n`;
+    const ref = this.add(Buffer.concat([Buffer.from(dictionary, 'latin1'), bytes, Buffer.from('\nendstream', 'latin1')]));
+    if (deflated?.digest) this.digestAs.set(ref, `${dictionary}${deflated.digest}`);
+    return ref;
   }
 
   /** A stream object written as it is, unfiltered (metadata, which readers may look for by scanning the file). */
@@ -44,13 +52,14 @@ export class PdfFile {
     const offsets: number[] = [];
     let offset = header.length;
     const digest = createHash('md5');
+    const end = Buffer.from('\nendobj\n', 'latin1');
     this.bodies.forEach((body, index) => {
       if (!body) throw new Error(`PDF object ${index + 1} was reserved but never written`);
-      const object = Buffer.concat([Buffer.from(`${index + 1} 0 obj\n`, 'latin1'), body, Buffer.from('\nendobj\n', 'latin1')]);
+      const start = Buffer.from(`${index + 1} 0 obj\n`, 'latin1');
       offsets.push(offset);
-      offset += object.length;
-      parts.push(object);
-      digest.update(body);
+      offset += start.length + body.length + end.length;
+      parts.push(start, body, end);
+      digest.update(this.digestAs.get(index + 1) ?? body);
     });
     const id = digest.digest('hex');
     const xref = ['xref', `0 ${this.bodies.length + 1}`, '0000000000 65535 f ', ...offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n `)].join('\n');
@@ -58,6 +67,15 @@ export class PdfFile {
     parts.push(Buffer.from(`${xref}\n${trailer}`, 'latin1'));
     return Buffer.concat(parts);
   }
+}
+
+/**
+ * Deflated (zlib, level 6). A small stream gets a window just larger than itself: it compresses as well as
+ * with the full 32 KB window, for half the work of setting one up.
+ */
+export function deflate(data: Buffer): Buffer {
+  const windowBits = Math.min(15, Math.max(10, Math.ceil(Math.log2(data.length + 262))));
+  return deflateSync(data, { windowBits });
 }
 
 /** A number as PDF writes it: no exponent, at most three decimals. */

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { deflateSync } from 'node:zlib';
 import type { Font, Glyph, Subset } from 'fontkit';
 import { face, type FaceKey } from './fonts';
-import { num, PdfFile } from './pdf-file';
+import { deflate, num, PdfFile } from './pdf-file';
 
 /**
  * The characters almost every certificate is written in: Latin-1, Latin Extended-A (Polish, Czech, Turkish,
@@ -34,6 +33,8 @@ interface FontParts {
   program: Buffer;
   programLength: number;
   toUnicode: Buffer;
+  /** For fonts shared by every document: a digest of the program, which the file's ID takes in its stead. */
+  digest?: string;
   baseFont: string;
   widths: string;
   font: Font;
@@ -48,7 +49,7 @@ interface FontParts {
 function writeFont(pdf: PdfFile, parts: FontParts): number {
   const { font } = parts;
   const scale = 1000 / font.unitsPerEm;
-  const program = pdf.stream(parts.program, '', { length1: parts.programLength });
+  const program = pdf.stream(parts.program, '', { length1: parts.programLength, digest: parts.digest });
   const { minX, minY, maxX, maxY } = font.bbox;
   const capHeight = font.capHeight || font.ascent;
   const descriptor = pdf.add(
@@ -75,9 +76,9 @@ function partsOf(font: Font, subset: Subset, glyphs: Array<{ cid: number; advanc
     .subarray(0, 6)
     .reduce((name, byte) => name + String.fromCharCode(65 + (byte % 26)), '');
   return {
-    program: deflateSync(program),
+    program: deflate(program),
     programLength: program.length,
-    toUnicode: deflateSync(Buffer.from(toUnicodeMap(byCid), 'latin1')),
+    toUnicode: deflate(Buffer.from(toUnicodeMap(byCid), 'latin1')),
     baseFont: `${tag}+${(font.postscriptName ?? 'Font').replace(/[^!-~]|[()<>[\]{}/%#]/g, '')}`,
     widths: `[${byCid.map(({ cid, advance }) => `${cid} [${num((advance * 1000) / font.unitsPerEm)}]`).join(' ')}]`,
     font,
@@ -105,7 +106,8 @@ class CommonFont implements DocumentFont {
       const { minY, maxY } = glyph.bbox;
       this.glyphs[codePoint] = { cid: entry.cid, advance: glyph.advanceWidth, top: Number.isFinite(maxY) ? maxY : 0, bottom: Number.isFinite(minY) ? minY : 0 };
     }
-    this.parts = partsOf(font, subset, [...included.values()], [...included.keys()]);
+    const parts = partsOf(font, subset, [...included.values()], [...included.keys()]);
+    this.parts = { ...parts, digest: createHash('sha256').update(parts.program).digest('hex') };
   }
 
   writeInto(pdf: PdfFile): number {
@@ -155,7 +157,7 @@ export class SubsetFont implements DocumentFont {
     const entries = [...this.codes.values()];
     const map = Buffer.alloc(2 * (entries.length + 1));
     for (const { cid, gid } of entries) map.writeUInt16BE(gid, 2 * cid);
-    return writeFont(pdf, { ...partsOf(this.font, this.subset, entries, [...this.codes.keys()]), cidToGid: deflateSync(map) });
+    return writeFont(pdf, { ...partsOf(this.font, this.subset, entries, [...this.codes.keys()]), cidToGid: deflate(map) });
   }
 }
 

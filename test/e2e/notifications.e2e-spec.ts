@@ -67,7 +67,8 @@ describe('e-mail preferences, course reminders, weekly digest and unsubscribing'
     await sendAndDeliver(() => notifications.sendNudges());
     expect(mailsTo(learner.email)).toHaveLength(1);
 
-    // Active again, then quiet again for a week: a new reminder.
+    // Active again (signing in afresh: 16 days have passed), then quiet again for a week: a new reminder.
+    await learner.signIn(learner.email, learner.password);
     await learner.submit(`/courses/${c.course.slug}/lessons/${c.text.id}/complete`, {});
     clock.travel(8 * DAY);
     await sendAndDeliver(() => notifications.sendNudges());

@@ -441,7 +441,7 @@ describe('security limits on the default configuration', () => {
       if (redis.client) {
         const key = redis.key('session', id);
         const value = JSON.parse((await redis.client.get(key))!);
-        await redis.client.set(key, JSON.stringify({ ...value, createdAt: Date.now() - ageMs }), 'PX', expiresInMs);
+        await redis.client.set(key, JSON.stringify({ ...value, createdAt: Date.now() - ageMs, expiresAt: Date.now() + expiresInMs }), 'PX', expiresInMs);
       } else {
         await ds.getRepository(SessionRecord).update({ id }, { createdAt: new Date(Date.now() - ageMs), expiresAt: new Date(Date.now() + expiresInMs) });
       }

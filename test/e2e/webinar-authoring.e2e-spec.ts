@@ -49,6 +49,12 @@ describe('webinar authoring', () => {
   const ds = () => t.app.get(DataSource);
   const clock = () => t.app.get(Clock);
   const webinar = (id: number) => ds().getRepository(Webinar).findOneByOrFail({ id });
+  /** After the clock moves days ahead, the browsers' sessions have expired, as they would: those signed out sign in again. */
+  const signInAgain = async () => {
+    for (const who of [author, otherAuthor, admin, learner, formulaLearner, waitlister]) {
+      if ((await who.get('/account')).status !== 200) await who.signIn(who.email, who.password);
+    }
+  };
   const filesUnder = (folder: string) => {
     const dir = join(t.engines.dataDir, 'files', folder);
     return existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => entry.name) : [];
@@ -264,6 +270,7 @@ describe('webinar authoring', () => {
       // Into the join window: one learner joins live, another asks a question.
       const saved = await webinar(recordedId);
       clock().travel(saved.startsAt.getTime() - clock().now().getTime() - 5 * MINUTE);
+      await signInAgain(); // days have passed: a browser signs in afresh
       await t.app.get(AttendanceService).join(formulaLearner.userId, saved);
       const api = await t.apiClient(learner.email, learner.password);
       const asked = await api.request('POST', `/api/v1/webinars/${recordedId}/questions`, { json: { body: 'Which <b>standards</b> did you use?' } });
@@ -296,6 +303,7 @@ describe('webinar authoring', () => {
     it('refuses an .exe renamed .mp4, storing nothing; takes the real video and tells registrants', async () => {
       const saved = await webinar(recordedId);
       clock().travel(saved.startsAt.getTime() + (saved.durationMinutes + 5) * MINUTE - clock().now().getTime());
+      await signInAgain(); // days have passed: a browser signs in afresh
       const page = await author.get(`/author/webinars/${recordedId}`);
       expect(page.body).toContain(`action="/author/webinars/${recordedId}/recording"`);
       expect(page.body).toContain('enctype="multipart/form-data"');

@@ -159,6 +159,8 @@ export class Visitor {
     await this.get('/sign-in');
     const answer = await this.submit('/sign-in', { email, password });
     if (answer.status !== 303) throw new Error(`sign-in failed with ${answer.status}`);
+    // Signing in gives the browser a new CSRF secret; a page with a form carries the token that goes with it.
+    await this.get('/account');
     return answer;
   }
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import nodemailer, { Transporter } from 'nodemailer';
+import nodemailer, { type SendMailOptions, Transporter } from 'nodemailer';
 import type { RenderedMail } from './mail-templates';
-import type { MailAttachment } from './mail.service';
+import type { MailAttachment, MailCalendar } from './mail.service';
 
 export interface OutgoingMail extends RenderedMail {
   to: string;
@@ -11,6 +11,16 @@ export interface OutgoingMail extends RenderedMail {
   messageId: string;
   headers?: Record<string, string>;
   attachments?: MailAttachment[];
+  calendar?: MailCalendar;
+}
+
+/**
+ * nodemailer's message options. A calendar object becomes its `icalEvent`: nodemailer writes it as the
+ * `text/calendar; method=…` alternative (beside text and HTML in multipart/alternative) and attaches the same
+ * bytes as the named .ics file, the shape Outlook and Gmail send and read.
+ */
+function messageOptions({ calendar, ...mail }: OutgoingMail): SendMailOptions {
+  return { ...mail, ...(calendar && { icalEvent: { method: calendar.method, filename: calendar.filename, content: calendar.content } }) };
 }
 
 /** Where e-mail goes: an SMTP server (SMTP_URL), or .eml files in the local outbox folder. */
@@ -35,7 +45,7 @@ export class SmtpTransport extends MailTransport {
   }
 
   async deliver(mail: OutgoingMail): Promise<void> {
-    await this.transporter.sendMail({ ...mail, messageId: mail.messageId });
+    await this.transporter.sendMail(messageOptions(mail));
   }
 
   override close(): void {
@@ -52,7 +62,7 @@ export class OutboxTransport extends MailTransport {
   }
 
   async deliver(mail: OutgoingMail): Promise<void> {
-    const info = await this.composer.sendMail({ ...mail, messageId: mail.messageId });
+    const info = await this.composer.sendMail(messageOptions(mail));
     await mkdir(this.dir, { recursive: true });
     // A file name in arrival order on this machine, not a time the academy reasons about.
     // eslint-disable-next-line no-restricted-syntax

@@ -26,8 +26,14 @@ export interface MailRequest {
   dedupeKey: string;
   /** Extra headers, e.g. List-Unsubscribe for messages that are not transactional. */
   headers?: Record<string, string>;
-  /** Files sent with the message, e.g. a calendar invitation; stored with it, so a retry sends the same bytes. */
+  /** Files sent with the message; stored with it, so a retry sends the same bytes. */
   attachments?: MailAttachment[];
+  /**
+   * An iTIP calendar object (RFC 5546 over e-mail, RFC 6047): sent as a `text/calendar; method=…` part of the
+   * message's multipart/alternative, which Outlook and Gmail act on, and attached as the same .ics file. Stored
+   * with the message, so a retry sends the same bytes (its DTSTAMP stays the moment it was composed).
+   */
+  calendar?: MailCalendar;
 }
 
 export interface MailAttachment {
@@ -36,9 +42,18 @@ export interface MailAttachment {
   content: string;
 }
 
-/** Where a message's extra headers and attachments are kept inside its stored payload. */
+export interface MailCalendar {
+  method: 'REQUEST' | 'CANCEL' | 'PUBLISH';
+  /** The name of the attached copy, e.g. `webinar.ics`. */
+  filename: string;
+  /** The whole iCalendar object, CRLF line endings. */
+  content: string;
+}
+
+/** Where a message's extra headers, attachments and calendar object are kept inside its stored payload. */
 const HEADERS_KEY = '__headers';
 const ATTACHMENTS_KEY = '__attachments';
+const CALENDAR_KEY = '__calendar';
 
 /** Tries per message across jobs and sweeps before it is marked failed. */
 export const MAX_MAIL_ATTEMPTS = 10;
@@ -129,12 +144,13 @@ export class MailService implements OnApplicationShutdown {
     if (!message) return;
     const lease = this.keepLease(messageId, message.attempts);
     try {
-      const { [HEADERS_KEY]: headers, [ATTACHMENTS_KEY]: attachments, ...data } = JSON.parse(message.payload) as Record<string, unknown>;
+      const { [HEADERS_KEY]: headers, [ATTACHMENTS_KEY]: attachments, [CALENDAR_KEY]: calendar, ...data } = JSON.parse(message.payload) as Record<string, unknown>;
       const rendered = this.templates.render(message.template, { ...data, academyName: this.config.academyName, publicUrl: this.config.publicUrl });
       await this.transport.deliver({
         ...rendered,
         ...(headers ? { headers: headers as Record<string, string> } : {}),
         ...(attachments ? { attachments: attachments as MailAttachment[] } : {}),
+        ...(calendar ? { calendar: calendar as MailCalendar } : {}),
         to: message.toAddress,
         from: this.config.mail.from,
         messageId: `<mail-${message.id}-${message.createdAt.getTime()}@${new URL(this.config.publicUrl).hostname}>`,
@@ -204,7 +220,12 @@ export class MailService implements OnApplicationShutdown {
       dedupeKey: request.dedupeKey,
       toAddress: request.to,
       template: request.template,
-      payload: JSON.stringify({ ...request.data, ...(request.headers && { [HEADERS_KEY]: request.headers }), ...(request.attachments && { [ATTACHMENTS_KEY]: request.attachments }) }),
+      payload: JSON.stringify({
+        ...request.data,
+        ...(request.headers && { [HEADERS_KEY]: request.headers }),
+        ...(request.attachments && { [ATTACHMENTS_KEY]: request.attachments }),
+        ...(request.calendar && { [CALENDAR_KEY]: request.calendar }),
+      }),
       status: 'pending' as const,
       attempts: 0,
       lastError: null,

@@ -2,9 +2,12 @@ import { AddressInfo } from 'node:net';
 import { ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
+/** A message as the server received it: parsed by mailparser, with the raw bytes beside (for the MIME structure). */
+export type ReceivedMail = ParsedMail & { raw: Buffer };
+
 /** A real SMTP server on a free local port, keeping every message it accepts. */
 export async function startSmtpServer() {
-  const received: ParsedMail[] = [];
+  const received: ReceivedMail[] = [];
   let refuse = false;
   let connections = 0;
   const server = new SMTPServer({
@@ -20,10 +23,16 @@ export async function startSmtpServer() {
         stream.on('end', () => callback(Object.assign(new Error('451 try again later'), { responseCode: 451 })));
         return;
       }
-      simpleParser(stream).then((mail) => {
-        received.push(mail);
-        callback();
-      }, callback);
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('error', callback);
+      stream.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        simpleParser(raw).then((mail) => {
+          received.push(Object.assign(mail, { raw }));
+          callback();
+        }, callback);
+      });
     },
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -41,4 +41,11 @@ export class WebinarRegistration {
 
   @DateTimeColumn({ nullable: true })
   cancelledAt!: Date | null;
+
+  /**
+   * The registration's own part of its iCalendar SEQUENCE (RFC 5546), raised by each change of the learner's
+   * own (cancelling, registering again, promotion); the calendar carries the webinar's sequence plus this.
+   */
+  @Column({ type: 'integer', default: 0 })
+  sequence!: number;
 }

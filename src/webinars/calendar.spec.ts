@@ -141,6 +141,25 @@ describe('calendarFile', () => {
     expect(ics).not.toContain('zoe@example.org');
   });
 
+  it('never invites anyone in a PUBLISH, and marks a cancelled listing CANCELLED without an alarm', () => {
+    const listing = calendarFile({ ...base, method: 'PUBLISH' }, PRODUCT); // an attendee given by mistake is left out
+    expect(parse(listing).event.attendees).toHaveLength(0);
+    expect(listing).not.toContain('zoe@example.org');
+    expect(parse(listing).vevent.getFirstProperty('organizer')!.getFirstValue()).toBe('mailto:webinars@academy.example');
+
+    const cancelled = calendarFile({ ...base, method: 'PUBLISH', attendee: undefined, cancelled: true, sequence: 1 }, PRODUCT);
+    const { calendar, vevent, event } = parse(cancelled);
+    expect(calendar.getFirstPropertyValue('method')).toBe('PUBLISH');
+    expect(vevent.getFirstPropertyValue('status')).toBe('CANCELLED');
+    expect(vevent.getAllSubcomponents('valarm')).toHaveLength(0);
+    expect(event.sequence).toBe(1);
+  });
+
+  it('refuses a REQUEST or CANCEL without its attendee (iTIP addresses them to one)', () => {
+    expect(() => calendarFile({ ...base, attendee: undefined }, PRODUCT)).toThrow(TypeError);
+    expect(() => calendarFile({ ...base, method: 'CANCEL', attendee: undefined }, PRODUCT)).toThrow(TypeError);
+  });
+
   it('writes a higher SEQUENCE as given, with the same UID', () => {
     const first = parse(calendarFile(base, PRODUCT)).event;
     const moved = parse(calendarFile({ ...base, sequence: 3, start: new Date('2026-06-11T13:00:00Z'), end: new Date('2026-06-11T14:00:00Z') }, PRODUCT)).event;
@@ -175,5 +194,6 @@ describe('CALENDAR_CONTENT_TYPE', () => {
   it('names the method', () => {
     expect(CALENDAR_CONTENT_TYPE('REQUEST')).toBe('text/calendar; charset=utf-8; method=REQUEST');
     expect(CALENDAR_CONTENT_TYPE('CANCEL')).toBe('text/calendar; charset=utf-8; method=CANCEL');
+    expect(CALENDAR_CONTENT_TYPE('PUBLISH')).toBe('text/calendar; charset=utf-8; method=PUBLISH');
   });
 });

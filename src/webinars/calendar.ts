@@ -1,10 +1,18 @@
 /**
- * iCalendar (RFC 5545) invitations for webinar registrations, written by hand: one VEVENT, no dependency.
+ * iCalendar (RFC 5545) objects for webinars, written by hand: one VEVENT, no dependency, with the iTIP
+ * (RFC 5546) methods Outlook and Google act on.
  *
  * Times are written as UTC date-times (`…Z`) rather than with a VTIMEZONE: RFC 5545 allows them, every
  * client converts them to the viewer's own zone (Europe/London included, across BST), and there is no
- * time-zone definition to get wrong. Updates keep the UID and carry a higher SEQUENCE (RFC 5546), so
- * calendars replace the event instead of adding a second one; CANCEL with the same UID removes it.
+ * time-zone definition to get wrong.
+ *
+ * - `REQUEST` invites one attendee to their own copy of the event (a UID per registration); updates keep the
+ *   UID and carry a higher SEQUENCE, so calendars replace the event instead of adding a second one.
+ * - `CANCEL` with the same UID and a higher SEQUENCE removes it.
+ * - `PUBLISH` is the webinar as a public listing: no ATTENDEE, nobody invited, a UID of the webinar's own.
+ *
+ * DTSTAMP is when the object was made (RFC 5545 §3.8.7.2: with a METHOD, when that instance of the object
+ * was created), never the time of the change it describes.
  */
 
 export type CalendarMethod = 'REQUEST' | 'CANCEL' | 'PUBLISH';
@@ -15,14 +23,17 @@ export interface CalendarPerson {
 }
 
 export interface CalendarEvent {
-  /** Stable per registration, e.g. `webinar-12-registration-34@academy.example` */
+  /** Stable per registration for a REQUEST or CANCEL (`webinar-12-registration-34@academy.example`); the webinar's own for PUBLISH. */
   uid: string;
-  /** Bumped on every change of time (RFC 5546): updates carry a higher SEQUENCE. */
+  /** Raised by every change to the event as this UID's holder sees it (RFC 5546 §2.1.5): never goes back. */
   sequence: number;
   method: CalendarMethod;
+  /** A PUBLISH of a cancelled webinar: STATUS:CANCELLED (CANCEL always is). */
+  cancelled?: boolean;
   /** Written in UTC: DTSTART:20261201T140000Z */
   start: Date;
   end: Date;
+  /** DTSTAMP: when this object was made (the Clock's now when the message is composed). */
   stamp: Date;
   summary: string;
   /** Plain text: newlines, commas, semicolons and backslashes are escaped here. */
@@ -32,7 +43,7 @@ export interface CalendarEvent {
   /** E.g. "Online – join from <url>" */
   location: string;
   organizer: CalendarPerson;
-  /** The registrant, for a REQUEST or CANCEL sent to them. */
+  /** The registrant: required for a REQUEST or CANCEL (sent to them), never written in a PUBLISH. */
   attendee?: CalendarPerson;
 }
 
@@ -82,7 +93,10 @@ const person = (role: 'ORGANIZER' | 'ATTENDEE', who: CalendarPerson, extra = '')
 /** The whole .ics file, CRLF line endings, folded, ending with CRLF. */
 export function calendarFile(event: CalendarEvent, productName: string): string {
   if (!Number.isInteger(event.sequence) || event.sequence < 0) throw new RangeError(`SEQUENCE must be a non-negative integer, got ${event.sequence}`);
-  const cancelled = event.method === 'CANCEL';
+  // iTIP: a REQUEST or CANCEL is addressed to its attendee; a PUBLISH invites nobody (RFC 5546 §3.2.1–3.2.5).
+  if (event.method !== 'PUBLISH' && !event.attendee) throw new TypeError(`A ${event.method} needs its attendee`);
+  const attendee = event.method === 'PUBLISH' ? undefined : event.attendee;
+  const cancelled = event.method === 'CANCEL' || !!event.cancelled;
   const product = text(productName.replace(CONTROLS, ' ').replace(/[\s/]+/g, ' ').trim());
   const lines = [
     'BEGIN:VCALENDAR',
@@ -101,7 +115,7 @@ export function calendarFile(event: CalendarEvent, productName: string): string 
     `URL:${uri(event.url)}`,
     `LOCATION:${text(event.location)}`,
     person('ORGANIZER', event.organizer),
-    ...(event.attendee ? [person('ATTENDEE', event.attendee, ';ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=FALSE')] : []),
+    ...(attendee ? [person('ATTENDEE', attendee, ';ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=FALSE')] : []),
     `STATUS:${cancelled ? 'CANCELLED' : 'CONFIRMED'}`,
     'TRANSP:OPAQUE',
     ...(cancelled ? [] : ['BEGIN:VALARM', 'ACTION:DISPLAY', 'TRIGGER:-PT15M', `DESCRIPTION:${text(event.summary)}`, 'END:VALARM']),

@@ -188,10 +188,11 @@ export class WebinarsService {
       const repo = tx.getRepository(WebinarRegistration);
       let registration: WebinarRegistration;
       if (existing) {
-        Object.assign(existing, { status, queuedAt: now, promotedAt: null, cancelledAt: null });
+        // Registering again reuses the row and its calendar UID, so its SEQUENCE goes on rising (RFC 5546).
+        Object.assign(existing, { status, queuedAt: now, promotedAt: null, cancelledAt: null, sequence: existing.sequence + 1 });
         registration = await repo.save(existing);
       } else {
-        registration = await repo.save(repo.create({ webinarId, userId, status, queuedAt: now, promotedAt: null, cancelledAt: null }));
+        registration = await repo.save(repo.create({ webinarId, userId, status, queuedAt: now, promotedAt: null, cancelledAt: null, sequence: 0 }));
       }
       return { outcome: status, webinar, registration, isNew: true };
     });
@@ -210,12 +211,14 @@ export class WebinarsService {
       const wasRegistered = registration.status === 'registered';
       registration.status = 'cancelled';
       registration.cancelledAt = this.clock.now();
+      registration.sequence += 1;
       await repo.save(registration);
       const promoted = wasRegistered ? await this.promote(tx, webinar) : [];
-      return { webinar, registration, promoted };
+      return { webinar, registration, wasRegistered, promoted };
     });
     if (!result) return { cancelled: false };
-    await this.mailer.send(result.webinar, [result.registration], { kind: 'left', occasion: result.registration.cancelledAt!.getTime() });
+    // A CANCEL only for a place they held: leaving the waitlist takes nothing out of a calendar.
+    await this.mailer.send(result.webinar, [result.registration], { kind: 'left', occasion: result.registration.cancelledAt!.getTime(), holdsPlace: result.wasRegistered });
     await this.mailer.send(result.webinar, result.promoted, (r) => ({ kind: 'promoted', occasion: r.queuedAt.getTime() }));
     return { cancelled: true };
   }
@@ -228,8 +231,10 @@ export class WebinarsService {
     if (free <= 0) return [];
     const next = await repo.find({ where: { webinarId: webinar.id, status: 'waitlisted' }, order: { queuedAt: 'ASC', id: 'ASC' }, take: free });
     const now = this.clock.now();
-    for (const registration of next) Object.assign(registration, { status: 'registered', promotedAt: now });
-    if (next.length) await repo.update({ id: In(next.map((r) => r.id)) }, { status: 'registered', promotedAt: now });
+    // Promotion is the registration's own change too: its first REQUEST comes with a SEQUENCE above any it had.
+    for (const registration of next) Object.assign(registration, { status: 'registered', promotedAt: now, sequence: registration.sequence + 1 });
+    const sequence = tx.connection.driver.escape('sequence');
+    if (next.length) await repo.update({ id: In(next.map((r) => r.id)) }, { status: 'registered', promotedAt: now, sequence: () => `${sequence} + 1` });
     return next;
   }
 
@@ -352,7 +357,8 @@ export class WebinarsService {
 
   /**
    * Saves an author's changes. Registrants hear of a change to what their calendar holds (time, length,
-   * title, link) with an updated invitation (higher SEQUENCE); more places move the waitlist up.
+   * title, link) with an updated invitation (higher SEQUENCE); the waitlist hears of it too, without one
+   * (they hold no place); more places move the waitlist up.
    */
   async update(user: CurrentUser, id: number, input: WebinarDetailsDto, reminderMinutes: number[]): Promise<Webinar> {
     const current = await this.managed(user, id);
@@ -388,7 +394,7 @@ export class WebinarsService {
     return webinar;
   }
 
-  /** Cancels a webinar: every registrant and waitlisted learner gets a cancellation (METHOD:CANCEL). */
+  /** Cancels a webinar: every registrant gets a cancellation (METHOD:CANCEL); the waitlist is told, with no calendar object. */
   async cancel(user: CurrentUser, id: number, reason: string): Promise<Webinar> {
     await this.managed(user, id);
     const webinar = await this.uow.run(async (tx) => {

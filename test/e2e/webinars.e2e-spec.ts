@@ -263,7 +263,8 @@ describe('webinars', () => {
     expect(promoted).toHaveLength(1);
     expect(promoted[0].subject).toContain(w.title);
     const invitation = calendarOf(promoted[0]);
-    expect(invitation).toMatchObject({ method: 'REQUEST', sequence: 0, start: w.startsAt.toISOString(), status: 'CONFIRMED', attendees: [`mailto:${ben.email}`] });
+    // Promotion is Ben's own change: SEQUENCE 1 (the webinar's 0 and his registration's 1).
+    expect(invitation).toMatchObject({ method: 'REQUEST', sequence: 1, start: w.startsAt.toISOString(), status: 'CONFIRMED', attendees: [`mailto:${ben.email}`] });
     expect(mailsTo(cat.email, 'A place has come up')).toHaveLength(0);
     expect(calendarOf(mailsTo(ada.email, 'Place cancelled')[0])).toMatchObject({ method: 'CANCEL', status: 'CANCELLED' });
   });
@@ -330,38 +331,42 @@ describe('webinars', () => {
     expect(download.headers['content-type']).toMatch(/^text\/calendar/);
     expect(download.headers['content-disposition']).toMatch(new RegExp(`^attachment; filename="${w.slug}\\.ics"`));
     expect(readCalendar(download.body)).toEqual(invited);
+    // Anyone without a place (here anonymous, and Ben on the waitlist) gets the public listing: PUBLISH, nobody invited.
     const anonymousCopy = readCalendar((await t.visitor().get(`/webinars/${w.slug}/calendar.ics`)).body);
-    expect(anonymousCopy).toMatchObject({ method: 'REQUEST', uid: `webinar-${w.id}@academy.test`, attendees: [] });
+    expect(anonymousCopy).toMatchObject({ method: 'PUBLISH', uid: `webinar-${w.id}@academy.test`, attendees: [] });
+    expect(readCalendar((await ben.get(`/webinars/${w.slug}/calendar.ics`)).body)).toEqual(anonymousCopy);
     const catUid = calendarOf(mailsTo(cat.email, 'You have a place')[0]).uid;
-    const benUid = readCalendar((await ben.get(`/webinars/${w.slug}/calendar.ics`)).body).uid;
-    expect(new Set([invited.uid, catUid, benUid]).size).toBe(3);
+    const benUid = `webinar-${w.id}-registration-${registrations.get(ben.userId)!.id}@academy.test`;
+    expect(new Set([invited.uid, catUid, benUid, anonymousCopy.uid]).size).toBe(4);
 
-    // The time changes: registered and waitlisted alike get SEQUENCE 1 with the new start, same UIDs.
+    // The time changes: registrants get SEQUENCE 1 with the new start, same UIDs; Ben, waitlisted, is told without one.
     const newStart = new Date(w.startsAt.getTime() + DAY + 30 * MINUTE);
     await webinars.update(authorUser, w.id, detailsOf(w, newStart), REMINDERS);
     await delivered([ada.email, cat.email, ben.email]);
-    for (const [who, uid] of [[ada, invited.uid], [cat, catUid], [ben, benUid]] as const) {
+    for (const [who, uid] of [[ada, invited.uid], [cat, catUid]] as const) {
       const updates = mailsTo(who.email, 'Changed:');
       expect(updates).toHaveLength(1);
       expect(calendarOf(updates[0])).toMatchObject({ method: 'REQUEST', uid, sequence: 1, start: newStart.toISOString(), attendees: [`mailto:${who.email}`] });
     }
+    expect(mailsTo(ben.email, 'Changed:')).toHaveLength(1);
+    expect(mailsTo(ben.email, 'Changed:')[0].attachments).toHaveLength(0);
     expect(readCalendar((await ada.get(`/webinars/${w.slug}/calendar.ics`)).body)).toMatchObject({ uid: invited.uid, sequence: 1, start: newStart.toISOString() });
 
     // Cat gives up her place: her calendar loses it, and Ben, first on the waitlist, is invited.
     expect((await cat.api.request('DELETE', `/api/v1/webinars/${w.id}/registrations/me`)).json()).toEqual({ cancelled: true });
     await delivered([cat.email, ben.email]);
-    expect(calendarOf(mailsTo(cat.email, 'Place cancelled')[0])).toMatchObject({ method: 'CANCEL', uid: catUid, status: 'CANCELLED' });
-    expect(readCalendar((await cat.get(`/webinars/${w.slug}/calendar.ics`)).body)).toMatchObject({ method: 'CANCEL', uid: catUid });
-    expect(calendarOf(mailsTo(ben.email, 'A place has come up')[0])).toMatchObject({ method: 'REQUEST', uid: benUid, sequence: 1, start: newStart.toISOString() });
+    expect(calendarOf(mailsTo(cat.email, 'Place cancelled')[0])).toMatchObject({ method: 'CANCEL', uid: catUid, sequence: 2, status: 'CANCELLED' });
+    expect(readCalendar((await cat.get(`/webinars/${w.slug}/calendar.ics`)).body)).toMatchObject({ method: 'PUBLISH', uid: anonymousCopy.uid });
+    expect(calendarOf(mailsTo(ben.email, 'A place has come up')[0])).toMatchObject({ method: 'REQUEST', uid: benUid, sequence: 2, start: newStart.toISOString() });
 
     // The author cancels: everyone still on it gets METHOD:CANCEL; Cat, already gone, gets nothing more.
     await webinars.cancel(authorUser, w.id, 'The presenter is unwell');
     await delivered([ada.email, cat.email, ben.email]);
-    for (const [who, uid] of [[ada, invited.uid], [ben, benUid]] as const) {
+    for (const [who, uid, sequence] of [[ada, invited.uid, 2], [ben, benUid, 3]] as const) {
       const cancellations = mailsTo(who.email, 'Cancelled:');
       expect(cancellations).toHaveLength(1);
       expect(cancellations[0].text).toContain('The presenter is unwell');
-      expect(calendarOf(cancellations[0])).toMatchObject({ method: 'CANCEL', uid, sequence: 2, status: 'CANCELLED', start: newStart.toISOString() });
+      expect(calendarOf(cancellations[0])).toMatchObject({ method: 'CANCEL', uid, sequence, status: 'CANCELLED', start: newStart.toISOString() });
     }
     expect(mailsTo(cat.email, 'Cancelled:')).toHaveLength(0);
     const gone = await ada.get(`/webinars/${w.slug}/calendar.ics`);

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FastifyInstance } from 'fastify';
+import { RouteConfig } from '@nestjs/platform-fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import helmet from 'helmet';
 import { AppConfig } from '../config/config';
 
@@ -43,12 +44,44 @@ export function securityHeaders(config: AppConfig): Record<string, string> {
   return headers;
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Set by ReadableCrossOrigin. */
+    readableCrossOrigin?: boolean;
+  }
+}
+
+/**
+ * Marks a public GET route whose answer any site may read and embed (Open Badges documents and images, the
+ * verification JSON): `Access-Control-Allow-Origin: *` and `Cross-Origin-Resource-Policy: cross-origin` instead of
+ * helmet's `same-origin`, on its errors too, and an OPTIONS preflight. Such an answer must be the same for
+ * everyone: `*` never lets a browser send cookies with the request, so it cannot carry anyone's data.
+ */
+export const ReadableCrossOrigin = () => RouteConfig({ readableCrossOrigin: true });
+
+/** Request headers a preflight may name (field names only); others are left out of the answer, so refused. */
+const HEADER_LIST = /^[\w-]+(\s*,\s*[\w-]+)*$/;
+
+function answerPreflight(request: FastifyRequest, reply: FastifyReply): void {
+  const asked = request.headers['access-control-request-headers'];
+  reply.header('access-control-allow-methods', 'GET, HEAD, OPTIONS').header('access-control-max-age', '86400').header('vary', 'Access-Control-Request-Headers');
+  if (typeof asked === 'string' && HEADER_LIST.test(asked.trim())) reply.header('access-control-allow-headers', asked.trim());
+  reply.status(204).send();
+}
+
 export function applySecurityHeaders(fastify: FastifyInstance, config: AppConfig): void {
   const headers = securityHeaders(config);
   // Swagger UI, our only third-party page, needs inline styles; scripts stay 'self' there too.
   const docsHeaders = { ...headers, 'content-security-policy': headers['content-security-policy'].replace("style-src 'self'", "style-src 'self' 'unsafe-inline'") };
+  const crossOriginHeaders = { ...headers, 'cross-origin-resource-policy': 'cross-origin', 'access-control-allow-origin': '*', 'access-control-expose-headers': 'Retry-After' };
+  // Each route marked ReadableCrossOrigin gets its preflight route, marked too (so it has the same headers).
+  fastify.addHook('onRoute', (route) => {
+    if (route.method === 'GET' && route.config?.readableCrossOrigin) {
+      fastify.route({ method: 'OPTIONS', url: route.url, config: { readableCrossOrigin: true }, handler: answerPreflight });
+    }
+  });
   fastify.addHook('onRequest', (request, reply, done) => {
-    reply.headers(request.url.startsWith('/api/docs') ? docsHeaders : headers);
+    reply.headers(request.url.startsWith('/api/docs') ? docsHeaders : request.routeOptions.config?.readableCrossOrigin ? crossOriginHeaders : headers);
     done();
   });
   preventCachingOfPersonalAnswers(fastify);

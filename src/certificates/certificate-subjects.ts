@@ -18,6 +18,6 @@ export interface CertificateSubject {
   type: SubjectType;
   facts(referenceId: number): Promise<CertificateFacts | null>;
   issued(referenceId: number): Promise<void>;
-  /** For the Open Badges BadgeClass: title, description, what earns it, and its page. */
-  summary(subjectId: number): Promise<{ title: string; description: string; criteria: string; path: string } | null>;
+  /** For the Open Badges BadgeClass: title, description, what earns it, the CPD it gives (its image shows it), and its page. */
+  summary(subjectId: number): Promise<{ title: string; description: string; criteria: string; cpdMinutes: number; path: string } | null>;
 }

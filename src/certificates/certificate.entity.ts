@@ -67,6 +67,14 @@ export class Certificate {
   @VarcharColumn(64)
   sha256!: string;
 
+  /**
+   * The Open Badges recipient salt: 32 random hex characters drawn when the certificate is issued, so the
+   * assertion's `sha256$…` identity (hex SHA-256 of e-mail + salt) says nothing about the e-mail without it, and no
+   * two assertions of one person share a hash.
+   */
+  @VarcharColumn(32)
+  recipientSalt!: string;
+
   @VarcharColumn(20)
   status!: CertificateStatus;
 

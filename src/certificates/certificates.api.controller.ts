@@ -2,6 +2,7 @@ import { Controller, Get, Param, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiNotFoundResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Public, SignedInUser, type CurrentUser } from '../accounts/identity';
+import { ReadableCrossOrigin } from '../common/security-headers';
 import type { AppConfig } from '../config/config';
 import { InjectConfig } from '../config/config.module';
 import type { Certificate } from './certificate.entity';
@@ -20,7 +21,7 @@ export class CertificatesApiController {
 
   @Get('certificates')
   @ApiBearerAuth()
-  @ApiOperation({ summary: "The caller's certificates: code, subject, dates, CPD hours, download URL and status" })
+  @ApiOperation({ summary: "The caller's certificates: code, subject, dates, CPD hours, download URL, Open Badge URL (badgeUrl) and status" })
   async mine(@SignedInUser() user: CurrentUser) {
     return (await this.certificates.listFor(user.id)).map((c) => ({
       ...this.publicFields(c),
@@ -30,6 +31,7 @@ export class CertificatesApiController {
   }
 
   @Public()
+  @ReadableCrossOrigin()
   @Get('verify/:code')
   @ApiOperation({ summary: 'Verify a certificate by its code (public, throttled): holder, subject, date, CPD hours and status' })
   @ApiNotFoundResponse({ description: 'No certificate has that code: a problem (application/problem+json) whose detail is "No certificate has that code. Check it and try again.", the same for a code that cannot be one' })
@@ -51,6 +53,8 @@ export class CertificatesApiController {
       revokedAt: c.revokedAt,
       revokedReason: c.revokedReason,
       verifyUrl: this.certificates.verifyUrl(c.code),
+      /** Its Open Badges 2.0 assertion (hosted verification); a revoked one answers 410 with `revoked: true`. */
+      badgeUrl: this.certificates.badgeUrl(c.code),
     };
   }
 }

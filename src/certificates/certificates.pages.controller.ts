@@ -131,6 +131,8 @@ export class CertificatesPagesController {
       revokedReason: c.revokedReason,
       downloadPath: this.certificates.downloadPath(c.code),
       verifyPath: `/verify/${c.code}`,
+      badgeUrl: this.certificates.badgeUrl(c.code),
+      badgeImagePath: this.certificates.bakedBadgePath(c.code),
     };
   }
 }

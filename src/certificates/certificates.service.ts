@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
@@ -26,6 +27,9 @@ declare module '../jobs/job-registry' {
 
 /** What a certificate's PDF shows. */
 type RenderedFields = Pick<Certificate, 'subjectType' | 'holderName' | 'subjectTitle' | 'achievedAt' | 'issuedAt' | 'cpdMinutes' | 'code' | 'fileKey'>;
+
+/** A certificate's Open Badges recipient salt: 128 random bits, as 32 hex characters. */
+export const newRecipientSalt = () => randomBytes(16).toString('hex');
 
 export const hoursLabel = (minutes: number) => `${cpdHours(minutes)} ${cpdHours(minutes) === 1 ? 'hour' : 'hours'}`;
 
@@ -102,6 +106,16 @@ export class CertificatesService {
     return `/certificates/${code}.pdf`;
   }
 
+  /** The certificate's Open Badges 2.0 assertion (hosted verification). */
+  badgeUrl(code: string): string {
+    return `${this.config.publicUrl}/badges/assertions/${code}`;
+  }
+
+  /** The badge image with the assertion's URL baked in, to download and upload to a backpack. */
+  bakedBadgePath(code: string): string {
+    return `/badges/assertions/${code}/badge.png`;
+  }
+
   /** The holder's certificates, newest first. */
   listFor(userId: number): Promise<Certificate[]> {
     return this.certificates.find({ where: { userId, status: In(['valid', 'revoked']) }, order: { issuedAt: 'DESC', id: 'DESC' } });
@@ -153,7 +167,7 @@ export class CertificatesService {
   }
 
   /** What a badge class says about a subject: its title, a description, the criteria and its page. */
-  async subjectSummary(type: SubjectType, subjectId: number): Promise<{ title: string; description: string; criteria: string; url: string } | null> {
+  async subjectSummary(type: SubjectType, subjectId: number): Promise<{ title: string; description: string; criteria: string; cpdMinutes: number; url: string } | null> {
     const subject = this.subjects.get(type);
     const summary = subject ? await subject.summary(subjectId) : null;
     if (!summary) return null;
@@ -219,6 +233,7 @@ export class CertificatesService {
       issuedAt: this.clock.now(),
       fileKey: `certificates/${code}.pdf`,
       sha256: '',
+      recipientSalt: newRecipientSalt(),
       status: 'valid',
       revokedAt: null,
       revokedReason: null,

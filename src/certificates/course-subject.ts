@@ -37,6 +37,7 @@ export class CourseCertificateSubject implements CertificateSubject {
       title: course.title,
       description: `Completion of the course “${course.title}” (${cpdHours(course.cpdMinutes)} CPD hours).`,
       criteria: 'Complete every required lesson of the course and pass its required quizzes.',
+      cpdMinutes: course.cpdMinutes,
       path: `/courses/${course.slug}`,
     };
   }

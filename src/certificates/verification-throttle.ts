@@ -3,7 +3,11 @@ import { RateLimiter } from '../accounts/rate-limiter';
 import type { AppConfig } from '../config/config';
 import { InjectConfig } from '../config/config.module';
 
-/** Verification lookups per IP address and minute: enough for people, too few to walk the code space. */
+/**
+ * Certificate lookups per IP address and minute: enough for people, too few to walk the code space. One budget for
+ * every door to a certificate by its code, found or not: the verify page and API, and the Open Badges assertion,
+ * baked badge and badge class.
+ */
 @Injectable()
 export class VerificationThrottle {
   constructor(

@@ -32,6 +32,7 @@ export class WebinarCertificateSubject implements CertificateSubject {
       title: webinar.title,
       description: `Attendance at the webinar “${webinar.title}” (${cpdHours(webinar.cpdMinutes)} CPD hours).`,
       criteria: `Attend the live webinar for at least ${webinar.minAttendanceMinutes} minutes, or watch most of its recording.`,
+      cpdMinutes: webinar.cpdMinutes,
       path: `/webinars/${webinar.slug}`,
     };
   }

@@ -6,13 +6,33 @@ export type ErrorKind = 'invalid' | 'unauthenticated' | 'forbidden' | 'not_found
 
 export type FieldErrors = Record<string, string>;
 
+/**
+ * The machine-readable `code` of each kind, in API problem bodies beside the words for people (`detail`). A case
+ * that a client may want to tell apart from the rest of its kind has a code of its own (`not_enrolled`, say),
+ * given where it is thrown. Codes are public: add new ones, never rename one.
+ */
+export const CODE_BY_KIND: Record<ErrorKind, string> = {
+  invalid: 'validation_failed',
+  unauthenticated: 'unauthenticated',
+  forbidden: 'forbidden',
+  not_found: 'not_found',
+  conflict: 'conflict',
+  too_many_requests: 'rate_limited',
+  unavailable: 'unavailable',
+};
+
 export class DomainError extends Error {
+  /** The problem's `code`: this case's own, or its kind's. */
+  readonly code: string;
+
   constructor(
     readonly kind: ErrorKind,
     message: string,
     readonly fieldErrors: FieldErrors = {},
+    code?: string,
   ) {
     super(message);
+    this.code = code ?? CODE_BY_KIND[kind];
   }
 }
 
@@ -23,26 +43,26 @@ export class ValidationFailed extends DomainError {
 }
 
 export class NotFound extends DomainError {
-  constructor(message = 'The page or item you asked for does not exist') {
-    super('not_found', message);
+  constructor(message = 'The page or item you asked for does not exist', code?: string) {
+    super('not_found', message, {}, code);
   }
 }
 
 export class Forbidden extends DomainError {
-  constructor(message = 'You do not have permission to do that') {
-    super('forbidden', message);
+  constructor(message = 'You do not have permission to do that', code?: string) {
+    super('forbidden', message, {}, code);
   }
 }
 
 export class Unauthenticated extends DomainError {
-  constructor(message = 'You need to sign in first') {
-    super('unauthenticated', message);
+  constructor(message = 'You need to sign in first', code?: string) {
+    super('unauthenticated', message, {}, code);
   }
 }
 
 export class Conflict extends DomainError {
-  constructor(message: string, fieldErrors: FieldErrors = {}) {
-    super('conflict', message, fieldErrors);
+  constructor(message: string, fieldErrors: FieldErrors = {}, code?: string) {
+    super('conflict', message, fieldErrors, code);
   }
 }
 

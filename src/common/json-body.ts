@@ -49,12 +49,16 @@ class JsonTooDeep extends Error {
 /**
  * The JSON body parser: bodies nested deeper than MAX_JSON_DEPTH are refused with a 400 before they are parsed,
  * since JSON.parse and then validation of hundreds of thousands of nested arrays cost seconds of CPU, during
- * which the process answers nobody. The rest is Fastify's own parser (empty bodies refused, __proto__ and
- * constructor.prototype keys refused). Registered through Nest, which then adds no JSON parser of its own.
+ * which the process answers nobody. An empty body is read as `{}`: many HTTP clients send
+ * `content-type: application/json` on every call, with no body on those that need none (completing a lesson,
+ * cancelling a registration), and such a call means "nothing to add", not malformed JSON. The rest is Fastify's
+ * own parser (__proto__ and constructor.prototype keys refused). Registered through Nest, which then adds no
+ * JSON parser of its own.
  */
 export function installJsonBodyParser(app: NestFastifyApplication, bodyLimit: number, maxDepth = MAX_JSON_DEPTH): void {
   const parse = app.getHttpAdapter().getInstance().getDefaultJsonParser('error', 'error');
   app.useBodyParser('application/json', { bodyLimit }, (request, body, done) => {
+    if (body.length === 0) return done(null, {});
     const text = body.toString('utf8');
     if (jsonNestedDeeperThan(text, maxDepth)) return done(new JsonTooDeep(), undefined);
     parse(request as FastifyRequest, text, done);

@@ -51,6 +51,8 @@ export interface SyllabusLesson {
   kind: LessonKind;
   minutes: number;
   required: boolean;
+  /** A video's length in seconds; null for the other kinds (and a video whose length is not known). */
+  durationSeconds: number | null;
 }
 
 export interface CourseDetail extends CourseCard {
@@ -169,7 +171,7 @@ export class CatalogueService {
     if (!course || !canSee(course, viewer)) throw new NotFound('There is no course at this address');
     const [modules, lessons] = await Promise.all([
       this.modules.find({ where: { courseId: course.id }, order: { position: 'ASC' }, select: { id: true, title: true, position: true } }),
-      this.lessons.find({ where: { courseId: course.id }, order: { position: 'ASC' }, select: { id: true, moduleId: true, title: true, kind: true, minutes: true, required: true, position: true } }),
+      this.lessons.find({ where: { courseId: course.id }, order: { position: 'ASC' }, select: { id: true, moduleId: true, title: true, kind: true, minutes: true, required: true, position: true, videoSeconds: true } }),
     ]);
     return {
       ...toCard(course),
@@ -180,7 +182,9 @@ export class CatalogueService {
       modules: modules.map((m) => ({
         id: m.id,
         title: m.title,
-        lessons: lessons.filter((l) => l.moduleId === m.id).map((l) => ({ id: l.id, title: l.title, kind: l.kind, minutes: l.minutes, required: l.required })),
+        lessons: lessons
+          .filter((l) => l.moduleId === m.id)
+          .map((l) => ({ id: l.id, title: l.title, kind: l.kind, minutes: l.minutes, required: l.required, durationSeconds: l.kind === 'video' ? l.videoSeconds : null })),
       })),
     };
   }

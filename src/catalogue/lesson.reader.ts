@@ -62,6 +62,18 @@ export class LessonReader {
       .getMany();
   }
 
+  /** The course's lessons in syllabus order with what a progress report shows of each (one query). */
+  async syllabus(courseId: number): Promise<Array<Pick<Lesson, 'id' | 'moduleId' | 'title' | 'kind' | 'minutes' | 'required' | 'videoSeconds'>>> {
+    return this.lessons
+      .createQueryBuilder('l')
+      .innerJoin('l.module', 'm')
+      .select(['l.id', 'l.moduleId', 'l.title', 'l.kind', 'l.minutes', 'l.required', 'l.videoSeconds'])
+      .where('l.courseId = :courseId', { courseId })
+      .orderBy('m.position', 'ASC')
+      .addOrderBy('l.position', 'ASC')
+      .getMany();
+  }
+
   /** For several courses at once (for "My learning"): lesson ids in syllabus order, per course. */
   async lessonOrders(courseIds: number[]): Promise<Map<number, Array<{ id: number; required: boolean }>>> {
     const result = new Map<number, Array<{ id: number; required: boolean }>>(courseIds.map((id) => [id, []]));

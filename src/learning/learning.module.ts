@@ -6,6 +6,7 @@ import { LessonActivityDirectory, LessonActivityDirectoryModule } from '../commo
 import { UnitOfWork } from '../database/unit-of-work';
 import { CourseCompletedSweepJob } from './completion.jobs';
 import { LearningApiController } from './learning.api.controller';
+import { LessonAccess } from './lesson-access';
 import { LessonsApiController } from './lessons.api.controller';
 import { LessonsPagesController } from './lessons.pages.controller';
 import { ProgressService } from './progress.service';
@@ -18,7 +19,7 @@ import { QuizAttempt } from './entities/quiz-attempt.entity';
 @Module({
   imports: [TypeOrmModule.forFeature([Enrolment, LessonProgress, QuizAttempt]), CatalogueModule, CertificateDirectoryModule, LessonActivityDirectoryModule],
   controllers: [LearningPagesController, LessonsPagesController, LearningApiController, LessonsApiController],
-  providers: [LearningService, ProgressService, UnitOfWork, CourseCompletedSweepJob],
+  providers: [LearningService, ProgressService, LessonAccess, UnitOfWork, CourseCompletedSweepJob],
   exports: [LearningService, ProgressService],
 })
 export class LearningModule implements OnModuleInit {

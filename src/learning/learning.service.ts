@@ -114,6 +114,14 @@ export class LearningService {
     return { userId: row.userId, completedAt: row.completedAt, course: { id: course.id, title: course.title, cpdMinutes: course.cpdMinutes } };
   }
 
+  /** An enrolment by id with its course's slug and title, whatever their status; null if there is none. */
+  async enrolmentById(id: number): Promise<{ enrolment: Enrolment; course: { slug: string; title: string } } | null> {
+    const enrolment = await this.enrolments.findOne({ where: { id } });
+    if (!enrolment) return null;
+    const course = await this.catalogue.courseFacts(enrolment.courseId);
+    return course ? { enrolment, course: { slug: course.slug, title: course.title } } : null;
+  }
+
   enrolmentFor(userId: number, courseId: number): Promise<Enrolment | null> {
     return this.enrolments.findOne({ where: { userId, courseId } });
   }

@@ -2,8 +2,7 @@ import { Body, Controller, Get, Param, ParseIntPipe, Post, Req, Res } from '@nes
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SignedInUser, type CurrentUser } from '../accounts/identity';
-import { CatalogueService, CourseDetail } from '../catalogue/catalogue.service';
-import { LessonReader, LessonWithCourse } from '../catalogue/lesson.reader';
+import type { LessonWithCourse } from '../catalogue/lesson.reader';
 import { DomainError, NotFound } from '../common/errors';
 import { errorView } from '../common/forms';
 import { renderMarkdown } from '../common/markdown';
@@ -12,6 +11,7 @@ import { serveFile } from '../storage/serve-file';
 import type { Enrolment } from './entities/enrolment.entity';
 import { coveragePercent, resumePosition } from './coverage';
 import { LearningService } from './learning.service';
+import { LessonAccess, type LessonVisit } from './lesson-access';
 import { ProgressService } from './progress.service';
 import type { QuizFeedback } from './quiz-grading';
 
@@ -19,20 +19,12 @@ const lessonId = new ParseIntPipe({ exceptionFactory: () => new NotFound('There 
 
 const KIND_LABELS = { text: 'Reading', video: 'Video', quiz: 'Quiz', resource: 'Tool to download' } as const;
 
-interface LessonVisit {
-  course: CourseDetail;
-  lesson: LessonWithCourse;
-  /** The learner's live enrolment; null when an author or admin previews. */
-  enrolment: Enrolment | null;
-}
-
 /** Lesson pages: read, watch, answer, download; each records progress for an enrolled learner. */
 @ApiExcludeController()
 @Controller('courses/:slug/lessons/:lessonId')
 export class LessonsPagesController {
   constructor(
-    private readonly catalogue: CatalogueService,
-    private readonly lessons: LessonReader,
+    private readonly access: LessonAccess,
     private readonly learning: LearningService,
     private readonly progress: ProgressService,
     private readonly storage: FileStorage,
@@ -100,16 +92,10 @@ export class LessonsPagesController {
   /**
    * The course (404 for drafts, except to their author and admins), the lesson (404 unless it belongs to
    * that course) and the learner's enrolment. Null when the visitor may not see lessons: not enrolled.
+   * The same rule as the API's (LessonAccess).
    */
-  private async visit(slug: string, id: number, user: CurrentUser): Promise<LessonVisit | null> {
-    const course = await this.catalogue.courseBySlug(slug, user);
-    const lesson = await this.lessons.lesson(id);
-    if (!lesson || lesson.courseId !== course.id) throw new NotFound('There is no lesson at this address');
-    const enrolment = await this.learning.enrolmentFor(user.id, course.id);
-    const live = enrolment && enrolment.status !== 'withdrawn' ? enrolment : null;
-    const previewer = user.role === 'admin' || user.id === course.authorId;
-    if (!live && !previewer) return null;
-    return { course, lesson, enrolment: course.status === 'published' ? live : null };
+  private visit(slug: string, id: number, user: CurrentUser): Promise<LessonVisit | null> {
+    return this.access.bySlug(slug, id, user);
   }
 
   private async requireVisit(slug: string, id: number, user: CurrentUser): Promise<LessonVisit> {

@@ -40,6 +40,9 @@ export interface AttemptOutcome extends ProgressOutcome, QuizFeedback {
   attemptId: number;
 }
 
+/** The problem code of a progress write, or a lesson opened, by someone not enrolled on its course. */
+export const NOT_ENROLLED = 'not_enrolled';
+
 /** Only so often is "last activity" rewritten by heartbeats: it orders "My learning", not a stopwatch. */
 const ACTIVITY_RESOLUTION_MS = 60_000;
 
@@ -72,7 +75,7 @@ export class ProgressService {
     const lesson = await this.lessons.lesson(lessonId);
     if (!lesson || lesson.course.status !== 'published') throw new NotFound('There is no lesson with that id in a published course');
     const enrolment = await this.enrolments.findOne({ where: { userId, courseId: lesson.courseId } });
-    if (!enrolment || enrolment.status === 'withdrawn') throw new Forbidden(`Enrol on “${lesson.course.title}” before recording progress in its lessons`);
+    if (!enrolment || enrolment.status === 'withdrawn') throw new Forbidden(`Enrol on “${lesson.course.title}” before recording progress in its lessons`, NOT_ENROLLED);
     return { lesson, enrolment };
   }
 
@@ -154,7 +157,7 @@ export class ProgressService {
     for (const { index, claim, lesson } of accepted) {
       const enrolment = enrolments.get(learnerCourse(claim.userId, lesson.courseId));
       if (!enrolment) {
-        results[index] = new Forbidden(`Enrol on “${lesson.course.title}” before recording progress in its lessons`);
+        results[index] = new Forbidden(`Enrol on “${lesson.course.title}” before recording progress in its lessons`, NOT_ENROLLED);
         continue;
       }
       const duration = lesson.videoSeconds ?? 0;
@@ -256,6 +259,19 @@ export class ProgressService {
     return new Map(rows.map((r) => [r.lessonId, r]));
   }
 
+  /** Per quiz lesson of one enrolment: attempts made and the best score so far (one grouped query). */
+  async quizRecords(enrolmentId: number): Promise<Map<number, { attempts: number; bestScorePercent: number }>> {
+    const rows = await this.attempts
+      .createQueryBuilder('a')
+      .select('a.lesson_id', 'lessonId')
+      .addSelect('COUNT(*)', 'attempts')
+      .addSelect('MAX(a.score_percent)', 'best')
+      .where('a.enrolment_id = :enrolmentId', { enrolmentId })
+      .groupBy('a.lesson_id')
+      .getRawMany<{ lessonId: number | string; attempts: number | string; best: number | string }>();
+    return new Map(rows.map((r) => [Number(r.lessonId), { attempts: Number(r.attempts), bestScorePercent: Number(r.best) }]));
+  }
+
   /**
    * The next lesson to do, per enrolment: the first unfinished required lesson in syllabus order, else the
    * first unfinished lesson, else the first lesson (three queries, however many enrolments).
@@ -310,7 +326,7 @@ export class ProgressService {
     const now = this.clock.now();
     const outcome = await this.uow.run(async (tx) => {
       const current = await this.uow.lockForUpdate(tx, Enrolment, 'id' in key ? { id: key.id } : { userId: key.userId, courseId: key.courseId });
-      if (!current || current.status === 'withdrawn') throw new Forbidden(`Enrol on “${lesson.course.title}” before recording progress in its lessons`);
+      if (!current || current.status === 'withdrawn') throw new Forbidden(`Enrol on “${lesson.course.title}” before recording progress in its lessons`, NOT_ENROLLED);
       check?.();
       const enrolment = current;
       const rows = tx.getRepository(LessonProgress);

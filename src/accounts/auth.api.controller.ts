@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Post, Req } from '@nestjs/comm
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Unauthenticated } from '../common/errors';
+import { ApiProblems } from '../common/openapi';
 import { AppConfig } from '../config/config';
 import { InjectConfig } from '../config/config.module';
 import { MeResponse, SignInDto, SignUpDto, TokenResponse } from './accounts.dto';
@@ -30,8 +31,9 @@ export class AuthApiController {
   @Public()
   @Post('auth/token')
   @HttpCode(201)
-  @ApiOperation({ summary: 'Exchange an e-mail and password for a bearer token (expiring, revocable)' })
+  @ApiOperation({ operationId: 'createToken', summary: 'Exchange an e-mail and password for a bearer token (expiring, revocable)' })
   @ApiCreatedResponse({ type: TokenResponse })
+  @ApiProblems({ 401: 'The e-mail address or password is not right', 429: 'Too many attempts from this address or for this account: wait for Retry-After' })
   async token(@Body() input: SignInDto, @Req() request: FastifyRequest): Promise<TokenResponse> {
     const { perIp, windowSeconds } = this.config.authRateLimit;
     await this.limiter.hit(`signin:ip:${request.ip}`, perIp, windowSeconds);
@@ -45,8 +47,8 @@ export class AuthApiController {
   @Delete('auth/token')
   @HttpCode(204)
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Revoke the bearer token used for this request' })
-  @ApiNoContentResponse()
+  @ApiOperation({ operationId: 'revokeToken', summary: 'Revoke the bearer token used for this request' })
+  @ApiNoContentResponse({ description: 'Revoked: the token no longer works' })
   async revoke(@Req() request: FastifyRequest): Promise<void> {
     if (request.identity?.apiTokenId === undefined) throw new Unauthenticated('Only a bearer token can be revoked here; sign out in the browser instead');
     await this.accounts.revokeApiToken(request.identity.apiTokenId);
@@ -55,8 +57,9 @@ export class AuthApiController {
   @Public()
   @Post('auth/register')
   @HttpCode(201)
-  @ApiOperation({ summary: 'Create a learner account (as the sign-up page does) and get a bearer token' })
+  @ApiOperation({ operationId: 'register', summary: 'Create a learner account (as the sign-up page does) and get a bearer token' })
   @ApiCreatedResponse({ type: RegisterResponse })
+  @ApiProblems({ 409: 'An account with that e-mail address exists already', 429: 'Too many sign-ups from this address: wait for Retry-After' })
   async register(@Body() input: SignUpDto, @Req() request: FastifyRequest): Promise<RegisterResponse> {
     await this.limiter.hit(`signup:ip:${request.ip}`, this.config.authRateLimit.perIp, this.config.authRateLimit.windowSeconds);
     const created = await this.accounts.register(input);
@@ -67,7 +70,7 @@ export class AuthApiController {
 
   @Get('me')
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'The caller' })
+  @ApiOperation({ operationId: 'getMe', summary: 'The caller' })
   @ApiOkResponse({ type: MeResponse })
   me(@SignedInUser() user: CurrentUser): MeResponse {
     return meOf(user);

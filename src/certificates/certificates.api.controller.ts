@@ -1,12 +1,14 @@
 import { Controller, Get, Param, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiNotFoundResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Public, SignedInUser, type CurrentUser } from '../accounts/identity';
+import { ApiProblems } from '../common/openapi';
 import { ReadableCrossOrigin } from '../common/security-headers';
 import type { AppConfig } from '../config/config';
 import { InjectConfig } from '../config/config.module';
 import type { Certificate } from './certificate.entity';
 import { cpdHours } from '../catalogue/catalogue.service';
+import { CertificateResponse, CertificateVerificationResponse } from './certificates.responses';
 import { CertificatesService } from './certificates.service';
 import { VerificationThrottle } from './verification-throttle';
 
@@ -21,7 +23,8 @@ export class CertificatesApiController {
 
   @Get('certificates')
   @ApiBearerAuth()
-  @ApiOperation({ summary: "The caller's certificates: code, subject, dates, CPD hours, download URL, Open Badge URL (badgeUrl) and status" })
+  @ApiOperation({ operationId: 'listCertificates', summary: "The caller's certificates: code, subject, dates, CPD hours, download URL, Open Badge URL (badgeUrl) and status" })
+  @ApiOkResponse({ type: [CertificateResponse] })
   async mine(@SignedInUser() user: CurrentUser) {
     return (await this.certificates.listFor(user.id)).map((c) => ({
       ...this.publicFields(c),
@@ -33,9 +36,12 @@ export class CertificatesApiController {
   @Public()
   @ReadableCrossOrigin()
   @Get('verify/:code')
-  @ApiOperation({ summary: 'Verify a certificate by its code (public, throttled): holder, subject, date, CPD hours and status' })
-  @ApiNotFoundResponse({ description: 'No certificate has that code: a problem (application/problem+json) whose detail is "No certificate has that code. Check it and try again.", the same for a code that cannot be one' })
-  @ApiTooManyRequestsResponse({ description: 'Too many verifications from this address in the last minute (unknown codes count too); see Retry-After' })
+  @ApiOperation({ operationId: 'verifyCertificate', summary: 'Verify a certificate by its code (public, throttled): holder, subject, date, CPD hours and status' })
+  @ApiOkResponse({ type: CertificateVerificationResponse })
+  @ApiProblems({
+    404: 'No certificate has that code: a problem (application/problem+json) whose detail is "No certificate has that code. Check it and try again.", the same for a code that cannot be one',
+    429: 'Too many verifications from this address in the last minute (unknown codes count too); see Retry-After',
+  })
   async verify(@Param('code') code: string, @Req() request: FastifyRequest) {
     await this.throttle.hit(request.ip);
     return this.publicFields(await this.certificates.verify(code));

@@ -1,10 +1,15 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiProperty, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Public, SignedInUser, type CurrentUser } from '../accounts/identity';
 import { CatalogueService } from '../catalogue/catalogue.service';
 import { NotFound } from '../common/errors';
-import { NotificationsService } from './notifications.service';
+import { ApiProblems } from '../common/openapi';
+import { MAIL_KINDS, NotificationsService } from './notifications.service';
+
+class UnsubscribedResponse {
+  @ApiProperty({ example: 'course-nudges', description: 'The kind of e-mail the link stopped' }) unsubscribed!: string;
+}
 
 const asList = (value: unknown): string[] => (value === undefined ? [] : Array.isArray(value) ? value.map(String) : [String(value)]);
 
@@ -66,7 +71,13 @@ export class NotificationsController {
   @Public()
   @Post('api/v1/unsubscribe')
   @HttpCode(200)
-  @ApiOperation({ summary: 'One-click unsubscribe (RFC 8058) with the signed link from an e-mail' })
+  @ApiOperation({ operationId: 'unsubscribe', summary: 'One-click unsubscribe (RFC 8058) with the signed link from an e-mail' })
+  @ApiQuery({ name: 'u', type: 'integer', description: 'The person (from the List-Unsubscribe link, like the others)' })
+  @ApiQuery({ name: 'k', enum: MAIL_KINDS, description: 'The kind of e-mail to stop' })
+  @ApiQuery({ name: 'x', type: 'integer', description: 'When the link expires (from the link)' })
+  @ApiQuery({ name: 's', type: String, description: 'The link’s signature' })
+  @ApiOkResponse({ type: UnsubscribedResponse })
+  @ApiProblems({ 404: 'The link is not valid or has expired' })
   async oneClick(@Query() query: Record<string, unknown>) {
     const link = this.notifications.readUnsubscribeLink(query);
     if (!link) throw new NotFound('This unsubscribe link is not valid or has expired');

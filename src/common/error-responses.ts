@@ -137,7 +137,10 @@ function describeRequestError(error: RequestError): ErrorAnswer {
   return { status, title: TITLES[status] ?? TITLES[400], detail, code };
 }
 
-/** Answers an error: JSON problem details (RFC 9457) under /api, a friendly page elsewhere. */
+/** Paths whose answers are for programs: the API, and the Open Badges documents other sites fetch. */
+const answersMachines = (url: string) => isApiRequest(url) || url.startsWith('/badges/');
+
+/** Answers an error: JSON problem details (RFC 9457) under /api and /badges, a friendly page elsewhere. */
 export async function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const answer = describeError(error);
   // An outage answers many requests 503: one line each, not a stack trace each.
@@ -145,7 +148,7 @@ export async function sendError(error: unknown, request: FastifyRequest, reply: 
   else if (answer.status >= 500) logger.error(`${request.method} ${request.url} (${request.id}): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   if (reply.sent) return;
   if (answer.retryAfterSeconds) reply.header('Retry-After', String(answer.retryAfterSeconds));
-  if (isApiRequest(request.url)) {
+  if (answersMachines(request.url)) {
     let code = answer.code;
     if (answer.status === 401) {
       // RFC 6750 section 3: every 401 names the scheme; a bearer token that was sent and not accepted is called invalid.

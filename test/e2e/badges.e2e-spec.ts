@@ -220,6 +220,9 @@ describe('Open Badges', () => {
     const unknown = await visitor.get('/badges/assertions/2222-3333-4444', { origin: 'https://backpack.example' });
     expect(unknown.status).toBe(404);
     expectReadableCrossOrigin(unknown);
+    // A program asked, so a program's answer: a problem document, not an HTML page.
+    expect(unknown.headers['content-type']).toContain('application/problem+json');
+    expect(unknown.json()).toMatchObject({ status: 404, code: 'not_found' });
 
     // Signed-in pages and API answers, and the other public pages, keep helmet's same-origin policy and no CORS.
     expectSameOriginOnly(await learner.get('/my-certificates'));

@@ -1,3 +1,4 @@
+import type { EntityManager } from 'typeorm';
 import type { SubjectType } from './certificate.entity';
 
 /** What a certificate certifies, as the feature that owns the subject (courses, webinars) describes it. */
@@ -17,7 +18,8 @@ export interface CertificateFacts {
 export interface CertificateSubject {
   type: SubjectType;
   facts(referenceId: number): Promise<CertificateFacts | null>;
-  issued(referenceId: number): Promise<void>;
+  /** Inside the transaction that records the certificate (`tx`), or on its own when it was recorded before. */
+  issued(referenceId: number, tx?: EntityManager): Promise<void>;
   /** For the Open Badges BadgeClass: title, description, what earns it, the CPD it gives (its image shows it), and its page. */
   summary(subjectId: number): Promise<{ title: string; description: string; criteria: string; cpdMinutes: number; path: string } | null>;
 }

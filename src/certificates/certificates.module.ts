@@ -7,6 +7,7 @@ import { CertificateDirectory, CertificateDirectoryModule } from '../common/cert
 import { LearningModule } from '../learning/learning.module';
 import { LearningService } from '../learning/learning.service';
 import { ProgressService } from '../learning/progress.service';
+import { UnitOfWork } from '../database/unit-of-work';
 import { MailModule } from '../mail/mail.module';
 import { BadgesController } from './badges.controller';
 import { Certificate } from './certificate.entity';
@@ -25,6 +26,7 @@ import { VerificationThrottle } from './verification-throttle';
     VerificationThrottle,
     CourseCompletedJob,
     IssueCertificateJob,
+    UnitOfWork,
   ],
   exports: [CertificatesService],
 })

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, Repository } from 'typeorm';
+import { EntityManager, In, Repository } from 'typeorm';
 import { AccountsService } from '../accounts/accounts.service';
 import type { CurrentUser } from '../accounts/identity';
 import { cpdHours } from '../catalogue/catalogue.service';
@@ -12,7 +12,8 @@ import type { AppConfig } from '../config/config';
 import { InjectConfig } from '../config/config.module';
 import { isUniqueViolation } from '../database/errors';
 import { JobsService } from '../jobs/jobs.service';
-import { MailService } from '../mail/mail.service';
+import { UnitOfWork } from '../database/unit-of-work';
+import { MailService, type MailRequest } from '../mail/mail.service';
 import { FileStorage } from '../storage/file-storage';
 import { Certificate, CERTIFICATE_KIND, SubjectType } from './certificate.entity';
 import { renderCertificatePdf } from './certificate-pdf';
@@ -50,6 +51,7 @@ export class CertificatesService {
     private readonly mail: MailService,
     private readonly accounts: AccountsService,
     private readonly clock: Clock,
+    private readonly uow: UnitOfWork,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -77,9 +79,20 @@ export class CertificatesService {
     const facts = await subject.facts(referenceId);
     if (!facts) return null;
     const holder = await this.holderOf(facts.userId);
-    const certificate = await this.record(facts, holder);
-    await this.sendIssuedMail(certificate, holder);
-    await subject.issued(referenceId);
+    // The certificate, its e-mail and the subject's "issued" mark are written in one transaction: each exists
+    // exactly when the others do. Issuing runs in a worker, so the e-mail then goes from here at once.
+    const { certificate, recorded } = await this.record(facts, holder, 1, async (tx, row) => {
+      const mail = await this.mail.record(this.issuedMail(row, holder), { tx, claimed: true });
+      await subject.issued(referenceId, tx);
+      return mail;
+    });
+    if (recorded !== undefined) {
+      if (recorded) await this.mail.deliverNow(recorded);
+    } else {
+      // Another run (or an earlier release) recorded it: make sure what follows a certificate has happened.
+      await this.mail.send(this.issuedMail(certificate, holder));
+      await subject.issued(referenceId);
+    }
     return certificate;
   }
 
@@ -193,8 +206,8 @@ export class CertificatesService {
     if (!latest || latest.id !== old.id) throw new Conflict('Only the latest certificate for a course can be re-issued');
     if (old.status === 'valid') await this.revoke(old.code, 'Re-issued', admin);
     const holder = await this.holderOf(old.userId);
-    const fresh = await this.record(old, holder, old.revision + 1);
-    await this.sendIssuedMail(fresh, holder);
+    const { certificate: fresh } = await this.record(old, holder, old.revision + 1);
+    await this.mail.send(this.issuedMail(fresh, holder));
     return fresh;
   }
 
@@ -215,10 +228,17 @@ export class CertificatesService {
   }
 
   /**
-   * Stores the new certificate's PDF, then inserts its row, already valid: a row never points at a missing
-   * file. If another run inserted the row first, this run removes its own file and returns theirs.
+   * Stores the new certificate's PDF, then inserts its row, already valid, in a transaction with whatever
+   * `alongside` writes (through `tx`): a row never points at a missing file. `recorded` is what `alongside`
+   * returned; it is undefined when another run inserted the row first, in which case this run removes its own
+   * file and returns theirs.
    */
-  private async record(facts: CertificateFacts, holder: CurrentUser, revision = 1): Promise<Certificate> {
+  private async record<T>(
+    facts: CertificateFacts,
+    holder: CurrentUser,
+    revision = 1,
+    alongside?: (tx: EntityManager, certificate: Certificate) => Promise<T>,
+  ): Promise<{ certificate: Certificate; recorded?: T }> {
     const code = newVerificationCode();
     const row: Omit<Certificate, 'id' | 'user'> = {
       code,
@@ -240,15 +260,18 @@ export class CertificatesService {
     };
     row.sha256 = await this.storePdfFile(row);
     try {
-      const inserted = await this.certificates.insert(row);
-      return this.certificates.create({ ...row, id: Number(inserted.identifiers[0].id) });
+      return await this.uow.run(async (tx) => {
+        const inserted = await tx.getRepository(Certificate).insert(row);
+        const certificate = this.certificates.create({ ...row, id: Number(inserted.identifiers[0].id) });
+        return { certificate, recorded: alongside ? await alongside(tx, certificate) : undefined };
+      });
     } catch (err) {
       // Whatever went wrong, this run's file belongs to no row. (A crash just here leaves it behind, unreferenced.)
       await this.storage.remove(row.fileKey);
       if (!isUniqueViolation(err)) throw err;
       // Another run recorded it first (or, once in 2^60, the code was taken and the retry draws another).
       const winner = await this.current(facts);
-      if (winner && winner.revision >= revision) return winner.status === 'issuing' ? this.finishIssuing(winner) : winner;
+      if (winner && winner.revision >= revision) return { certificate: winner.status === 'issuing' ? await this.finishIssuing(winner) : winner };
       throw err;
     }
   }
@@ -270,8 +293,9 @@ export class CertificatesService {
     return Object.assign(certificate, { status: 'valid' as const, sha256 });
   }
 
-  private async sendIssuedMail(certificate: Certificate, holder: CurrentUser): Promise<void> {
-    await this.mail.send({
+  /** The "your certificate is ready" e-mail, keyed by the certificate: it goes once. */
+  private issuedMail(certificate: Certificate, holder: CurrentUser): MailRequest {
+    return {
       to: holder.email,
       template: 'certificate-issued',
       dedupeKey: `certificate-issued:${certificate.id}`,
@@ -286,7 +310,6 @@ export class CertificatesService {
         verifyUrl: this.verifyUrl(certificate.code),
         certificatesUrl: `${this.config.publicUrl}/my-certificates`,
       },
-    });
-    this.logger.debug(`Certificate ${certificate.code} e-mail requested`);
+    };
   }
 }

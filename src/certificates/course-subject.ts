@@ -1,3 +1,4 @@
+import type { EntityManager } from 'typeorm';
 import { CatalogueService, cpdHours } from '../catalogue/catalogue.service';
 import { LearningService } from '../learning/learning.service';
 import { ProgressService } from '../learning/progress.service';
@@ -26,8 +27,8 @@ export class CourseCertificateSubject implements CertificateSubject {
     };
   }
 
-  issued(enrolmentId: number): Promise<void> {
-    return this.progress.recordCompletion(enrolmentId);
+  issued(enrolmentId: number, tx?: EntityManager): Promise<void> {
+    return this.progress.recordCompletion(enrolmentId, tx);
   }
 
   async summary(courseId: number) {

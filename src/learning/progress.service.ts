@@ -287,8 +287,8 @@ export class ProgressService {
   }
 
   /** Records that a completion was handled: called once the course's certificate exists. */
-  async recordCompletion(enrolmentId: number): Promise<void> {
-    const result = await this.enrolments.update({ id: enrolmentId, status: 'completed', completionRecordedAt: IsNull() }, { completionRecordedAt: this.clock.now() });
+  async recordCompletion(enrolmentId: number, tx?: EntityManager): Promise<void> {
+    const result = await (tx?.getRepository(Enrolment) ?? this.enrolments).update({ id: enrolmentId, status: 'completed', completionRecordedAt: IsNull() }, { completionRecordedAt: this.clock.now() });
     if (result.affected) this.logger.log(`Course completed (enrolment ${enrolmentId})`);
   }
 
@@ -303,13 +303,17 @@ export class ProgressService {
       select: { id: true },
       take: 500,
     });
-    for (const { id } of missed) await this.enqueueCompletion(id);
+    for (const { id } of missed) await this.enqueueCompletion(id, { rerunFinished: true });
     return missed.length;
   }
 
-  /** The database says this completion is not yet handled, so a finished job of it (kept for a day) runs again. */
-  private enqueueCompletion(enrolmentId: number): Promise<boolean> {
-    return this.jobs.tryEnqueue('course.completed', { enrolmentId }, { jobId: `course.completed:${enrolmentId}`, rerunFinished: true });
+  /**
+   * One job per completion, retried as long as a certificate's issuing is (8 tries). The sweep enqueues only what the
+   * database says is not yet handled, so there a finished job of it (kept for a day, or failed for good) runs again;
+   * a completion just made has no job yet, so nothing is looked up first.
+   */
+  private enqueueCompletion(enrolmentId: number, options: { rerunFinished?: boolean } = {}): Promise<boolean> {
+    return this.jobs.tryEnqueue('course.completed', { enrolmentId }, { jobId: `course.completed:${enrolmentId}`, attempts: 8, rerunFinished: options.rerunFinished ?? false });
   }
 
   /**

@@ -1,7 +1,7 @@
 import { Clock } from '../common/clock';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, IsNull, LessThan, Repository } from 'typeorm';
+import { EntityManager, In, IsNull, LessThan, Repository } from 'typeorm';
 import { AppConfig } from '../config/config';
 import { InjectConfig } from '../config/config.module';
 import { isUniqueViolation } from '../database/errors';
@@ -89,16 +89,42 @@ export class MailService implements OnApplicationShutdown {
    * row waits for the sweep; if the key was used before, nothing happens: one message per key.
    */
   async send(request: MailRequest): Promise<void> {
+    const message = await this.record(request);
+    if (message) await this.jobs.tryEnqueue('mail.deliver', { messageId: message.id }, firstDeliverJob(message.id));
+  }
+
+  /**
+   * Records a message without asking for its delivery; null when its key was used before (one message per key).
+   * `tx` records it inside the caller's transaction, so it exists exactly when what it announces does. `claimed`
+   * leases it to this process from the start, for a caller that will `deliverNow` it once that transaction has
+   * committed (if this process dies first, the lease runs out and the sweep delivers it).
+   */
+  async record(request: MailRequest, options: { tx?: EntityManager; claimed?: boolean } = {}): Promise<MailMessage | null> {
     if (!this.templates.has(request.template)) throw new Error(`No e-mail template named "${request.template}"`);
-    let id: number;
+    const now = this.clock.now();
+    const row = { ...this.row(request, now), ...(options.claimed ? { attempts: 1, lockedUntil: new Date(now.getTime() + DELIVERY_LEASE_MS) } : {}) };
+    const messages = options.tx?.getRepository(MailMessage) ?? this.messages;
     try {
-      const result = await this.messages.insert(this.row(request, this.clock.now()));
-      id = Number(result.identifiers[0].id);
+      const result = await messages.insert(row);
+      return this.messages.create({ lockedUntil: null, ...row, id: Number(result.identifiers[0].id) });
     } catch (err) {
-      if (isUniqueViolation(err)) return;
+      if (isUniqueViolation(err)) return null;
       throw err;
     }
-    await this.jobs.tryEnqueue('mail.deliver', { messageId: id }, deliverJob(id));
+  }
+
+  /**
+   * Delivers, from here and now, a message recorded `claimed` by this process (a worker: a certificate job), sparing
+   * a job and three statements. If delivery fails the message stays pending with its error and a delivery job
+   * retries it later (the sweep behind that, as for every message); the caller goes on, the message being safe.
+   */
+  async deliverNow(message: MailMessage): Promise<void> {
+    try {
+      await this.deliverClaimed(message);
+    } catch (err) {
+      this.logger.warn(`Message ${message.id} could not be sent at once; a delivery job will retry it: ${err instanceof Error ? err.message : err}`);
+      await this.jobs.tryEnqueue('mail.deliver', { messageId: message.id }, { ...firstDeliverJob(message.id), delayMs: this.config.jobs.retryDelayMs });
+    }
   }
 
   /**
@@ -118,7 +144,7 @@ export class MailService implements OnApplicationShutdown {
         .updateEntity(false)
         .execute();
       const recorded = await this.messages.find({ where: { dedupeKey: In(batch.map((r) => r.dedupeKey)), status: 'pending', attempts: 0 }, select: { id: true } });
-      await Promise.all(recorded.map(({ id }) => this.jobs.tryEnqueue('mail.deliver', { messageId: id }, deliverJob(id))));
+      await Promise.all(recorded.map(({ id }) => this.jobs.tryEnqueue('mail.deliver', { messageId: id }, firstDeliverJob(id))));
     }
   }
 
@@ -142,6 +168,12 @@ export class MailService implements OnApplicationShutdown {
     if (!claim.affected) return this.followLease(messageId);
     const message = await this.messages.findOne({ where: { id: messageId } });
     if (!message) return;
+    await this.deliverClaimed(message);
+  }
+
+  /** Sends a message whose lease this process holds, renewing the lease meanwhile; records the outcome. */
+  private async deliverClaimed(message: MailMessage): Promise<void> {
+    const messageId = message.id;
     const lease = this.keepLease(messageId, message.attempts);
     try {
       const { [HEADERS_KEY]: headers, [ATTACHMENTS_KEY]: attachments, [CALENDAR_KEY]: calendar, ...data } = JSON.parse(message.payload) as Record<string, unknown>;
@@ -210,7 +242,7 @@ export class MailService implements OnApplicationShutdown {
       order: { id: 'ASC' },
       take: 500,
     });
-    for (const message of stale) await this.jobs.enqueue('mail.deliver', { messageId: message.id }, deliverJob(message.id));
+    for (const message of stale) await this.jobs.enqueue('mail.deliver', { messageId: message.id }, sweptDeliverJob(message.id));
     if (stale.length) this.logger.log(`Re-enqueued ${stale.length} pending message(s)`);
     return stale.length;
   }
@@ -243,9 +275,12 @@ export class MailService implements OnApplicationShutdown {
   }
 }
 
+/** One job id per message: a message just recorded has no job yet, so nothing is looked up first. */
+const firstDeliverJob = (messageId: number) => ({ jobId: `mail.deliver:${messageId}` });
+
 /**
- * One job id per message. It is only ever enqueued for a message the outbox shows pending, so a finished job of it
- * (completed, or failed after its retries, e.g. while the database was away and no try could be counted) runs again;
- * a waiting or running one is not doubled.
+ * The sweep enqueues only messages the outbox shows pending, so a finished job of one (completed, or failed after
+ * its retries, e.g. while the database was away and no try could be counted) runs again; a waiting or running one
+ * is not doubled.
  */
-const deliverJob = (messageId: number) => ({ jobId: `mail.deliver:${messageId}`, rerunFinished: true });
+const sweptDeliverJob = (messageId: number) => ({ jobId: `mail.deliver:${messageId}`, rerunFinished: true });

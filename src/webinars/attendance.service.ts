@@ -150,8 +150,8 @@ export class AttendanceService {
     return this.attendance.findOneBy({ id: attendanceId, creditedAt: Not(IsNull()) });
   }
 
-  async recordCertificate(attendanceId: number): Promise<void> {
-    await this.attendance.update({ id: attendanceId, creditRecordedAt: IsNull() }, { creditRecordedAt: this.clock.now() });
+  async recordCertificate(attendanceId: number, tx?: EntityManager): Promise<void> {
+    await (tx?.getRepository(WebinarAttendance) ?? this.attendance).update({ id: attendanceId, creditRecordedAt: IsNull() }, { creditRecordedAt: this.clock.now() });
   }
 
   /** Attendance rows of a webinar by learner, for the author's page, CSV and the recording e-mail. */

@@ -1,6 +1,6 @@
 import { cpdHours } from '../catalogue/catalogue.service';
 import type { CertificateFacts, CertificateSubject } from '../certificates/certificate-subjects';
-import type { Repository } from 'typeorm';
+import type { EntityManager, Repository } from 'typeorm';
 import type { AttendanceService } from './attendance.service';
 import type { Webinar } from './entities';
 
@@ -21,8 +21,8 @@ export class WebinarCertificateSubject implements CertificateSubject {
     return { userId: row.userId, subjectType: 'webinar', subjectId: webinar.id, subjectTitle: webinar.title, cpdMinutes: webinar.cpdMinutes, achievedAt: row.creditedAt };
   }
 
-  issued(attendanceId: number): Promise<void> {
-    return this.attendance.recordCertificate(attendanceId);
+  issued(attendanceId: number, tx?: EntityManager): Promise<void> {
+    return this.attendance.recordCertificate(attendanceId, tx);
   }
 
   async summary(webinarId: number) {

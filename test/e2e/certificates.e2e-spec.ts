@@ -130,6 +130,27 @@ describe('certificates', () => {
     expect(await ds.getRepository(MailMessage).countBy({ dedupeKey: `certificate-issued:${results[0]!.id}` })).toBe(1);
   });
 
+  it('records the certificate, its e-mail and the completion together; an e-mail the SMTP server refuses at issue goes later, once', async () => {
+    smtp.refuse(true);
+    let done: Awaited<ReturnType<typeof completedCourse>>;
+    try {
+      done = await completedCourse('Grace Hopper');
+      await t.drainJobs();
+      const certificate = await ds.getRepository(Certificate).findOneByOrFail({ userId: done.learner.userId });
+      expect(certificate.status).toBe('valid');
+      const message = await ds.getRepository(MailMessage).findOneByOrFail({ dedupeKey: `certificate-issued:${certificate.id}` });
+      expect(message).toMatchObject({ status: 'pending', attempts: 1, lockedUntil: null });
+      expect(message.lastError).toContain('451');
+      expect((await ds.getRepository(Enrolment).findOneByOrFail({ id: done.enrolment.id })).completionRecordedAt).not.toBeNull();
+    } finally {
+      smtp.refuse(false);
+    }
+    // The delivery job retries it after its delay.
+    await waitFor(() => smtp.received.some((m) => JSON.stringify(m.to).includes(done.learner.email)), 15_000);
+    await t.drainJobs();
+    expect(smtp.received.filter((m) => JSON.stringify(m.to).includes(done.learner.email))).toHaveLength(1);
+  });
+
   it('finishes a certificate whose issuing was cut short, with the same code, file and a single e-mail', async () => {
     const done = await completedCourse();
     await t.drainJobs();

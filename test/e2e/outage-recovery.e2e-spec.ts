@@ -93,8 +93,9 @@ if (usingRealEngines() && process.env.REDIS_URL) describe('when the database is 
   const workers: Array<ReturnType<typeof run>> = [];
 
   beforeAll(async () => {
-    // Serves requests and enqueues; its own database connection is never cut.
-    t = await startTestApp({ PROCESS_ROLE: 'web' });
+    // Serves requests and enqueues; its own database connection is never cut. A job's retry delay is set when it is
+    // enqueued, so the short one the tests below need is this process's too.
+    t = await startTestApp({ PROCESS_ROLE: 'web', JOBS_RETRY_DELAY_MS: '100' });
   });
   afterAll(async () => {
     for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
@@ -161,7 +162,7 @@ if (usingRealEngines() && process.env.REDIS_URL) describe('when the database is 
       // The workers lose their database; the web process still has its own and enqueues the completions.
       await proxy.cut();
       expect(await t.app.get(ProgressService).sweepCompletions(0)).toBe(20);
-      const failedIssues = async () => (await queue.getJobs(['failed'])).filter((job) => job.name === 'certificates.issue' && job.attemptsMade === 8).length;
+      const failedIssues = async () => (await queue.getJobs(['failed'])).filter((job) => job.name === 'course.completed' && job.attemptsMade === 8).length;
       await waitFor(async () => (await failedIssues()) === 20, 60_000, 250);
       expect(await ds.getRepository(Certificate).countBy({ userId: In(userIds) })).toBe(0);
 

@@ -3,9 +3,11 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AccountsModule } from './accounts/accounts.module';
 import { AdminModule } from './admin/admin.module';
+import { AuditModule } from './audit/audit-trail';
 import { CatalogueModule } from './catalogue/catalogue.module';
 import { CertificatesModule } from './certificates/certificates.module';
 import { NotificationsModule } from './notifications/notifications.module';
+import { OrganisationsModule } from './organisations/organisations.module';
 import { WebinarsModule } from './webinars/webinars.module';
 import { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
@@ -42,6 +44,8 @@ export class AppModule {
         CertificatesModule,
         NotificationsModule,
         WebinarsModule,
+        AuditModule,
+        OrganisationsModule,
         AdminModule,
         HomeModule,
         HealthModule,

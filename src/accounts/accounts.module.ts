@@ -11,7 +11,7 @@ import { AccountsPagesController } from './accounts.pages.controller';
 import { AccountsService } from './accounts.service';
 import { AuthApiController } from './auth.api.controller';
 import { ApiToken } from './entities/api-token.entity';
-import { Organisation } from './entities/organisation.entity';
+import { Organisation } from '../organisations/entities/organisation.entity';
 import { PasswordReset } from './entities/password-reset.entity';
 import { SessionRecord } from './entities/session.entity';
 import { User } from './entities/user.entity';

@@ -12,7 +12,7 @@ import { UnitOfWork } from '../database/unit-of-work';
 import { MailService } from '../mail/mail.service';
 import { SignUpDto, UpdateDetailsDto } from './accounts.dto';
 import { ApiToken } from './entities/api-token.entity';
-import { Organisation, organisationNameKey } from './entities/organisation.entity';
+import { Organisation, organisationNameKey } from '../organisations/entities/organisation.entity';
 import { PasswordReset } from './entities/password-reset.entity';
 import { User } from './entities/user.entity';
 import type { CurrentUser } from './identity';

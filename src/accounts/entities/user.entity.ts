@@ -1,11 +1,11 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { DateTimeColumn, VarcharColumn } from '../../database/columns';
 import type { Role } from '../roles';
-import { Organisation } from './organisation.entity';
 
 @Entity('users')
 @Index('uq_users_email', ['email'], { unique: true })
 @Index('idx_users_organisation', ['organisationId'])
+@Index('idx_users_name', ['name'])
 export class User {
   @PrimaryGeneratedColumn({ type: 'integer' })
   id!: number;
@@ -26,9 +26,10 @@ export class User {
   @Column({ type: 'integer', nullable: true })
   organisationId!: number | null;
 
-  @ManyToOne(() => Organisation, { onDelete: 'SET NULL' })
+  /** The organisation they said they work for at sign-up; what managers see is decided by memberships. */
+  @ManyToOne('Organisation', { onDelete: 'SET NULL' })
   @JoinColumn({ name: 'organisation_id', foreignKeyConstraintName: 'fk_users_organisation' })
-  organisation?: Organisation | null;
+  organisation?: { id: number; name: string } | null;
 
   @VarcharColumn(120)
   jobRole!: string;
@@ -38,4 +39,12 @@ export class User {
 
   @DateTimeColumn({ nullable: true })
   lastSignInAt!: Date | null;
+
+  /** When they opened the signed link sent to their address; until then they belong to no organisation. */
+  @DateTimeColumn({ nullable: true })
+  emailVerifiedAt!: Date | null;
+
+  /** Set by an administrator: the account cannot sign in, and its sessions and tokens were ended. */
+  @DateTimeColumn({ nullable: true })
+  deactivatedAt!: Date | null;
 }

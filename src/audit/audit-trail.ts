@@ -1,0 +1,44 @@
+import { Injectable, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { EntityManager } from 'typeorm';
+import { Clock } from '../common/clock';
+import { AuditEntry } from './audit-entry.entity';
+
+export interface AuditActor {
+  id: number | null;
+  name: string;
+}
+
+export interface AuditRecord {
+  action: string;
+  target: { type: string; id: number | null; label: string };
+  details?: Record<string, unknown>;
+}
+
+/** The academy itself, for actions no person took (the command line, a sweep). */
+export const SYSTEM_ACTOR: AuditActor = { id: null, name: 'Peer Academy' };
+
+/**
+ * Writes the audit log. Every privileged change calls `record` with the transaction making the change, so the
+ * entry exists exactly when the change does. Reading, filtering and exporting the log is the admin module's.
+ */
+@Injectable()
+export class AuditTrail {
+  constructor(private readonly clock: Clock) {}
+
+  async record(tx: EntityManager, actor: AuditActor, entry: AuditRecord): Promise<void> {
+    await tx.getRepository(AuditEntry).insert({
+      actorId: actor.id,
+      actorName: actor.name.slice(0, 120),
+      action: entry.action,
+      targetType: entry.target.type,
+      targetId: entry.target.id,
+      targetLabel: entry.target.label.slice(0, 200),
+      details: JSON.stringify(entry.details ?? {}),
+      createdAt: this.clock.now(),
+    });
+  }
+}
+
+@Module({ imports: [TypeOrmModule.forFeature([AuditEntry])], providers: [AuditTrail], exports: [AuditTrail, TypeOrmModule] })
+export class AuditModule {}

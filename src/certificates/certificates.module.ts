@@ -4,6 +4,7 @@ import { AccountsModule } from '../accounts/accounts.module';
 import { CatalogueModule } from '../catalogue/catalogue.module';
 import { CatalogueService } from '../catalogue/catalogue.service';
 import { CertificateDirectory, CertificateDirectoryModule } from '../common/certificate-directory';
+import { StaffVisibilityModule } from '../common/staff-visibility';
 import { LearningModule } from '../learning/learning.module';
 import { LearningService } from '../learning/learning.service';
 import { ProgressService } from '../learning/progress.service';
@@ -19,7 +20,7 @@ import { CourseCertificateSubject } from './course-subject';
 import { VerificationThrottle } from './verification-throttle';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Certificate]), AccountsModule, MailModule, LearningModule, CatalogueModule, CertificateDirectoryModule],
+  imports: [TypeOrmModule.forFeature([Certificate]), AccountsModule, MailModule, LearningModule, CatalogueModule, CertificateDirectoryModule, StaffVisibilityModule],
   controllers: [CertificatesPagesController, CertificatesApiController, BadgesController],
   providers: [
     CertificatesService,

@@ -16,6 +16,7 @@ import { UnitOfWork } from '../database/unit-of-work';
 import { MailService, type MailRequest } from '../mail/mail.service';
 import { FileStorage } from '../storage/file-storage';
 import { Certificate, CERTIFICATE_KIND, SubjectType } from './certificate.entity';
+import { StaffVisibility } from '../common/staff-visibility';
 import { renderCertificatePdf } from './certificate-pdf';
 import type { CertificateFacts, CertificateSubject } from './certificate-subjects';
 import { newVerificationCode, normaliseCode } from './verification-code';
@@ -52,6 +53,7 @@ export class CertificatesService {
     private readonly accounts: AccountsService,
     private readonly clock: Clock,
     private readonly uow: UnitOfWork,
+    private readonly staffVisibility: StaffVisibility,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -174,9 +176,7 @@ export class CertificatesService {
 
   private async mayDownload(certificate: Certificate, viewer: CurrentUser): Promise<boolean> {
     if (viewer.id === certificate.userId || viewer.role === 'admin') return true;
-    if (viewer.role !== 'org_manager' || viewer.organisationId === null) return false;
-    const holder = await this.accounts.currentUser(certificate.userId);
-    return holder?.organisationId === viewer.organisationId;
+    return this.staffVisibility.managerMaySee(viewer.id, certificate.userId);
   }
 
   /** What a badge class says about a subject: its title, a description, the criteria and its page. */

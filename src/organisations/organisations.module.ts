@@ -1,14 +1,16 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit-trail';
+import { StaffVisibilityModule } from '../common/staff-visibility';
 import { Membership } from './entities/membership.entity';
 import { OrganisationDomain } from './entities/organisation-domain.entity';
 import { Organisation } from './entities/organisation.entity';
+import { ManagerScope } from './manager-scope';
 
 /** Organisations, their verified domains and memberships, required learning and the manager's view. */
 @Module({
-  imports: [TypeOrmModule.forFeature([Organisation, OrganisationDomain, Membership]), AuditModule],
-  providers: [],
-  exports: [],
+  imports: [TypeOrmModule.forFeature([Organisation, OrganisationDomain, Membership]), AuditModule, StaffVisibilityModule],
+  providers: [ManagerScope],
+  exports: [ManagerScope],
 })
 export class OrganisationsModule {}

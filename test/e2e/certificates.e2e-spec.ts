@@ -9,6 +9,7 @@ import { Enrolment } from '../../src/learning/entities/enrolment.entity';
 import { MailMessage } from '../../src/mail/mail-message.entity';
 import { startTestApp, TestApp, Visitor } from '../support/app';
 import { fullCourse } from '../support/courses';
+import { addMember, createOrganisation } from '../support/organisations';
 import { inspectPdf } from '../support/pdf';
 import { startSmtpServer } from '../support/smtp';
 import { waitFor } from '../support/wait';
@@ -176,11 +177,18 @@ describe('certificates', () => {
     expect((await (await t.signedIn('learner')).get(url)).status).toBe(404);
     expect((await (await t.signedIn('author')).get(url)).status).toBe(404);
     expect((await (await t.signedIn('admin')).get(url)).status).toBe(200);
-    // signedIn() puts everyone in "Test Trust": a manager there may download; one elsewhere may not.
-    expect((await (await t.signedIn('org_manager')).get(url)).status).toBe(200);
+    // A manager of an organisation the holder is an active member of may download; one elsewhere may not, nor a
+    // manager of an organisation the holder has left.
+    const trust = await createOrganisation(t);
+    await addMember(t, trust.id, done.learner.userId);
+    const manager = await t.signedIn('org_manager');
+    await addMember(t, trust.id, manager.userId, { manager: true });
+    expect((await manager.get(url)).status).toBe(200);
     const elsewhere = await t.signedIn('org_manager');
-    await ds.query(`UPDATE users SET organisation_id = NULL WHERE id = ?`, [elsewhere.userId]);
+    await addMember(t, (await createOrganisation(t)).id, elsewhere.userId, { manager: true });
     expect((await elsewhere.get(url)).status).toBe(404);
+    await addMember(t, trust.id, done.learner.userId, { status: 'left' });
+    expect((await manager.get(url)).status).toBe(404);
     expect((await t.visitor().get(url)).status).toBe(303);
     expect((await done.learner.get('/certificates/NOT-A-CODE.pdf')).status).toBe(404);
     expect((await done.learner.get(`/certificates/${code}`)).status).toBe(404);

@@ -159,6 +159,7 @@ function mountOpenApi(app: NestFastifyApplication, config: AppConfig) {
     .addTag('certificates', "The caller's certificates and public verification")
     .addTag('webinars', 'Webinars: registrations, recordings and live questions')
     .addTag('e-mail', 'E-mail preferences and one-click unsubscribe')
+    .addTag('organisations', 'Organisations: finding one to join; for their managers, staff learning and course figures')
     .build();
   // Whoever runs this academy answers for it: its own address, not an e-mail address invented here.
   options.info.contact = { name: config.academyName, url: config.publicUrl };

@@ -17,6 +17,7 @@ const ITEMS: NavItem[] = [
   { href: '/my-learning', text: 'My learning', roles: ['learner', 'author', 'org_manager', 'admin'] },
   { href: '/my-certificates', text: 'Certificates', roles: ['learner', 'author', 'org_manager', 'admin'] },
   { href: '/author/courses', text: 'Authoring', roles: ['author', 'admin'], section: '/author' },
+  { href: '/organisation', text: 'Organisation', roles: ['org_manager', 'admin'], section: '/organisation' },
   { href: '/account', text: 'Your account', roles: ['learner', 'author', 'org_manager', 'admin'] },
   { href: '/admin', text: 'Admin', roles: ['admin'] },
 ];

@@ -29,7 +29,7 @@ const NameField = () =>
   );
 const OrganisationField = () =>
   applyDecorators(
-    ApiProperty({ example: 'Leeds Teaching Hospitals NHS Trust', maxLength: 150, description: 'Your organisation, by name; one is created if it is new' }),
+    ApiProperty({ example: 'Leeds Teaching Hospitals NHS Trust', maxLength: 150, description: 'Your organisation, by name or ODS code. An active organisation of exactly that name (whatever the case and spacing) or code is joined; otherwise a new one is asked for, which an administrator approves. Membership waits for the e-mail address to be verified' }),
     trim(),
     IsString({ message: 'Enter the name of your organisation' }),
     MinLength(2, { message: 'Enter the name of your organisation' }),
@@ -61,13 +61,10 @@ export class SignUpDto extends PasswordField {
   jobRole!: string;
 }
 
-/** "Your account": the details a person may correct themselves (the e-mail address and role are not among them). */
+/** "Your account": the details a person may correct themselves (not the e-mail address and role; organisations are joined and left on "Your organisations"). */
 export class UpdateDetailsDto {
   @NameField()
   name!: string;
-
-  @OrganisationField()
-  organisation!: string;
 
   @JobRoleField()
   jobRole!: string;
@@ -123,4 +120,5 @@ export class MeResponse {
   @ApiProperty() jobRole!: string;
   @ApiProperty({ type: Number, nullable: true }) organisationId!: number | null;
   @ApiProperty({ type: String, nullable: true }) organisationName!: string | null;
+  @ApiProperty({ description: 'Whether the e-mail address is verified; until it is, the account is a member of no organisation' }) emailVerified!: boolean;
 }

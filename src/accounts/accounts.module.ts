@@ -11,7 +11,8 @@ import { AccountsPagesController } from './accounts.pages.controller';
 import { AccountsService } from './accounts.service';
 import { AuthApiController } from './auth.api.controller';
 import { ApiToken } from './entities/api-token.entity';
-import { Organisation } from '../organisations/entities/organisation.entity';
+import { OrganisationJoiningModule } from '../common/organisation-joining';
+import { EmailVerification, EmailVerificationPagesController } from './email-verification';
 import { PasswordReset } from './entities/password-reset.entity';
 import { SessionRecord } from './entities/session.entity';
 import { User } from './entities/user.entity';
@@ -22,10 +23,11 @@ import { SignInProtection } from './sign-in-protection';
 import { DatabaseSessionStore, RedisSessionStore, SessionStore } from './session-store';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([User, Organisation, SessionRecord, ApiToken, PasswordReset]), MailModule],
-  controllers: [AccountsPagesController, AuthApiController],
+  imports: [TypeOrmModule.forFeature([User, SessionRecord, ApiToken, PasswordReset]), MailModule, OrganisationJoiningModule],
+  controllers: [AccountsPagesController, AuthApiController, EmailVerificationPagesController],
   providers: [
     AccountsService,
+    EmailVerification,
     PruneAccountsJob,
     IdentityResolver,
     PasswordHasher,
@@ -43,6 +45,6 @@ import { DatabaseSessionStore, RedisSessionStore, SessionStore } from './session
     { provide: APP_GUARD, useClass: AccessGuard },
     { provide: APP_GUARD, useClass: CsrfGuard },
   ],
-  exports: [AccountsService, IdentityResolver, RateLimiter],
+  exports: [AccountsService, EmailVerification, IdentityResolver, RateLimiter],
 })
 export class AccountsModule {}

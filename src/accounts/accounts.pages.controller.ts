@@ -7,6 +7,8 @@ import { AppConfig } from '../config/config';
 import { InjectConfig } from '../config/config.module';
 import { ChangePasswordDto, ForgotPasswordDto, PASSWORD_MIN, ResetPasswordDto, SignInDto, SignUpDto, UpdateDetailsDto } from './accounts.dto';
 import { AccountsService } from './accounts.service';
+import { OrganisationJoining, type OrganisationPickerInput } from '../common/organisation-joining';
+import { EmailVerification } from './email-verification';
 import { Public, SignedInUser, type CurrentUser } from './identity';
 import { IdentityResolver } from './identity.resolver';
 import { RateLimiter } from './rate-limiter';
@@ -33,9 +35,21 @@ const FLASH: Record<string, string> = {
   'password-reset': 'Your password has been changed. Sign in with your new password.',
   'password-changed': 'Your password has been changed. You have been signed out on your other devices.',
   'details-saved': 'Your details have been saved.',
+  'verification-sent': 'We have sent you a new link. Open it to verify your e-mail address.',
+  'already-verified': 'Your e-mail address is already verified.',
 };
 
-const DETAILS_FIELDS = ['name', 'organisation', 'jobRole'];
+const DETAILS_FIELDS = ['name', 'jobRole'];
+const SIGN_UP_FIELDS = ['name', 'email', 'password', 'organisation', 'organisationChoice', 'organisationType', 'organisationRegion', 'jobRole'];
+
+/** The organisation picker's fields of a submitted form. */
+const pickerInput = (body: Record<string, string> | undefined, organisation: string): OrganisationPickerInput => ({
+  organisation,
+  organisationChoice: body?.organisationChoice,
+  organisationMatched: body?.organisationMatched,
+  organisationType: body?.organisationType,
+  organisationRegion: body?.organisationRegion,
+});
 
 /** Turns a refused form into its field errors; anything else is rethrown to the error pages. */
 function formErrors(err: unknown): FieldErrors {
@@ -51,6 +65,8 @@ export class AccountsPagesController {
     private readonly identity: IdentityResolver,
     private readonly limiter: RateLimiter,
     private readonly protection: SignInProtection,
+    private readonly joining: OrganisationJoining,
+    private readonly verification: EmailVerification,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -69,7 +85,27 @@ export class AccountsPagesController {
     try {
       await this.limiter.hit(`signup:ip:${request.ip}`, this.config.authRateLimit.perIp, this.config.authRateLimit.windowSeconds);
       const input = await parseForm(SignUpDto, body);
-      const user = await this.accounts.register(input);
+      await this.accounts.assertCanRegister(input);
+      const step = await this.joining.resolve(pickerInput(body, input.organisation));
+      if (step.kind === 'choose') {
+        // Only the organisation is left to settle: the form comes back as it was sent, the password too (the page is
+        // not stored: no-store), so nothing has to be typed again.
+        const refused = Object.keys(step.errors).length > 0;
+        return reply
+          .status(refused ? 400 : 200)
+          .header('cache-control', 'no-store')
+          .view('accounts/sign-up', {
+            pageTitle: `${refused ? 'Error: ' : ''}Create an account`,
+            values: { name: input.name, email: input.email, password: input.password, organisation: step.picker.text, jobRole: input.jobRole },
+            picker: step.picker,
+            next,
+            nextQuery: nextQuery(next),
+            passwordMin: PASSWORD_MIN,
+            ...errorView(step.errors, SIGN_UP_FIELDS),
+          });
+      }
+      const user = await this.accounts.register({ ...input, organisation: step.pick });
+      await this.verification.send(user.id);
       await this.startSession(request, reply, user);
       return reply.redirect(next || AFTER_SIGN_IN, 303);
     } catch (err) {
@@ -80,7 +116,7 @@ export class AccountsPagesController {
         next,
         nextQuery: nextQuery(next),
         passwordMin: PASSWORD_MIN,
-        ...errorView(formErrors(err), ['name', 'email', 'password', 'organisation', 'jobRole']),
+        ...errorView(formErrors(err), SIGN_UP_FIELDS),
       });
     }
   }
@@ -131,7 +167,7 @@ export class AccountsPagesController {
       await this.accounts.updateDetails(user.id, input);
       return reply.redirect('/account?notice=details-saved', 303);
     } catch (err) {
-      const values = { name: body?.name, organisation: body?.organisation, jobRole: body?.jobRole };
+      const values = { name: body?.name, jobRole: body?.jobRole };
       return reply.status(400).view('accounts/account', this.accountView(user, { pageTitle: 'Error: Your account', values, ...errorView(formErrors(err), DETAILS_FIELDS) }));
     }
   }
@@ -201,7 +237,7 @@ export class AccountsPagesController {
       user,
       roleLabel: ROLE_LABELS[user.role],
       passwordMin: PASSWORD_MIN,
-      values: { name: user.name, organisation: user.organisationName ?? '', jobRole: user.jobRole },
+      values: { name: user.name, jobRole: user.jobRole },
       ...extra,
     };
   }

@@ -12,7 +12,7 @@ import { UnitOfWork } from '../database/unit-of-work';
 import { MailService } from '../mail/mail.service';
 import { SignUpDto, UpdateDetailsDto } from './accounts.dto';
 import { ApiToken } from './entities/api-token.entity';
-import { Organisation, organisationNameKey } from '../organisations/entities/organisation.entity';
+import { OrganisationJoining, type OrganisationPick } from '../common/organisation-joining';
 import { PasswordReset } from './entities/password-reset.entity';
 import { User } from './entities/user.entity';
 import type { CurrentUser } from './identity';
@@ -26,6 +26,9 @@ export const DEMO_AUTHOR_EMAIL = 'author@demo.peer-academy.local';
 export const DUPLICATE_EMAIL_MESSAGE = 'An account could not be created with this e-mail address. If you already have one, sign in or reset your password.';
 export const RESET_LINK_INVALID_MESSAGE = 'This password reset link has expired or has already been used. Ask for a new one.';
 
+/** A new account's details; the organisation picked on the form, or named by text (the API, the command line, tests). */
+export type RegisterInput = Omit<SignUpDto, 'organisation'> & { organisation: string | OrganisationPick };
+
 @Injectable()
 export class AccountsService {
   private readonly logger = new Logger('Accounts');
@@ -33,51 +36,62 @@ export class AccountsService {
   constructor(
     private readonly clock: Clock,
     @InjectRepository(User) private readonly users: Repository<User>,
-    @InjectRepository(Organisation) private readonly organisations: Repository<Organisation>,
     @InjectRepository(ApiToken) private readonly apiTokens: Repository<ApiToken>,
     @InjectRepository(PasswordReset) private readonly resets: Repository<PasswordReset>,
     private readonly uow: UnitOfWork,
     private readonly sessions: SessionStore,
     private readonly hasher: PasswordHasher,
     private readonly mail: MailService,
+    private readonly joining: OrganisationJoining,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
-  /** Creates an account. A second account with the same e-mail is refused with a message that does not say whose it is. */
-  async register(input: SignUpDto, role: Role = 'learner'): Promise<User> {
+  /** The checks of `register` that do not need the organisation: said before sign-up asks which organisation is meant. */
+  async assertCanRegister(input: { email: string; name: string; password: string }): Promise<void> {
     const email = input.email.trim().toLowerCase();
     assertStrongPassword(input.password, { email, name: input.name });
     if (await this.users.exists({ where: { email } })) throw new Conflict(DUPLICATE_EMAIL_MESSAGE, { email: DUPLICATE_EMAIL_MESSAGE });
-    const organisation = await this.findOrCreateOrganisation(input.organisation);
-    const user = this.users.create({
-      email,
-      name: input.name.trim(),
-      passwordHash: await this.hasher.hash(input.password),
-      role,
-      organisationId: organisation.id,
-      jobRole: input.jobRole.trim(),
-      createdAt: this.clock.now(),
-      lastSignInAt: null,
-    });
+  }
+
+  /**
+   * Creates an account, unverified, with a pending membership of its organisation (through the OrganisationJoining
+   * port): the one picked, or, named by text, the active one of that name or ODS code, else a request for a new one.
+   * A second account with the same e-mail is refused with a message that does not say whose it is.
+   */
+  async register(input: RegisterInput, role: Role = 'learner'): Promise<User> {
+    const email = input.email.trim().toLowerCase();
+    await this.assertCanRegister({ ...input, email });
+    const passwordHash = await this.hasher.hash(input.password);
+    const pick: OrganisationPick = typeof input.organisation === 'string' ? { kind: 'named', name: input.organisation } : input.organisation;
+    const create = () =>
+      this.uow.run(async (tx) => {
+        const users = tx.getRepository(User);
+        const user = users.create({ email, name: input.name.trim(), passwordHash, role, organisationId: null, jobRole: input.jobRole.trim(), createdAt: this.clock.now(), lastSignInAt: null, emailVerifiedAt: null, deactivatedAt: null });
+        user.id = Number((await users.insert(user)).identifiers[0].id);
+        // The organisation they say they work for; what its managers see is decided by the membership.
+        user.organisationId = (await this.joining.join(tx, { id: user.id, email, verified: false }, pick)).organisationId;
+        await users.update({ id: user.id }, { organisationId: user.organisationId });
+        return user;
+      });
     try {
-      return await this.users.save(user);
+      return await create();
     } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
       // Two sign-ups racing with one address: the unique index decides, and the loser hears the same message.
-      if (isUniqueViolation(err)) throw new Conflict(DUPLICATE_EMAIL_MESSAGE, { email: DUPLICATE_EMAIL_MESSAGE });
-      throw err;
+      if (await this.users.exists({ where: { email } })) throw new Conflict(DUPLICATE_EMAIL_MESSAGE, { email: DUPLICATE_EMAIL_MESSAGE });
+      // Two asking for one new organisation at once: the second joins the first's.
+      return create();
     }
   }
 
   /**
-   * Corrects the person's name, organisation and job role. The organisation is found by name as at sign-up (a new
-   * one is made only when no organisation has that name). Writes only what differs, so saving the same details
-   * again changes nothing; returns whether anything changed. The next request's identity reads the new values.
+   * Corrects the person's name and job role (organisations are joined and left on "Your organisations"). Writes only
+   * what differs, so saving the same details again changes nothing; returns whether anything changed. The next
+   * request's identity reads the new values.
    */
   async updateDetails(userId: number, input: UpdateDetailsDto): Promise<boolean> {
-    const user = await this.users.findOneOrFail({ where: { id: userId }, select: { id: true, name: true, jobRole: true, organisationId: true } });
-    const current = user.organisationId === null ? null : await this.organisations.findOne({ where: { id: user.organisationId }, select: { id: true, nameKey: true } });
-    const organisationId = current && current.nameKey === organisationNameKey(input.organisation) ? current.id : (await this.findOrCreateOrganisation(input.organisation)).id;
-    const wanted = { name: input.name.trim(), jobRole: input.jobRole.trim(), organisationId };
+    const user = await this.users.findOneOrFail({ where: { id: userId }, select: { id: true, name: true, jobRole: true } });
+    const wanted = { name: input.name.trim(), jobRole: input.jobRole.trim() };
     const changes = Object.fromEntries(Object.entries(wanted).filter(([key, value]) => user[key as keyof typeof wanted] !== value));
     if (!Object.keys(changes).length) return false;
     await this.users.update({ id: userId }, changes);
@@ -204,7 +218,7 @@ export class AccountsService {
     const organisationId = row.organisationId === null ? null : Number(row.organisationId);
     return {
       tokenId: Number(row.tokenId),
-      user: { id: Number(row.id), email: row.email, name: row.name, role: row.role, jobRole: row.jobRole, organisationId, organisationName: row.organisationName ?? null },
+      user: { id: Number(row.id), email: row.email, name: row.name, role: row.role, jobRole: row.jobRole, organisationId, organisationName: row.organisationName ?? null, emailVerified: row.emailVerifiedAt !== null },
     };
   }
 
@@ -215,7 +229,7 @@ export class AccountsService {
         .innerJoin('t.user', 'u')
         .leftJoin('u.organisation', 'o')
         .select(['t.token_hash AS tokenHash', 't.id AS tokenId', 't.expires_at AS expiresAt', 't.revoked_at AS revokedAt'])
-        .addSelect(['u.id AS id', 'u.email AS email', 'u.name AS name', 'u.role AS role', 'u.job_role AS jobRole', 'u.organisation_id AS organisationId', 'o.name AS organisationName'])
+        .addSelect(['u.id AS id', 'u.email AS email', 'u.name AS name', 'u.role AS role', 'u.job_role AS jobRole', 'u.organisation_id AS organisationId', 'u.email_verified_at AS emailVerifiedAt', 'o.name AS organisationName'])
         .where('t.token_hash IN (:...hashes)', { hashes: [...new Set(hashes)] })
         .getRawMany<RawTokenHolder & { tokenHash: string }>();
       const byHash = new Map(rows.map((row) => [row.tokenHash, row]));
@@ -233,11 +247,11 @@ export class AccountsService {
     const row = await this.users
       .createQueryBuilder('u')
       .leftJoin('u.organisation', 'o')
-      .select(['u.id', 'u.email', 'u.name', 'u.role', 'u.jobRole', 'u.organisationId', 'o.id', 'o.name'])
+      .select(['u.id', 'u.email', 'u.name', 'u.role', 'u.jobRole', 'u.organisationId', 'u.emailVerifiedAt', 'o.id', 'o.name'])
       .where('u.id = :userId', { userId })
       .getOne();
     if (!row) return null;
-    return { id: row.id, email: row.email, name: row.name, role: row.role, jobRole: row.jobRole, organisationId: row.organisationId, organisationName: row.organisation?.name ?? null };
+    return { id: row.id, email: row.email, name: row.name, role: row.role, jobRole: row.jobRole, organisationId: row.organisationId, organisationName: row.organisation?.name ?? null, emailVerified: row.emailVerifiedAt !== null };
   }
 
   /**
@@ -304,18 +318,6 @@ export class AccountsService {
     this.logger.log(`Created ${created.length} demo accounts`);
     return created;
   }
-
-  private async findOrCreateOrganisation(name: string): Promise<Organisation> {
-    const nameKey = organisationNameKey(name);
-    const existing = await this.organisations.findOne({ where: { nameKey } });
-    if (existing) return existing;
-    try {
-      return await this.organisations.save(this.organisations.create({ name: name.trim().replace(/\s+/g, ' '), nameKey, createdAt: this.clock.now() }));
-    } catch (err) {
-      if (isUniqueViolation(err)) return this.organisations.findOneByOrFail({ nameKey });
-      throw err;
-    }
-  }
 }
 
 interface RawTokenHolder {
@@ -328,6 +330,7 @@ interface RawTokenHolder {
   role: Role;
   jobRole: string;
   organisationId: number | string | null;
+  emailVerifiedAt: Date | string | null;
   organisationName: string | null;
 }
 

@@ -7,6 +7,7 @@ import { AppConfig } from '../config/config';
 import { InjectConfig } from '../config/config.module';
 import { MeResponse, SignInDto, SignUpDto, TokenResponse } from './accounts.dto';
 import { AccountsService } from './accounts.service';
+import { EmailVerification } from './email-verification';
 import { SIGN_IN_FAILED } from './accounts.pages.controller';
 import { Public, SignedInUser, type CurrentUser } from './identity';
 import { RateLimiter } from './rate-limiter';
@@ -25,6 +26,7 @@ export class AuthApiController {
     private readonly accounts: AccountsService,
     private readonly limiter: RateLimiter,
     private readonly protection: SignInProtection,
+    private readonly verification: EmailVerification,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -57,12 +59,13 @@ export class AuthApiController {
   @Public()
   @Post('auth/register')
   @HttpCode(201)
-  @ApiOperation({ operationId: 'register', summary: 'Create a learner account (as the sign-up page does) and get a bearer token' })
+  @ApiOperation({ operationId: 'register', summary: 'Create a learner account (as the sign-up page does) and get a bearer token; a link to verify the e-mail address is sent to it' })
   @ApiCreatedResponse({ type: RegisterResponse })
   @ApiProblems({ 409: 'An account with that e-mail address exists already', 429: 'Too many sign-ups from this address: wait for Retry-After' })
   async register(@Body() input: SignUpDto, @Req() request: FastifyRequest): Promise<RegisterResponse> {
     await this.limiter.hit(`signup:ip:${request.ip}`, this.config.authRateLimit.perIp, this.config.authRateLimit.windowSeconds);
     const created = await this.accounts.register(input);
+    await this.verification.send(created.id);
     const user = (await this.accounts.currentUser(created.id))!;
     const { token, expiresAt } = await this.accounts.issueApiToken(created.id);
     return { token, tokenType: 'Bearer', expiresAt: expiresAt.toISOString(), user: meOf(user) };

@@ -11,6 +11,8 @@ export interface CurrentUser {
   jobRole: string;
   organisationId: number | null;
   organisationName: string | null;
+  /** Whether they opened the link sent to their address; until then they belong to no organisation. */
+  emailVerified: boolean;
 }
 
 export interface Identity {

@@ -1,6 +1,8 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { ValidationFailed, type FieldErrors } from '../common/errors';
+import { UnitOfWork } from '../database/unit-of-work';
+import type { MembershipStatus } from './organisation-kinds';
 import { OrganisationJoining, type OrganisationOption, type OrganisationPick, type OrganisationPickerInput, type OrganisationPickerResult } from '../common/organisation-joining';
 import { organisationNameKey, tidyOrganisationName } from './entities/organisation.entity';
 import { MembershipsService } from './memberships.service';
@@ -28,6 +30,7 @@ export class OrganisationPicker implements OnModuleInit {
     private readonly directory: OrganisationDirectory,
     private readonly memberships: MembershipsService,
     private readonly joining: OrganisationJoining,
+    private readonly uow: UnitOfWork,
   ) {}
 
   onModuleInit(): void {
@@ -74,17 +77,33 @@ export class OrganisationPicker implements OnModuleInit {
    * membership of it. Meant for accounts whose address is not verified yet, so no manager has a request to hear about.
    */
   async join(tx: EntityManager, account: { id: number; email: string; verified: boolean }, pick: OrganisationPick): Promise<{ organisationId: number }> {
-    let organisationId: number;
-    if (pick.kind === 'existing') {
-      if (!(await this.directory.isActive(tx, pick.organisationId))) throw new ValidationFailed({ organisation: CHOSEN_GONE_MESSAGE });
-      organisationId = pick.organisationId;
-    } else if (pick.kind === 'request') {
-      organisationId = await this.directory.request(tx, pick, account.id);
-    } else {
-      organisationId = await this.directory.named(tx, pick.name, account.id);
-    }
+    const organisationId = await this.organisationOf(tx, pick, account.id);
     await this.memberships.join(tx, account, organisationId);
     return { organisationId };
+  }
+
+  /** The organisation picked: checked to be joinable, or asked for. */
+  private async organisationOf(tx: EntityManager, pick: OrganisationPick, accountId: number): Promise<number> {
+    if (pick.kind === 'existing') {
+      if (!(await this.directory.isActive(tx, pick.organisationId))) throw new ValidationFailed({ organisation: CHOSEN_GONE_MESSAGE });
+      return pick.organisationId;
+    }
+    if (pick.kind === 'request') return this.directory.request(tx, pick, accountId);
+    return this.directory.named(tx, pick.name, accountId);
+  }
+
+  /**
+   * "Join another organisation": joins what was picked in a transaction of its own (a request made if it is new) and
+   * e-mails the managers when they now have a request to decide.
+   */
+  async joinPicked(account: { id: number; email: string; verified: boolean }, pick: OrganisationPick): Promise<{ organisationId: number; status: MembershipStatus; changed: boolean }> {
+    const joined = await this.uow.run(async (tx) => {
+      const organisationId = await this.organisationOf(tx, pick, account.id);
+      const membership = await this.memberships.join(tx, account, organisationId);
+      return { organisationId, ...membership };
+    });
+    if (joined.notify) await this.memberships.notifyManagers(account.id);
+    return { organisationId: joined.organisationId, status: joined.status, changed: joined.changed };
   }
 
   private picked(option: OrganisationOption): OrganisationPickerResult {

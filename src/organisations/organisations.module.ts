@@ -6,15 +6,24 @@ import { Membership } from './entities/membership.entity';
 import { OrganisationDomain } from './entities/organisation-domain.entity';
 import { Organisation } from './entities/organisation.entity';
 import { ManagerScope } from './manager-scope';
+import { AccountsModule } from '../accounts/accounts.module';
+import { OrganisationJoiningModule } from '../common/organisation-joining';
+import { UnitOfWork } from '../database/unit-of-work';
+import { MailModule } from '../mail/mail.module';
+import { JoiningPagesController } from './joining.pages.controller';
+import { MembershipsService } from './memberships.service';
+import { OrganisationDirectory } from './organisation-directory.service';
+import { OrganisationPicker } from './organisation-picker';
+import { OrganisationsApiController } from './organisations.api.controller';
 import { ManagerApiController } from './manager.api.controller';
 import { ManagerPagesController } from './manager.pages.controller';
 import { StaffReportService } from './staff-report.service';
 
 /** Organisations, their verified domains and memberships, required learning and the manager's view. */
 @Module({
-  imports: [TypeOrmModule.forFeature([Organisation, OrganisationDomain, Membership]), AuditModule, StaffVisibilityModule],
-  controllers: [ManagerPagesController, ManagerApiController],
-  providers: [StaffReportService, ManagerScope],
-  exports: [ManagerScope],
+  imports: [TypeOrmModule.forFeature([Organisation, OrganisationDomain, Membership]), AuditModule, StaffVisibilityModule, AccountsModule, MailModule, OrganisationJoiningModule],
+  controllers: [ManagerPagesController, ManagerApiController, JoiningPagesController, OrganisationsApiController],
+  providers: [OrganisationDirectory, MembershipsService, OrganisationPicker, StaffReportService, ManagerScope, UnitOfWork],
+  exports: [ManagerScope, MembershipsService, OrganisationDirectory],
 })
 export class OrganisationsModule {}

@@ -4,6 +4,7 @@ import { PasswordReset } from '../../src/accounts/entities/password-reset.entity
 import { DUPLICATE_EMAIL_MESSAGE } from '../../src/accounts/accounts.service';
 import { SIGN_IN_FAILED } from '../../src/accounts/accounts.pages.controller';
 import { PASSWORD, startTestApp, TestApp, uniqueEmail } from '../support/app';
+import { createOrganisation } from '../support/organisations';
 
 const signUpForm = (email: string, overrides: Record<string, string> = {}) => ({
   name: 'Priya Shah',
@@ -26,6 +27,8 @@ describe('accounts: sign up, sign in, sign out, passwords, sessions and API toke
   let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp();
+    // The organisation the sign-up form names, so the form takes it at once (the picker has tests of its own: joining.e2e-spec).
+    await createOrganisation(t, { name: 'Leeds Teaching Hospitals NHS Trust' });
   });
   afterAll(() => t.close());
 
@@ -56,8 +59,10 @@ describe('accounts: sign up, sign in, sign out, passwords, sessions and API toke
     it('joins people from the same organisation to one organisation, whatever the case and spacing', async () => {
       const a = uniqueEmail('org');
       const b = uniqueEmail('org');
-      await t.visitor().submit('/sign-up', signUpForm(a, { organisation: 'NHS Kirklees  Place' }));
-      await t.visitor().submit('/sign-up', signUpForm(b, { organisation: 'nhs kirklees place' }));
+      // A new organisation, asked for by the first and then by the second (it waits for an administrator meanwhile).
+      const asking = (organisation: string) => ({ organisation, organisationMatched: organisation, organisationChoice: 'new' });
+      expect((await t.visitor().submit('/sign-up', signUpForm(a, asking('NHS Kirklees  Place')))).status).toBe(303);
+      expect((await t.visitor().submit('/sign-up', signUpForm(b, asking('nhs kirklees place')))).status).toBe(303);
       const rows = await t.app.get(DataSource).query('SELECT DISTINCT organisation_id FROM users WHERE email IN (?, ?)', [a, b]);
       expect(rows).toHaveLength(1);
     });
@@ -232,7 +237,7 @@ describe('accounts: sign up, sign in, sign out, passwords, sessions and API toke
     const userRow = async (id: number) => (await t.app.get(DataSource).query('SELECT name, job_role, organisation_id FROM users WHERE id = ?', [id]))[0];
     const organisationCount = async () => Number((await t.app.get(DataSource).query('SELECT COUNT(*) AS n FROM organisations'))[0].n);
 
-    it('lets a learner correct their name, organisation and job role, shown at once in every session, and says the name goes on certificates', async () => {
+    it('lets a learner correct their name and job role, shown at once in every session, and says the name goes on certificates', async () => {
       const user = await t.signedIn('learner', { name: 'Priya Sha' });
       const phone = t.visitor();
       await phone.signIn(user.email, PASSWORD);
@@ -240,41 +245,41 @@ describe('accounts: sign up, sign in, sign out, passwords, sessions and API toke
       expect(page.body).toContain('Your name is printed on every certificate you get from now on');
       expect(page.body).toMatch(/<form method="post" action="\/account\/details" novalidate>\s*<input type="hidden" name="_csrf"/);
       expect(page.body).toContain('value="Priya Sha"');
-      expect(page.body).toContain('value="Test Trust"');
+      // The organisation is no longer typed here: it is shown, with the way to "Your organisations".
+      expect(page.body).toContain('Test Trust');
+      expect(page.body).toContain('href="/account/organisations"');
+      expect(page.body).not.toContain('name="organisation"');
 
-      const saved = await user.submit('/account/details', { name: '  Priya Shah ', organisation: 'Leeds Community Healthcare NHS Trust', jobRole: 'Clinical safety officer' });
+      const saved = await user.submit('/account/details', { name: '  Priya Shah ', jobRole: 'Clinical safety officer' });
       expect(saved.status).toBe(303);
       expect(saved.headers.location).toBe('/account?notice=details-saved');
       const after = await user.get(saved.headers.location as string);
       expect(after.body).toContain('Your details have been saved.');
       expect(after.body).toContain('value="Priya Shah"');
-      expect(after.body).toContain('value="Leeds Community Healthcare NHS Trust"');
       expect(after.body).toContain('value="Clinical safety officer"');
       // The signed-in identity (header, API) has the new details on the very next request, on every device.
       for (const who of [user, phone]) {
         expect((await who.get('/my-learning')).body).toMatch(/Priya Shah\s*</);
-        expect((await who.get('/api/v1/me')).json()).toMatchObject({ name: 'Priya Shah', jobRole: 'Clinical safety officer', organisationName: 'Leeds Community Healthcare NHS Trust' });
+        expect((await who.get('/api/v1/me')).json()).toMatchObject({ name: 'Priya Shah', jobRole: 'Clinical safety officer', organisationName: 'Test Trust' });
       }
     });
 
-    it('joins an existing organisation by name, whatever the case, and saving unchanged twice changes nothing', async () => {
-      const colleague = await t.signedIn('learner');
-      await colleague.get('/account');
-      await colleague.submit('/account/details', { name: 'Sam Jones', organisation: 'NHS West Yorkshire ICB', jobRole: 'Digital lead' });
+    it('leaves the organisation alone (a typed one is ignored), and saving unchanged twice changes nothing', async () => {
       const user = await t.signedIn('learner');
       await user.get('/account');
       const organisations = await organisationCount();
-      expect((await user.submit('/account/details', { name: 'Jo Bloggs', organisation: 'nhs  west yorkshire icb', jobRole: 'Analyst' })).status).toBe(303);
+      const before = await userRow(user.userId);
+      expect((await user.submit('/account/details', { name: 'Jo Bloggs', organisation: 'NHS West Yorkshire ICB', jobRole: 'Analyst' })).status).toBe(303);
       expect(await organisationCount()).toBe(organisations);
       const row = await userRow(user.userId);
-      expect(row.organisation_id).toBe((await userRow(colleague.userId)).organisation_id);
-      expect((await user.get('/api/v1/me')).json().organisationName).toBe('NHS West Yorkshire ICB');
+      expect(row).toEqual({ ...before, name: 'Jo Bloggs', job_role: 'Analyst' });
+      expect((await user.get('/api/v1/me')).json().organisationName).toBe('Test Trust');
 
       // What the form shows, saved as it is, twice: no row changes and no organisation is made.
       for (let i = 0; i < 2; i++) {
         const form = await user.get('/account');
         const value = (name: string) => new RegExp(`name="${name}" type="text" value="([^"]*)"`).exec(form.body)![1];
-        expect((await user.submit('/account/details', { name: value('name'), organisation: value('organisation'), jobRole: value('jobRole') })).status).toBe(303);
+        expect((await user.submit('/account/details', { name: value('name'), jobRole: value('jobRole') })).status).toBe(303);
         expect(await userRow(user.userId)).toEqual(row);
         expect(await organisationCount()).toBe(organisations);
       }
@@ -285,20 +290,19 @@ describe('accounts: sign up, sign in, sign out, passwords, sessions and API toke
       await user.get('/account');
       const before = await userRow(user.userId);
       const organisations = await organisationCount();
-      const answer = await user.submit('/account/details', { name: '   ', organisation: 'X', jobRole: 'j'.repeat(121) });
+      const answer = await user.submit('/account/details', { name: '   ', jobRole: 'j'.repeat(121) });
       expect(answer.status).toBe(400);
       expect(answer.body).toContain('<title>Error: Your account');
       expect(answer.body).toContain('nhsuk-error-summary');
-      for (const [field, message] of [['name', 'Enter your full name'], ['organisation', 'Enter the name of your organisation'], ['jobRole', 'Job role must be 120 characters or fewer']]) {
+      for (const [field, message] of [['name', 'Enter your full name'], ['jobRole', 'Job role must be 120 characters or fewer']]) {
         expect(answer.body).toContain(`href="#${field}"`);
         expect(answer.body).toContain(`id="${field}-error"`);
         expect(answer.body).toContain(message);
       }
       expect(answer.body).toContain(`value="${'j'.repeat(121)}"`);
-      const long = await user.submit('/account/details', { name: 'n'.repeat(121), organisation: 'o'.repeat(151), jobRole: 'Analyst' });
+      const long = await user.submit('/account/details', { name: 'n'.repeat(121), jobRole: 'Analyst' });
       expect(long.status).toBe(400);
       expect(long.body).toContain('Full name must be 120 characters or fewer');
-      expect(long.body).toContain('Organisation must be 150 characters or fewer');
       expect(await userRow(user.userId)).toEqual(before);
       expect(await organisationCount()).toBe(organisations);
     });

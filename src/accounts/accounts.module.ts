@@ -7,6 +7,8 @@ import { UnitOfWork } from '../database/unit-of-work';
 import { MailModule } from '../mail/mail.module';
 import { AccessGuard, CsrfGuard } from './access.guard';
 import { PruneAccountsJob } from './accounts.jobs';
+import { PersonalDataModule } from '../common/personal-data';
+import { AccountsPersonalData } from './personal-data';
 import { AccountsPagesController } from './accounts.pages.controller';
 import { AccountsService } from './accounts.service';
 import { AuthApiController } from './auth.api.controller';
@@ -23,12 +25,13 @@ import { SignInProtection } from './sign-in-protection';
 import { DatabaseSessionStore, RedisSessionStore, SessionStore } from './session-store';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([User, SessionRecord, ApiToken, PasswordReset]), MailModule, OrganisationJoiningModule],
+  imports: [TypeOrmModule.forFeature([User, SessionRecord, ApiToken, PasswordReset]), MailModule, OrganisationJoiningModule, PersonalDataModule],
   controllers: [AccountsPagesController, AuthApiController, EmailVerificationPagesController],
   providers: [
     AccountsService,
     EmailVerification,
     PruneAccountsJob,
+    AccountsPersonalData,
     IdentityResolver,
     PasswordHasher,
     RateLimiter,

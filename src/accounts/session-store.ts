@@ -27,6 +27,14 @@ export abstract class SessionStore {
   abstract find(token: string): Promise<SessionData | null>;
   abstract destroy(token: string): Promise<void>;
   abstract destroyAllForUser(userId: number, exceptToken?: string): Promise<void>;
+  /** The user's live sessions (when each began and ends, and the browser), for "Download my data". */
+  abstract listForUser(userId: number): Promise<SessionSummary[]>;
+}
+
+export interface SessionSummary {
+  createdAt: Date;
+  expiresAt: Date;
+  userAgent: string | null;
 }
 
 @Injectable()
@@ -80,6 +88,12 @@ export class DatabaseSessionStore extends SessionStore {
     const query = this.sessions.createQueryBuilder().delete().where('user_id = :userId', { userId });
     if (exceptToken) query.andWhere('id <> :keep', { keep: hashToken(exceptToken) });
     await query.execute();
+  }
+
+  async listForUser(userId: number): Promise<SessionSummary[]> {
+    const rows = await this.sessions.find({ where: { userId }, select: { createdAt: true, expiresAt: true, userAgent: true }, order: { createdAt: 'ASC' } });
+    const now = this.clock.now().getTime();
+    return rows.filter((r) => r.expiresAt.getTime() > now).map((r) => ({ createdAt: r.createdAt, expiresAt: r.expiresAt, userAgent: r.userAgent }));
   }
 }
 
@@ -182,6 +196,18 @@ export class RedisSessionStore extends SessionStore {
       .del(...ids.map((id) => this.sessionKey(id)))
       .srem(this.userKey(userId), ...ids)
       .exec();
+  }
+
+  async listForUser(userId: number): Promise<SessionSummary[]> {
+    const ids = await this.client.smembers(this.userKey(userId));
+    if (!ids.length) return [];
+    const values = await this.client.mget(...ids.map((id) => this.sessionKey(id)));
+    const now = this.clock.now().getTime();
+    return values
+      .flatMap((value) => (value ? [JSON.parse(value) as StoredSession] : []))
+      .filter((s) => (s.expiresAt ?? Infinity) > now)
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .map((s) => ({ createdAt: new Date(s.createdAt), expiresAt: new Date(s.expiresAt ?? s.createdAt + this.maxSeconds * 1000), userAgent: s.userAgent ?? null }));
   }
 
   private get client() {

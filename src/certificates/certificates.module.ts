@@ -5,6 +5,8 @@ import { CatalogueModule } from '../catalogue/catalogue.module';
 import { CatalogueService } from '../catalogue/catalogue.service';
 import { CertificateDirectory, CertificateDirectoryModule } from '../common/certificate-directory';
 import { StaffVisibilityModule } from '../common/staff-visibility';
+import { PersonalDataModule } from '../common/personal-data';
+import { CertificatesPersonalData } from './personal-data';
 import { LearningModule } from '../learning/learning.module';
 import { LearningService } from '../learning/learning.service';
 import { ProgressService } from '../learning/progress.service';
@@ -20,13 +22,14 @@ import { CourseCertificateSubject } from './course-subject';
 import { VerificationThrottle } from './verification-throttle';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Certificate]), AccountsModule, MailModule, LearningModule, CatalogueModule, CertificateDirectoryModule, StaffVisibilityModule],
+  imports: [TypeOrmModule.forFeature([Certificate]), AccountsModule, MailModule, LearningModule, CatalogueModule, CertificateDirectoryModule, StaffVisibilityModule, PersonalDataModule],
   controllers: [CertificatesPagesController, CertificatesApiController, BadgesController],
   providers: [
     CertificatesService,
     VerificationThrottle,
     CourseCompletedJob,
     IssueCertificateJob,
+    CertificatesPersonalData,
     UnitOfWork,
   ],
   exports: [CertificatesService],

@@ -5,6 +5,8 @@ import { CertificateDirectoryModule } from '../common/certificate-directory';
 import { LessonActivityDirectory, LessonActivityDirectoryModule } from '../common/lesson-activity';
 import { UnitOfWork } from '../database/unit-of-work';
 import { CourseCompletedSweepJob } from './completion.jobs';
+import { PersonalDataModule } from '../common/personal-data';
+import { LearningPersonalData } from './personal-data';
 import { LearningApiController } from './learning.api.controller';
 import { LessonAccess } from './lesson-access';
 import { LessonsApiController } from './lessons.api.controller';
@@ -17,9 +19,9 @@ import { LessonProgress } from './entities/lesson-progress.entity';
 import { QuizAttempt } from './entities/quiz-attempt.entity';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Enrolment, LessonProgress, QuizAttempt]), CatalogueModule, CertificateDirectoryModule, LessonActivityDirectoryModule],
+  imports: [TypeOrmModule.forFeature([Enrolment, LessonProgress, QuizAttempt]), CatalogueModule, CertificateDirectoryModule, LessonActivityDirectoryModule, PersonalDataModule],
   controllers: [LearningPagesController, LessonsPagesController, LearningApiController, LessonsApiController],
-  providers: [LearningService, ProgressService, LessonAccess, UnitOfWork, CourseCompletedSweepJob],
+  providers: [LearningService, ProgressService, LessonAccess, UnitOfWork, CourseCompletedSweepJob, LearningPersonalData],
   exports: [LearningService, ProgressService],
 })
 export class LearningModule implements OnModuleInit {

@@ -10,6 +10,7 @@ export type MailStatus = 'pending' | 'sent' | 'failed';
 @Entity('mail_messages')
 @Index('uq_mail_messages_dedupe', ['dedupeKey'], { unique: true })
 @Index('idx_mail_messages_status', ['status', 'createdAt'])
+@Index('idx_mail_messages_to', ['toAddress'])
 export class MailMessage {
   @PrimaryGeneratedColumn({ type: 'integer' })
   id!: number;

@@ -8,14 +8,17 @@ import { MailTransport, OutboxTransport, SmtpTransport } from './mail-transport'
 import { MailDeliverJob, MailSweepJob } from './mail.jobs';
 import { MailService } from './mail.service';
 import { OutboxReader } from './outbox.reader';
+import { MailPersonalData } from './personal-data';
+import { PersonalDataModule } from '../common/personal-data';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([MailMessage])],
+  imports: [TypeOrmModule.forFeature([MailMessage]), PersonalDataModule],
   providers: [
     MailService,
     MailDeliverJob,
     MailSweepJob,
     OutboxReader,
+    MailPersonalData,
     { provide: MailTemplates, useFactory: () => new MailTemplates() },
     {
       provide: MailTransport,

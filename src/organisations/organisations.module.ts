@@ -1,11 +1,13 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit-trail';
+import { PersonalDataModule } from '../common/personal-data';
 import { StaffVisibilityModule } from '../common/staff-visibility';
 import { Membership } from './entities/membership.entity';
 import { OrganisationDomain } from './entities/organisation-domain.entity';
 import { Organisation } from './entities/organisation.entity';
 import { ManagerScope } from './manager-scope';
+import { OrganisationsPersonalData } from './personal-data';
 import { AccountsModule } from '../accounts/accounts.module';
 import { OrganisationJoiningModule } from '../common/organisation-joining';
 import { UnitOfWork } from '../database/unit-of-work';
@@ -21,9 +23,9 @@ import { StaffReportService } from './staff-report.service';
 
 /** Organisations, their verified domains and memberships, required learning and the manager's view. */
 @Module({
-  imports: [TypeOrmModule.forFeature([Organisation, OrganisationDomain, Membership]), AuditModule, StaffVisibilityModule, AccountsModule, MailModule, OrganisationJoiningModule],
+  imports: [TypeOrmModule.forFeature([Organisation, OrganisationDomain, Membership]), AuditModule, StaffVisibilityModule, AccountsModule, MailModule, OrganisationJoiningModule, PersonalDataModule],
   controllers: [ManagerPagesController, ManagerApiController, JoiningPagesController, OrganisationsApiController],
-  providers: [OrganisationDirectory, MembershipsService, OrganisationPicker, StaffReportService, ManagerScope, UnitOfWork],
+  providers: [OrganisationsPersonalData, OrganisationDirectory, MembershipsService, OrganisationPicker, StaffReportService, ManagerScope, UnitOfWork],
   exports: [ManagerScope, MembershipsService, OrganisationDirectory],
 })
 export class OrganisationsModule {}

@@ -6,6 +6,7 @@ import { CatalogueModule } from '../catalogue/catalogue.module';
 import { CertificatesModule } from '../certificates/certificates.module';
 import { CertificatesService } from '../certificates/certificates.service';
 import { CertificateDirectoryModule } from '../common/certificate-directory';
+import { PersonalDataModule } from '../common/personal-data';
 import { UnitOfWork } from '../database/unit-of-work';
 import { MailModule } from '../mail/mail.module';
 import { AttendanceService } from './attendance.service';
@@ -17,6 +18,7 @@ import { QuestionsHub } from './questions-hub';
 import { QuestionsService } from './questions.service';
 import { WebinarMailer } from './webinar-mailer';
 import { WebinarCertificateSubject } from './webinar-subject';
+import { WebinarsPersonalData } from './personal-data';
 import { WebinarsApiController } from './webinars.api.controller';
 import { WebinarsAuthoringController } from './webinars.authoring.controller';
 import { WebinarsPagesController } from './webinars.pages.controller';
@@ -24,7 +26,7 @@ import { WebinarCreditSweepJob, WebinarReminderJob, WebinarRemindersSweepJob } f
 import { WebinarsService } from './webinars.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Webinar, WebinarRegistration, WebinarAttendance, WebinarQuestion, WebinarQuestionVote]), AccountsModule, CatalogueModule, MailModule, CertificatesModule, CertificateDirectoryModule],
+  imports: [TypeOrmModule.forFeature([Webinar, WebinarRegistration, WebinarAttendance, WebinarQuestion, WebinarQuestionVote]), AccountsModule, CatalogueModule, MailModule, CertificatesModule, CertificateDirectoryModule, PersonalDataModule],
   controllers: [WebinarsApiController, WebinarCalendarController, WebinarsPagesController, WebinarsAuthoringController],
   providers: [
     WebinarsService,
@@ -38,6 +40,7 @@ import { WebinarsService } from './webinars.service';
     WebinarReminderJob,
     WebinarRemindersSweepJob,
     WebinarCreditSweepJob,
+    WebinarsPersonalData,
   ],
   exports: [WebinarsService, AttendanceService],
 })

@@ -223,6 +223,15 @@ export class WebinarsService {
     return { cancelled: true };
   }
 
+  /** Places freed other than by cancelling (a deleted account's): the waitlist moves up, and those promoted are told. */
+  async fillFreedPlaces(webinarId: number): Promise<void> {
+    const result = await this.uow.run(async (tx) => {
+      const webinar = await this.uow.lockForUpdate(tx, Webinar, { id: webinarId });
+      return webinar ? { webinar, promoted: await this.promote(tx, webinar) } : null;
+    });
+    if (result?.promoted.length) await this.mailer.send(result.webinar, result.promoted, (r) => ({ kind: 'promoted', occasion: r.queuedAt.getTime() }));
+  }
+
   /** Moves the first waitlisted learners into free places, in the order they joined the waitlist. */
   private async promote(tx: EntityManager, webinar: Webinar): Promise<WebinarRegistration[]> {
     if (webinar.status !== 'scheduled' || webinarPhase(webinar, this.clock.now()) === 'ended') return [];

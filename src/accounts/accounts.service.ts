@@ -25,6 +25,7 @@ export const DEMO_ADMIN_EMAIL = 'admin@demo.peer-academy.local';
 export const DEMO_AUTHOR_EMAIL = 'author@demo.peer-academy.local';
 export const DUPLICATE_EMAIL_MESSAGE = 'An account could not be created with this e-mail address. If you already have one, sign in or reset your password.';
 export const RESET_LINK_INVALID_MESSAGE = 'This password reset link has expired or has already been used. Ask for a new one.';
+export const ACCOUNT_DEACTIVATED_MESSAGE = 'This account has been deactivated by an administrator, so it cannot sign in. Contact the academy administrator if you think this is wrong.';
 
 /** A new account's details; the organisation picked on the form, or named by text (the API, the command line, tests). */
 export type RegisterInput = Omit<SignUpDto, 'organisation'> & { organisation: string | OrganisationPick };
@@ -99,10 +100,14 @@ export class AccountsService {
     return true;
   }
 
-  /** The user with this e-mail and password, or null. Takes as long whether or not the e-mail is known. */
+  /**
+   * The user with this e-mail and password, or null. Takes as long whether or not the e-mail is known. A deactivated
+   * account is refused with a message saying so, but only to someone who knows its password.
+   */
   async authenticate(email: string, password: string): Promise<User | null> {
     const user = await this.users.findOne({ where: { email: email.trim().toLowerCase() } });
     const ok = await this.hasher.verify(user?.passwordHash ?? null, password);
+    if (ok && user?.deactivatedAt) throw new Conflict(ACCOUNT_DEACTIVATED_MESSAGE, { email: ACCOUNT_DEACTIVATED_MESSAGE });
     return ok && user ? user : null;
   }
 
@@ -142,16 +147,20 @@ export class AccountsService {
     await this.apiTokens.update({ userId, revokedAt: IsNull() }, { revokedAt: this.clock.now() });
   }
 
-  /** E-mails a single-use reset link if the address has an account, voiding the links sent before. Says nothing either way. */
-  async requestPasswordReset(email: string): Promise<void> {
-    const user = await this.users.findOne({ where: { email: email.trim().toLowerCase() }, select: { id: true, name: true, email: true } });
-    if (!user) return;
+  /**
+   * E-mails a single-use reset link if the address has an active account, voiding the links sent before. Says nothing
+   * either way. `alsoInTransaction` runs in the transaction that records the link (an administrator's audit entry).
+   */
+  async requestPasswordReset(email: string, alsoInTransaction?: (tx: EntityManager) => Promise<void>): Promise<void> {
+    const user = await this.users.findOne({ where: { email: email.trim().toLowerCase() }, select: { id: true, name: true, email: true, deactivatedAt: true } });
+    if (!user || user.deactivatedAt) return;
     const token = newToken();
     const now = this.clock.now();
     const expiresAt = new Date(now.getTime() + this.config.passwordResetTtlMinutes * 60_000);
     // Only the newest link works: one that leaked from an old e-mail is useless once the owner asks again.
     const reset = await this.uow.run(async (tx) => {
       await this.voidResetLinks(tx, user.id, now);
+      await alsoInTransaction?.(tx);
       return tx.getRepository(PasswordReset).save(tx.getRepository(PasswordReset).create({ userId: user.id, tokenHash: hashToken(token), createdAt: now, expiresAt, usedAt: null }));
     });
     await this.mail.send({
@@ -214,7 +223,7 @@ export class AccountsService {
    */
   async userForApiToken(token: string): Promise<{ user: CurrentUser; tokenId: number } | null> {
     const row = await this.tokenHolders.submit(hashToken(token));
-    if (!row || row.revokedAt || asDate(row.expiresAt).getTime() <= this.clock.now().getTime()) return null;
+    if (!row || row.revokedAt || row.deactivatedAt || asDate(row.expiresAt).getTime() <= this.clock.now().getTime()) return null;
     const organisationId = row.organisationId === null ? null : Number(row.organisationId);
     return {
       tokenId: Number(row.tokenId),
@@ -229,7 +238,7 @@ export class AccountsService {
         .innerJoin('t.user', 'u')
         .leftJoin('u.organisation', 'o')
         .select(['t.token_hash AS tokenHash', 't.id AS tokenId', 't.expires_at AS expiresAt', 't.revoked_at AS revokedAt'])
-        .addSelect(['u.id AS id', 'u.email AS email', 'u.name AS name', 'u.role AS role', 'u.job_role AS jobRole', 'u.organisation_id AS organisationId', 'u.email_verified_at AS emailVerifiedAt', 'o.name AS organisationName'])
+        .addSelect(['u.id AS id', 'u.email AS email', 'u.name AS name', 'u.role AS role', 'u.job_role AS jobRole', 'u.organisation_id AS organisationId', 'u.deactivated_at AS deactivatedAt', 'u.email_verified_at AS emailVerifiedAt', 'o.name AS organisationName'])
         .where('t.token_hash IN (:...hashes)', { hashes: [...new Set(hashes)] })
         .getRawMany<RawTokenHolder & { tokenHash: string }>();
       const byHash = new Map(rows.map((row) => [row.tokenHash, row]));
@@ -240,17 +249,19 @@ export class AccountsService {
 
   async userForSession(token: string): Promise<CurrentUser | null> {
     const session = await this.sessions.find(token);
-    return session ? this.currentUser(session.userId) : null;
+    // Deactivating ends the account's sessions; one that outlived that (a race) answers as signed out all the same.
+    return session ? this.currentUser(session.userId, { activeOnly: true }) : null;
   }
 
-  async currentUser(userId: number): Promise<CurrentUser | null> {
+  /** The person as a page sees them; with `activeOnly`, null for a deactivated account. */
+  async currentUser(userId: number, options: { activeOnly?: boolean } = {}): Promise<CurrentUser | null> {
     const row = await this.users
       .createQueryBuilder('u')
       .leftJoin('u.organisation', 'o')
-      .select(['u.id', 'u.email', 'u.name', 'u.role', 'u.jobRole', 'u.organisationId', 'u.emailVerifiedAt', 'o.id', 'o.name'])
+      .select(['u.id', 'u.email', 'u.name', 'u.role', 'u.jobRole', 'u.organisationId', 'u.deactivatedAt', 'u.emailVerifiedAt', 'o.id', 'o.name'])
       .where('u.id = :userId', { userId })
       .getOne();
-    if (!row) return null;
+    if (!row || (options.activeOnly && row.deactivatedAt)) return null;
     return { id: row.id, email: row.email, name: row.name, role: row.role, jobRole: row.jobRole, organisationId: row.organisationId, organisationName: row.organisation?.name ?? null, emailVerified: row.emailVerifiedAt !== null };
   }
 
@@ -330,6 +341,7 @@ interface RawTokenHolder {
   role: Role;
   jobRole: string;
   organisationId: number | string | null;
+  deactivatedAt: Date | string | null;
   emailVerifiedAt: Date | string | null;
   organisationName: string | null;
 }

@@ -6,6 +6,7 @@ import type { Role } from '../roles';
 @Index('uq_users_email', ['email'], { unique: true })
 @Index('idx_users_organisation', ['organisationId'])
 @Index('idx_users_name', ['name'])
+@Index('idx_users_role', ['role', 'deactivatedAt'])
 export class User {
   @PrimaryGeneratedColumn({ type: 'integer' })
   id!: number;

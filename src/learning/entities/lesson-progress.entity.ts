@@ -8,6 +8,7 @@ import { Enrolment } from './enrolment.entity';
  */
 @Entity('lesson_progress')
 @Index('idx_lesson_progress_lesson', ['lessonId'])
+@Index('idx_lesson_progress_updated', ['updatedAt', 'enrolmentId'])
 export class LessonProgress {
   @PrimaryColumn({ type: 'integer' })
   enrolmentId!: number;

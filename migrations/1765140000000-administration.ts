@@ -1,0 +1,27 @@
+import { MigrationInterface, QueryRunner } from 'typeorm';
+import { index } from './support/columns';
+
+/**
+ * Indexes for administration. Users by role (the administrators are counted and locked as a range, so the last one
+ * cannot be demoted by two people at once, without locking every account); and the month-by-month site figures,
+ * each read as a range of one date column: enrolments by when they were made (with the course and status, so the
+ * most taken courses come from the index alone), certificates by when they were issued, lesson progress by when it
+ * last changed (with its enrolment, to count the learners behind it).
+ */
+export class Administration1765140000000 implements MigrationInterface {
+  name = 'Administration1765140000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.createIndex('users', index('idx_users_role', ['role', 'deactivated_at']));
+    await q.createIndex('enrolments', index('idx_enrolments_enrolled', ['enrolled_at', 'course_id', 'status']));
+    await q.createIndex('certificates', index('idx_certificates_issued', ['issued_at', 'status']));
+    await q.createIndex('lesson_progress', index('idx_lesson_progress_updated', ['updated_at', 'enrolment_id']));
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.dropIndex('lesson_progress', 'idx_lesson_progress_updated');
+    await q.dropIndex('certificates', 'idx_certificates_issued');
+    await q.dropIndex('enrolments', 'idx_enrolments_enrolled');
+    await q.dropIndex('users', 'idx_users_role');
+  }
+}

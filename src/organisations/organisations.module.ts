@@ -7,6 +7,12 @@ import { Membership } from './entities/membership.entity';
 import { OrganisationDomain } from './entities/organisation-domain.entity';
 import { Organisation } from './entities/organisation.entity';
 import { ManagerScope } from './manager-scope';
+import { ComplianceService } from './compliance.service';
+import { OrganisationRequirement } from './entities/requirement.entity';
+import { RequirementJobRole } from './entities/requirement-job-role.entity';
+import { RequirementPerson } from './entities/requirement-person.entity';
+import { RequirementNotice } from './entities/requirement-notice.entity';
+import { RequirementDigest } from './entities/requirement-digest.entity';
 import { OrganisationsPersonalData } from './personal-data';
 import { AccountsModule } from '../accounts/accounts.module';
 import { OrganisationJoiningModule } from '../common/organisation-joining';
@@ -23,9 +29,9 @@ import { StaffReportService } from './staff-report.service';
 
 /** Organisations, their verified domains and memberships, required learning and the manager's view. */
 @Module({
-  imports: [TypeOrmModule.forFeature([Organisation, OrganisationDomain, Membership]), AuditModule, StaffVisibilityModule, AccountsModule, MailModule, OrganisationJoiningModule, PersonalDataModule],
+  imports: [TypeOrmModule.forFeature([Organisation, OrganisationDomain, Membership, OrganisationRequirement, RequirementJobRole, RequirementPerson, RequirementNotice, RequirementDigest]), AuditModule, StaffVisibilityModule, AccountsModule, MailModule, OrganisationJoiningModule, PersonalDataModule],
   controllers: [ManagerPagesController, ManagerApiController, JoiningPagesController, OrganisationsApiController],
-  providers: [OrganisationsPersonalData, OrganisationDirectory, MembershipsService, OrganisationPicker, StaffReportService, ManagerScope, UnitOfWork],
-  exports: [ManagerScope, MembershipsService, OrganisationDirectory],
+  providers: [ComplianceService, OrganisationsPersonalData, OrganisationDirectory, MembershipsService, OrganisationPicker, StaffReportService, ManagerScope, UnitOfWork],
+  exports: [ComplianceService, ManagerScope, MembershipsService, OrganisationDirectory],
 })
 export class OrganisationsModule {}

@@ -8,6 +8,7 @@ import { CatalogueModule } from './catalogue/catalogue.module';
 import { CertificatesModule } from './certificates/certificates.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { OrganisationsModule } from './organisations/organisations.module';
+import { PrivacyModule } from './privacy/privacy.module';
 import { WebinarsModule } from './webinars/webinars.module';
 import { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
@@ -46,6 +47,7 @@ export class AppModule {
         WebinarsModule,
         AuditModule,
         OrganisationsModule,
+        PrivacyModule,
         AdminModule,
         HomeModule,
         HealthModule,

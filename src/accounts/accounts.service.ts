@@ -111,6 +111,22 @@ export class AccountsService {
     return ok && user ? user : null;
   }
 
+  /** Whether this is the account's current password (for confirming a deletion). */
+  async verifyPassword(userId: number, password: string): Promise<boolean> {
+    const user = await this.users.findOne({ where: { id: userId }, select: { id: true, passwordHash: true } });
+    return this.hasher.verify(user?.passwordHash ?? null, password);
+  }
+
+  /**
+   * Whether the account is the only active administrator. With `tx` the administrators' rows stay locked until it
+   * ends (as UserAdminService locks them), so two administrators deleting their accounts at once cannot both go.
+   */
+  async isLastActiveAdministrator(userId: number, tx?: EntityManager): Promise<boolean> {
+    const admins = tx ? await this.uow.lockAllForUpdate(tx, User, [{ role: 'admin' }]) : await this.users.find({ where: { role: 'admin' }, select: { id: true, deactivatedAt: true } });
+    const active = admins.filter((u) => !u.deactivatedAt).map((u) => u.id);
+    return active.length === 1 && active[0] === userId;
+  }
+
   /** Starts a new browser session (a fresh id: never one the visitor had before signing in). */
   async startSession(userId: number, userAgent: string | null): Promise<string> {
     const token = await this.sessions.create(userId, userAgent);

@@ -26,12 +26,13 @@ import { OrganisationsApiController } from './organisations.api.controller';
 import { ManagerApiController } from './manager.api.controller';
 import { ManagerPagesController } from './manager.pages.controller';
 import { StaffReportService } from './staff-report.service';
+import { OrganisationAdminService } from './organisation-admin.service';
 
 /** Organisations, their verified domains and memberships, required learning and the manager's view. */
 @Module({
   imports: [TypeOrmModule.forFeature([Organisation, OrganisationDomain, Membership, OrganisationRequirement, RequirementJobRole, RequirementPerson, RequirementNotice, RequirementDigest]), AuditModule, StaffVisibilityModule, AccountsModule, MailModule, OrganisationJoiningModule, PersonalDataModule],
   controllers: [ManagerPagesController, ManagerApiController, JoiningPagesController, OrganisationsApiController],
-  providers: [ComplianceService, OrganisationsPersonalData, OrganisationDirectory, MembershipsService, OrganisationPicker, StaffReportService, ManagerScope, UnitOfWork],
-  exports: [ComplianceService, ManagerScope, MembershipsService, OrganisationDirectory],
+  providers: [ComplianceService, OrganisationsPersonalData, OrganisationDirectory, MembershipsService, OrganisationPicker, StaffReportService, ManagerScope, OrganisationAdminService, UnitOfWork],
+  exports: [ComplianceService, ManagerScope, OrganisationAdminService, MembershipsService, OrganisationDirectory],
 })
 export class OrganisationsModule {}

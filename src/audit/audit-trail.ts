@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
 import { AuditEntry } from './audit-entry.entity';
+import { AuditLogReader } from './audit-log.reader';
 
 export interface AuditActor {
   id: number | null;
@@ -20,7 +21,7 @@ export const SYSTEM_ACTOR: AuditActor = { id: null, name: 'Peer Academy' };
 
 /**
  * Writes the audit log. Every privileged change calls `record` with the transaction making the change, so the
- * entry exists exactly when the change does. Reading, filtering and exporting the log is the admin module's.
+ * entry exists exactly when the change does. Reading and filtering it is AuditLogReader's; the admin pages show and export it.
  */
 @Injectable()
 export class AuditTrail {
@@ -40,5 +41,5 @@ export class AuditTrail {
   }
 }
 
-@Module({ imports: [TypeOrmModule.forFeature([AuditEntry])], providers: [AuditTrail], exports: [AuditTrail, TypeOrmModule] })
+@Module({ imports: [TypeOrmModule.forFeature([AuditEntry])], providers: [AuditTrail, AuditLogReader], exports: [AuditTrail, AuditLogReader, TypeOrmModule] })
 export class AuditModule {}

@@ -1,6 +1,7 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccountsModule } from '../accounts/accounts.module';
+import { AuditModule } from '../audit/audit-trail';
 import { CatalogueModule } from '../catalogue/catalogue.module';
 import { CatalogueService } from '../catalogue/catalogue.service';
 import { CertificateDirectory, CertificateDirectoryModule } from '../common/certificate-directory';
@@ -22,7 +23,7 @@ import { CourseCertificateSubject } from './course-subject';
 import { VerificationThrottle } from './verification-throttle';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Certificate]), AccountsModule, MailModule, LearningModule, CatalogueModule, CertificateDirectoryModule, StaffVisibilityModule, PersonalDataModule],
+  imports: [TypeOrmModule.forFeature([Certificate]), AccountsModule, MailModule, LearningModule, CatalogueModule, CertificateDirectoryModule, StaffVisibilityModule, PersonalDataModule, AuditModule],
   controllers: [CertificatesPagesController, CertificatesApiController, BadgesController],
   providers: [
     CertificatesService,

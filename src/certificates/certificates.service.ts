@@ -4,6 +4,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Repository } from 'typeorm';
 import { AccountsService } from '../accounts/accounts.service';
 import type { CurrentUser } from '../accounts/identity';
+import { AuditTrail } from '../audit/audit-trail';
 import { cpdHours } from '../catalogue/catalogue.service';
 import { Clock } from '../common/clock';
 import { Conflict, NotFound } from '../common/errors';
@@ -54,6 +55,7 @@ export class CertificatesService {
     private readonly clock: Clock,
     private readonly uow: UnitOfWork,
     private readonly staffVisibility: StaffVisibility,
+    private readonly audit: AuditTrail,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -187,11 +189,24 @@ export class CertificatesService {
     return { ...summary, url: `${this.config.publicUrl}${summary.path}` };
   }
 
-  /** An admin withdraws a certificate: verification then shows it revoked, with the date and reason. */
+  /**
+   * An admin withdraws a certificate: verification then shows it revoked, with the date and reason. The audit log
+   * records it in the same transaction.
+   */
   async revoke(rawCode: string, reason: string, admin: CurrentUser): Promise<Certificate> {
     const certificate = await this.verify(rawCode);
     if (certificate.status === 'revoked') throw new Conflict('This certificate is already revoked');
-    await this.certificates.update({ id: certificate.id, status: 'valid' }, { status: 'revoked', revokedAt: this.clock.now(), revokedReason: reason });
+    const revoked = await this.uow.run(async (tx) => {
+      const result = await tx.getRepository(Certificate).update({ id: certificate.id, status: 'valid' }, { status: 'revoked', revokedAt: this.clock.now(), revokedReason: reason });
+      if (!result.affected) return false;
+      await this.audit.record(tx, admin, {
+        action: 'certificate.revoked',
+        target: { type: 'certificate', id: certificate.id, label: `${certificate.code}: ${certificate.subjectTitle} (${certificate.holderName})` },
+        details: { code: certificate.code, reason, holderId: certificate.userId, subjectType: certificate.subjectType, subjectId: certificate.subjectId },
+      });
+      return true;
+    });
+    if (!revoked) throw new Conflict('This certificate is already revoked');
     this.logger.log(`Certificate ${certificate.code} revoked by admin ${admin.id}: ${reason}`);
     return this.certificates.findOneByOrFail({ id: certificate.id });
   }

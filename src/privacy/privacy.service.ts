@@ -25,6 +25,7 @@ export const LAST_ADMINISTRATOR =
 const DOCUMENT_ORDER = [
   'account',
   'memberships',
+  'requiredLearning',
   'sessions',
   'apiTokens',
   'passwordResets',

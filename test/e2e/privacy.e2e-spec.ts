@@ -18,6 +18,9 @@ import { MailMessage } from '../../src/mail/mail-message.entity';
 import { MailPreferences, TopicFollow } from '../../src/notifications/entities';
 import { NotificationsService } from '../../src/notifications/notifications.service';
 import { Membership } from '../../src/organisations/entities/membership.entity';
+import { RequirementNotice } from '../../src/organisations/entities/requirement-notice.entity';
+import { RequirementPerson } from '../../src/organisations/entities/requirement-person.entity';
+import { OrganisationRequirement } from '../../src/organisations/entities/requirement.entity';
 import { FileStorage } from '../../src/storage/file-storage';
 import { WebinarAttendance, WebinarQuestion, WebinarQuestionVote, WebinarRegistration } from '../../src/webinars/entities';
 import { PASSWORD, startTestApp, TestApp, uniqueEmail, Visitor } from '../support/app';
@@ -98,6 +101,11 @@ describe("people's rights over their data", () => {
       { questionId: adaQuestion.id, userId: grace.userId, createdAt: past.startsAt },
       { questionId: graceQuestion.id, userId: ada.userId, createdAt: past.startsAt },
     ]);
+    const requirement = await ds.getRepository(OrganisationRequirement).save(
+      ds.getRepository(OrganisationRequirement).create({ organisationId: organisation.id, courseId: done.course.id, audience: 'people', dueKind: 'days', dueDays: 30, dueDate: null, renewalMonths: 12, createdById: null, createdAt: now, updatedAt: now, archivedAt: null }),
+    );
+    await ds.getRepository(RequirementPerson).insert([{ requirementId: requirement.id, userId: ada.userId, addedAt: now }, { requirementId: requirement.id, userId: grace.userId, addedAt: now }]);
+    await ds.getRepository(RequirementNotice).insert({ requirementId: requirement.id, userId: ada.userId, stage: 'due_soon', dueDate: '2026-12-24', createdAt: now });
     await t.app.get(NotificationsService).savePreferences(ada.userId, { courseNudges: false, weeklyDigest: true, topicIds: [done.course.topicId] });
     const reset = t.visitor();
     await reset.get('/forgot-password');
@@ -138,11 +146,16 @@ describe("people's rights over their data", () => {
       expect(new Date(document.generatedAt).getTime()).toBeGreaterThan(0);
       const s = document.sections;
       expect(Object.keys(s)).toEqual(
-        expect.arrayContaining(['account', 'memberships', 'sessions', 'apiTokens', 'passwordResets', 'emailPreferences', 'enrolments', 'lessonProgress', 'quizAttempts', 'certificates', 'webinarRegistrations', 'webinarAttendance', 'webinarQuestions', 'emails']),
+        expect.arrayContaining(['account', 'memberships', 'requiredLearning', 'sessions', 'apiTokens', 'passwordResets', 'emailPreferences', 'enrolments', 'lessonProgress', 'quizAttempts', 'certificates', 'webinarRegistrations', 'webinarAttendance', 'webinarQuestions', 'emails']),
       );
       expect(s.account).toMatchObject({ id: ada.userId, name: 'Ada Lovelace', email: ada.email, jobRole: 'Tester', organisationGiven: 'Test Trust', access: 'Learner' });
       expect(s.memberships).toEqual(expect.arrayContaining([expect.objectContaining({ organisation: { id: organisation.id, name: organisation.name }, status: 'active', manager: false })]));
       expect(s.memberships).toHaveLength(await ds.getRepository(Membership).countBy({ userId: ada.userId }));
+      expect(s.requiredLearning).toEqual({
+        namedIn: [expect.objectContaining({ organisation: { id: organisation.id, name: organisation.name }, course: { id: done.course.id, title: done.course.title }, due: { daysAfterJoining: 30 }, renewalMonths: 12 })],
+        reminders: [expect.objectContaining({ course: { id: done.course.id, title: done.course.title }, stage: 'due_soon', dueDate: '2026-12-24' })],
+        weeklyDigests: [],
+      });
       expect(s.sessions.length).toBeGreaterThanOrEqual(1);
       expect(s.sessions[0]).toEqual({ createdAt: expect.any(String), expiresAt: expect.any(String), userAgent: expect.anything() });
       expect(s.apiTokens).toEqual([expect.objectContaining({ status: 'active', createdAt: expect.any(String), expiresAt: expect.any(String), revokedAt: null })]);
@@ -329,6 +342,9 @@ describe("people's rights over their data", () => {
       expect(await ds.getRepository(WebinarQuestion).countBy({ userId: ada.userId })).toBe(0);
       expect(await ds.getRepository(WebinarQuestionVote).countBy({ userId: ada.userId })).toBe(0);
       expect(await ds.getRepository(Membership).countBy({ userId: ada.userId })).toBe(0);
+      expect(await ds.getRepository(RequirementPerson).countBy({ userId: ada.userId })).toBe(0);
+      expect(await ds.getRepository(RequirementNotice).countBy({ userId: ada.userId })).toBe(0);
+      expect(await ds.getRepository(RequirementPerson).countBy({ userId: grace.userId })).toBe(1);
       expect(await ds.getRepository(MailPreferences).countBy({ userId: ada.userId })).toBe(0);
       expect(await ds.getRepository(TopicFollow).countBy({ userId: ada.userId })).toBe(0);
       expect(await ds.getRepository(MailMessage).countBy({ toAddress: ada.email })).toBe(0);

@@ -19,6 +19,7 @@ export type CertificateStatus = 'issuing' | 'valid' | 'revoked';
 @Index('uq_certificates_code', ['code'], { unique: true })
 @Index('uq_certificates_holder_subject', ['userId', 'subjectType', 'subjectId', 'revision'], { unique: true })
 @Index('idx_certificates_user_issued', ['userId', 'issuedAt'])
+@Index('idx_certificates_user_status_issued', ['userId', 'status', 'issuedAt', 'cpdMinutes'])
 @Index('idx_certificates_issued', ['issuedAt', 'status'])
 export class Certificate {
   @PrimaryGeneratedColumn({ type: 'integer' })

@@ -3,13 +3,15 @@ import { Brackets, DataSource, SelectQueryBuilder } from 'typeorm';
 import { Clock } from '../common/clock';
 import { NotFound } from '../common/errors';
 import { londonFields, londonToUtc } from '../common/london-time';
+import { FreshCoalescer } from './fresh-coalescer';
 import type { MembershipStatus } from './organisation-kinds';
 
 /**
  * What a manager sees of their staff's learning: a read model over other modules' tables (enrolments, courses,
  * certificates, webinars, webinar_attendance), read by table name with the query builder rather than through their
  * entity classes. Every list is read a page (or an organisation) at a time, aggregated in SQL with GROUP BY over the
- * page's user ids: never one query per person.
+ * page's user ids: never one query per person. Identical reads that arrive together share one query (FreshCoalescer:
+ * never a result older than the request), so a dashboard many people reload costs one query per turn.
  *
  * Definitions used everywhere:
  * - enrolled: enrolments not withdrawn (in progress, not started or completed);
@@ -150,6 +152,11 @@ export const VIEWABLE_MEMBERSHIP = "(m.status IN ('active', 'left') OR m.joined_
 
 @Injectable()
 export class StaffReportService {
+  private readonly figuresReads = new FreshCoalescer<OrganisationFigures>();
+  private readonly pageReads = new FreshCoalescer<StaffPage>();
+  private readonly jobRoleReads = new FreshCoalescer<string[]>();
+  private readonly courseReads = new FreshCoalescer<CourseFigures[]>();
+
   constructor(
     private readonly db: DataSource,
     private readonly clock: Clock,
@@ -176,7 +183,11 @@ export class StaffReportService {
 
   // ---- The dashboard ----------------------------------------------------------------------------------------
 
-  async organisationFigures(organisationId: number): Promise<OrganisationFigures> {
+  organisationFigures(organisationId: number): Promise<OrganisationFigures> {
+    return this.figuresReads.run(String(organisationId), () => this.figuresNow(organisationId));
+  }
+
+  private async figuresNow(organisationId: number): Promise<OrganisationFigures> {
     const { start: yearStart, year } = this.yearStart();
     const months = this.monthStarts();
     const [members, enrolments, cpd] = await Promise.all([
@@ -233,7 +244,11 @@ export class StaffReportService {
   // ---- The staff list ---------------------------------------------------------------------------------------
 
   /** The job roles of the organisation's members (active, pending or left), sorted. */
-  async jobRoles(organisationId: number): Promise<string[]> {
+  jobRoles(organisationId: number): Promise<string[]> {
+    return this.jobRoleReads.run(String(organisationId), () => this.jobRolesNow(organisationId));
+  }
+
+  private async jobRolesNow(organisationId: number): Promise<string[]> {
     const rows = await this.db
       .createQueryBuilder()
       .from('organisation_memberships', 'm')
@@ -249,34 +264,46 @@ export class StaffReportService {
   }
 
   /** One page of members with one status, found by name or e-mail, filtered by job role, sorted by name. */
-  async staffPage(organisationId: number, query: StaffQuery): Promise<StaffPage> {
-    const status = query.status ?? 'active';
-    const requested = Math.max(1, Math.floor(query.page ?? 1));
+  staffPage(organisationId: number, query: StaffQuery): Promise<StaffPage> {
+    const q = (query.q ?? '').trim().toLowerCase().slice(0, 100);
+    const normalised = { q, jobRole: query.jobRole ?? '', status: query.status ?? 'active', page: Math.max(1, Math.floor(query.page ?? 1)) };
+    return this.pageReads.run(JSON.stringify([organisationId, normalised]), () => this.staffPageNow(organisationId, normalised));
+  }
+
+  private async staffPageNow(organisationId: number, query: { q: string; jobRole: string; status: StaffStatus; page: number }): Promise<StaffPage> {
     const filtered = () => {
       const builder = this.db
         .createQueryBuilder()
         .from('organisation_memberships', 'm')
         .innerJoin('users', 'u', 'u.id = m.user_id')
-        .where('m.organisation_id = :organisationId AND m.status = :status', { organisationId, status });
-      const q = (query.q ?? '').trim().toLowerCase().slice(0, 100);
-      if (q) {
-        const pattern = `%${likeEscape(q)}%`;
+        .where('m.organisation_id = :organisationId AND m.status = :status', { organisationId, status: query.status });
+      if (query.q) {
+        const pattern = `%${likeEscape(query.q)}%`;
         builder.andWhere(new Brackets((w) => w.where(`LOWER(u.name) LIKE :q ESCAPE '!'`, { q: pattern }).orWhere(`LOWER(u.email) LIKE :q ESCAPE '!'`)));
       }
       if (query.jobRole) builder.andWhere('u.job_role = :jobRole', { jobRole: query.jobRole });
       return builder;
     };
-    const total = num((await filtered().select('COUNT(*)', 'total').getRawOne<Raw>())?.total);
+    // The page and the total in one pass (a window count); a page beyond the last is answered with the last.
+    const read = (page: number) =>
+      filtered()
+        .select(['u.id AS userId', 'u.name AS name', 'u.email AS email', 'u.job_role AS jobRole', 'u.last_sign_in_at AS lastSignInAt'])
+        .addSelect(['m.status AS status', 'm.joined_at AS joinedAt', 'm.updated_at AS updatedAt', 'm.requested_at AS requestedAt'])
+        .addSelect('COUNT(*) OVER ()', 'total')
+        .orderBy('u.name', 'ASC')
+        .addOrderBy('u.id', 'ASC')
+        .offset((page - 1) * STAFF_PAGE_SIZE)
+        .limit(STAFF_PAGE_SIZE)
+        .getRawMany<Raw>();
+    let page = query.page;
+    let rows = await read(page);
+    let total = rows.length ? num(rows[0].total) : 0;
+    if (!rows.length && page > 1) {
+      total = num((await filtered().select('COUNT(*)', 'total').getRawOne<Raw>())?.total);
+      page = Math.max(1, Math.ceil(total / STAFF_PAGE_SIZE));
+      rows = total ? await read(page) : [];
+    }
     const pages = Math.max(1, Math.ceil(total / STAFF_PAGE_SIZE));
-    const page = Math.min(requested, pages);
-    const rows = await filtered()
-      .select(['u.id AS userId', 'u.name AS name', 'u.email AS email', 'u.job_role AS jobRole', 'u.last_sign_in_at AS lastSignInAt'])
-      .addSelect(['m.status AS status', 'm.joined_at AS joinedAt', 'm.updated_at AS updatedAt', 'm.requested_at AS requestedAt'])
-      .orderBy('u.name', 'ASC')
-      .addOrderBy('u.id', 'ASC')
-      .offset((page - 1) * STAFF_PAGE_SIZE)
-      .limit(STAFF_PAGE_SIZE)
-      .getRawMany<Raw>();
     const people = rows.map((r) => {
       const status = String(r.status) as MembershipStatus;
       const joinedAt = rawDate(r.joinedAt);
@@ -297,7 +324,8 @@ export class StaffReportService {
     const items: StaffRow[] = people.map(({ lastSignInAt, ...p }) => {
       if (!p.viewable) return { ...p, learning: null };
       const f = figures.get(p.userId)!;
-      return { ...p, learning: { ...f, lastActiveAt: latest(f.lastActivityAt, lastSignInAt) } };
+      const { lastActivityAt, ...learning } = f;
+      return { ...p, learning: { ...learning, lastActiveAt: latest(lastActivityAt, lastSignInAt) } };
     });
     return { items, total, page, pages, perPage: STAFF_PAGE_SIZE };
   }
@@ -419,7 +447,11 @@ export class StaffReportService {
   // ---- Courses ----------------------------------------------------------------------------------------------
 
   /** Each course an active member is enrolled in (not withdrawn), by title, with its figures for those members. */
-  async courses(organisationId: number): Promise<CourseFigures[]> {
+  courses(organisationId: number): Promise<CourseFigures[]> {
+    return this.courseReads.run(String(organisationId), () => this.coursesNow(organisationId));
+  }
+
+  private async coursesNow(organisationId: number): Promise<CourseFigures[]> {
     const rows = await this.activeStaffEnrolments(organisationId)
       .innerJoin('courses', 'c', 'c.id = e.course_id')
       .select(['e.course_id AS courseId', 'c.title AS title', 'c.slug AS slug'])

@@ -8,7 +8,7 @@ import { UnitOfWork } from '../database/unit-of-work';
 import { AccountsService } from './accounts.service';
 import { ApiToken } from './entities/api-token.entity';
 import { User } from './entities/user.entity';
-import { ROLE_LABELS, ROLES, type Role } from './roles';
+import { ROLES, type Role } from './roles';
 
 /** The states an administrator filters people by. */
 export const USER_STATUSES = { active: 'Active', unverified: 'E-mail address not verified', deactivated: 'Deactivated' } as const;
@@ -131,7 +131,7 @@ export class UserAdminService {
       await this.audit.record(tx, actor, {
         action: 'user.role_changed',
         target: { type: 'user', id: user.id, label: labelOf(user) },
-        details: { from: user.role, to: role, fromLabel: ROLE_LABELS[user.role], toLabel: ROLE_LABELS[role] },
+        details: { role: { from: user.role, to: role } },
       });
       this.logger.log(`Account ${user.id} is now ${role} (was ${user.role}), by ${actor.id}`);
       return true;

@@ -5,6 +5,7 @@ import { Roles } from '../accounts/identity';
 import { JobsService } from '../jobs/jobs.service';
 import { MailService } from '../mail/mail.service';
 import { OutboxReader } from '../mail/outbox.reader';
+import { OrganisationAdminService } from '../organisations/organisation-admin.service';
 
 @ApiExcludeController()
 @Roles('admin')
@@ -14,12 +15,13 @@ export class AdminController {
     private readonly outbox: OutboxReader,
     private readonly mail: MailService,
     private readonly jobs: JobsService,
+    private readonly organisations: OrganisationAdminService,
   ) {}
 
   @Get()
   async index(@Res() reply: FastifyReply) {
-    const queue = await this.jobs.stats().catch(() => null);
-    return reply.view('admin/index', { pageTitle: 'Admin', queue, mailTransport: this.mail.transportKind });
+    const [queue, requestedOrganisations] = await Promise.all([this.jobs.stats().catch(() => null), this.organisations.requestedCount()]);
+    return reply.view('admin/index', { pageTitle: 'Admin', queue, mailTransport: this.mail.transportKind, requestedOrganisations });
   }
 
   @Get('outbox')

@@ -8,7 +8,7 @@ import { TtlCache } from '../common/ttl-cache';
 import { isSqlite } from '../database/sqlite-gate';
 import { UnitOfWork } from '../database/unit-of-work';
 import { Organisation, organisationNameKey, tidyOrganisationName } from './entities/organisation.entity';
-import { isOrganisationType, isRegion, normaliseOdsCode, ORGANISATION_TYPES, REGIONS, type OrganisationType, type Region } from './organisation-kinds';
+import { isOrganisationType, isRegion, ORGANISATION_TYPES, REGIONS, type OrganisationType, type Region } from './organisation-kinds';
 
 /** The most a search answers with (the API and the picker's radios). */
 export const SEARCH_LIMIT = 20;
@@ -30,6 +30,16 @@ export function organisationOption(o: Pick<Organisation, 'id' | 'name' | 'type' 
     odsCode: o.odsCode,
   };
 }
+
+/**
+ * Text that may be an ODS code, upper-cased, for an equality lookup: 3 to 6 letters and digits. Looser than
+ * normaliseOdsCode (which wants a digit), as real codes need not have one (trusts such as RWY, ICBs such as QWO);
+ * a word that is no stored code simply finds nothing.
+ */
+const odsCandidate = (text: string) => {
+  const code = text.trim().toUpperCase();
+  return /^[A-Z0-9]{3,6}$/.test(code) ? code : null;
+};
 
 /** '!' escapes LIKE's wildcards: a backslash would mean different things to MySQL and SQLite. */
 const likeEscape = (text: string) => text.replace(/[!%_]/g, (m) => `!${m}`);
@@ -72,7 +82,7 @@ export class OrganisationDirectory {
     limit = Math.max(1, Math.min(limit, SEARCH_LIMIT));
     if (key.length < SEARCH_MIN_LENGTH) return [];
     const found: Organisation[] = [];
-    const ods = normaliseOdsCode(text);
+    const ods = odsCandidate(text);
     if (ods) {
       const byCode = await this.activeQuery().andWhere('o.odsCode = :ods', { ods }).getOne();
       if (byCode) found.push(byCode);
@@ -108,7 +118,7 @@ export class OrganisationDirectory {
   /** Active organisations whose name (whatever the case and spacing) or ODS code is exactly the text. */
   async exactMatches(text: string): Promise<OrganisationOption[]> {
     const key = organisationNameKey(text);
-    const ods = normaliseOdsCode(text);
+    const ods = odsCandidate(text);
     const query = this.activeQuery().andWhere(new Brackets((b) => (ods ? b.where('o.nameKey = :key', { key }).orWhere('o.odsCode = :ods', { ods }) : b.where('o.nameKey = :key', { key }))));
     return (await query.orderBy('o.nameKey').getMany()).map(organisationOption);
   }
@@ -170,7 +180,7 @@ export class OrganisationDirectory {
 
   private async exactMatchesIn(tx: EntityManager, text: string): Promise<Array<{ id: number }>> {
     const key = organisationNameKey(text);
-    const ods = normaliseOdsCode(text);
+    const ods = odsCandidate(text);
     const query = tx
       .getRepository(Organisation)
       .createQueryBuilder('o')

@@ -59,8 +59,20 @@ describe('accounts (browser)', () => {
     await page.getByLabel('Full name').fill(name);
     await page.getByLabel('E-mail address').fill(email);
     await page.getByLabel('Password').fill(password);
+    // With JavaScript the organisation field suggests from the API as you type (none exist yet here).
+    const suggested = page.waitForResponse((r) => r.url().includes('/api/v1/organisations?q='));
     await page.getByLabel('Organisation').fill('Leeds Teaching Hospitals NHS Trust');
+    expect((await suggested).status()).toBe(200);
+    await expect(page.locator('#organisation').getAttribute('list')).resolves.toBe('organisation-suggestions');
     await page.getByLabel('Job role').fill('Digital project lead');
+    // No organisation of that name yet: the form comes back, everything kept, offering to ask for a new one.
+    const offered = await checked.navigate(() => page.getByRole('button', { name: 'Create account' }).click());
+    expect(offered?.status()).toBe(200);
+    await expect(page.getByRole('heading', { level: 2, name: 'We could not find “Leeds Teaching Hospitals NHS Trust”' }).count()).resolves.toBe(1);
+    await expect(page.getByLabel('Password').inputValue()).resolves.toBe(password);
+    await page.getByLabel('Ask for a new organisation called “Leeds Teaching Hospitals NHS Trust”').check();
+    await page.getByLabel('Type of organisation (optional)').selectOption('nhs_trust');
+    await checked.screenshot('sign-up-new-organisation');
     const created = await checked.navigate(() => page.getByRole('button', { name: 'Create account' }).click());
     expect(created?.status()).toBe(200);
     // Signed in, the newcomer lands on their learning, not on their account settings.
@@ -107,7 +119,7 @@ describe('accounts (browser)', () => {
     await checked.goto('/account');
     expect(pathOf(page.url())).toBe('/sign-in');
 
-    expect(checked.visited.map(pathOf)).toEqual(['/', '/sign-up', '/my-learning', '/account', '/account/details', '/account', '/sign-in', '/my-learning', '/sign-in', '/sign-in']);
+    expect(checked.visited.map(pathOf)).toEqual(['/', '/sign-up', '/sign-up', '/my-learning', '/account', '/account/details', '/account', '/sign-in', '/my-learning', '/sign-in', '/sign-in']);
   });
 
   it('shows the NHS error summary, linked to each field, when the sign-up form is sent empty', async () => {

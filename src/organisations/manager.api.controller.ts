@@ -7,7 +7,7 @@ import { InjectConfig } from '../config/config.module';
 import { ManagerScope } from './manager-scope';
 import { idParam } from './manager.pages.controller';
 import { StaffQueryDto } from './manager.dto';
-import { CourseFiguresResponse, OrganisationSummaryResponse, PersonLearningResponse, StaffPageResponse } from './manager.responses';
+import { CourseFiguresResponse, ManagedOrganisationResponse, PersonLearningResponse, StaffPageResponse } from './manager.responses';
 import { StaffReportService } from './staff-report.service';
 
 const NOT_MANAGED = 'No organisation has that id that the caller manages (the same answer for one that does not exist)';
@@ -27,9 +27,9 @@ export class ManagerApiController {
 
   @Get()
   @ApiOperation({ operationId: 'getOrganisationSummary', summary: 'An organisation the caller manages: headline figures and completions per month for the last 12 months' })
-  @ApiOkResponse({ type: OrganisationSummaryResponse })
+  @ApiOkResponse({ type: ManagedOrganisationResponse })
   @ApiProblems({ 404: NOT_MANAGED })
-  async summary(@Param('id') id: string, @SignedInUser() viewer: CurrentUser): Promise<OrganisationSummaryResponse> {
+  async summary(@Param('id') id: string, @SignedInUser() viewer: CurrentUser): Promise<ManagedOrganisationResponse> {
     const organisation = await this.scope.organisationFor(viewer, idParam(id));
     const { completionsPerMonth, ...figures } = await this.report.organisationFigures(organisation.id);
     return { id: organisation.id, name: organisation.name, figures, completionsPerMonth };

@@ -3,7 +3,7 @@ import { MEMBERSHIP_STATUSES } from './organisation-kinds';
 
 /** The shapes the manager's API answers with, for the OpenAPI document. */
 
-export class OrganisationFiguresResponse {
+export class ManagedOrganisationFiguresResponse {
   @ApiProperty({ example: 212, description: 'Active members' }) activeStaff!: number;
   @ApiProperty({ example: 3, description: 'People asking to join, waiting for a manager' }) pendingRequests!: number;
   @ApiProperty({ example: 640, description: "Active members' enrolments that are not withdrawn" }) enrolments!: number;
@@ -19,10 +19,10 @@ export class MonthCompletionsResponse {
   @ApiProperty({ example: 27, description: 'Courses active members completed in the month' }) completions!: number;
 }
 
-export class OrganisationSummaryResponse {
+export class ManagedOrganisationResponse {
   @ApiProperty({ example: 7 }) id!: number;
   @ApiProperty({ example: 'Leeds Teaching Hospitals NHS Trust' }) name!: string;
-  @ApiProperty({ type: OrganisationFiguresResponse }) figures!: OrganisationFiguresResponse;
+  @ApiProperty({ type: ManagedOrganisationFiguresResponse }) figures!: ManagedOrganisationFiguresResponse;
   @ApiProperty({ type: [MonthCompletionsResponse], description: 'The last 12 months, oldest first, this month last' }) completionsPerMonth!: MonthCompletionsResponse[];
 }
 

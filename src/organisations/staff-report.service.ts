@@ -190,7 +190,8 @@ export class StaffReportService {
   private async figuresNow(organisationId: number): Promise<OrganisationFigures> {
     const { start: yearStart, year } = this.yearStart();
     const months = this.monthStarts();
-    const [members, enrolments, cpd] = await Promise.all([
+    const windowStart = months[0].start < yearStart ? months[0].start : yearStart;
+    const [members, enrolments, completions, cpd] = await Promise.all([
       this.db
         .createQueryBuilder()
         .from('organisation_memberships', 'm')
@@ -202,10 +203,12 @@ export class StaffReportService {
       this.activeStaffEnrolments(organisationId)
         .select('COUNT(*)', 'enrolled')
         .addSelect("SUM(CASE WHEN e.status = 'active' AND e.progress_percent > 0 THEN 1 ELSE 0 END)", 'inProgress')
-        .addSelect("SUM(CASE WHEN e.status = 'completed' AND e.completed_at >= :yearStart THEN 1 ELSE 0 END)", 'thisYear')
-        .addSelect(
-          months.slice(0, -1).map((_, i) => `SUM(CASE WHEN e.status = 'completed' AND e.completed_at >= :m${i} AND e.completed_at < :m${i + 1} THEN 1 ELSE 0 END) AS month${i}`),
-        )
+        .getRawOne<Raw>(),
+      // Only the completions of the period: a range of (user_id, status, completed_at) per member.
+      this.activeStaffEnrolments(organisationId)
+        .select('SUM(CASE WHEN e.completed_at >= :yearStart THEN 1 ELSE 0 END)', 'thisYear')
+        .addSelect(months.slice(0, -1).map((_, i) => `SUM(CASE WHEN e.completed_at >= :m${i} AND e.completed_at < :m${i + 1} THEN 1 ELSE 0 END) AS month${i}`))
+        .andWhere("e.status = 'completed' AND e.completed_at >= :windowStart", { windowStart })
         .setParameters({ yearStart, ...Object.fromEntries(months.map((m, i) => [`m${i}`, m.start])) })
         .getRawOne<Raw>(),
       this.db
@@ -221,13 +224,13 @@ export class StaffReportService {
       pendingRequests: num(members?.pending),
       enrolments: num(enrolments?.enrolled),
       inProgress: num(enrolments?.inProgress),
-      completionsThisYear: num(enrolments?.thisYear),
+      completionsThisYear: num(completions?.thisYear),
       cpdHoursThisYear: hours(num(cpd?.minutes)),
       year,
       completionsPerMonth: months.slice(0, -1).map((m, i) => ({
         month: `${m.year}-${String(m.month).padStart(2, '0')}`,
         label: `${MONTH_LABELS[m.month - 1]} ${m.year}`,
-        completions: num(enrolments?.[`month${i}`]),
+        completions: num(completions?.[`month${i}`]),
       })),
     };
   }
@@ -452,19 +455,30 @@ export class StaffReportService {
   }
 
   private async coursesNow(organisationId: number): Promise<CourseFigures[]> {
+    // Counted from the enrolments index alone, then the few courses named: no join per enrolment.
     const rows = await this.activeStaffEnrolments(organisationId)
-      .innerJoin('courses', 'c', 'c.id = e.course_id')
-      .select(['e.course_id AS courseId', 'c.title AS title', 'c.slug AS slug'])
+      .select('e.course_id', 'courseId')
       .addSelect('COUNT(*)', 'enrolled')
       .addSelect("SUM(CASE WHEN e.status = 'active' AND e.progress_percent > 0 THEN 1 ELSE 0 END)", 'inProgress')
       .addSelect("SUM(CASE WHEN e.status = 'completed' THEN 1 ELSE 0 END)", 'completed')
       .groupBy('e.course_id')
-      .addGroupBy('c.title')
-      .addGroupBy('c.slug')
-      .orderBy('c.title', 'ASC')
-      .addOrderBy('e.course_id', 'ASC')
       .getRawMany<Raw>();
-    return rows.map((r) => ({ courseId: num(r.courseId), title: String(r.title), slug: String(r.slug), enrolled: num(r.enrolled), inProgress: num(r.inProgress), completed: num(r.completed) }));
+    if (!rows.length) return [];
+    const ids = rows.map((r) => num(r.courseId));
+    const named = new Map<number, { title: string; slug: string }>();
+    for (let i = 0; i < ids.length; i += 1000) {
+      const courses = await this.db
+        .createQueryBuilder()
+        .from('courses', 'c')
+        .select(['c.id AS id', 'c.title AS title', 'c.slug AS slug'])
+        .where('c.id IN (:...ids)', { ids: ids.slice(i, i + 1000) })
+        .getRawMany<Raw>();
+      for (const c of courses) named.set(num(c.id), { title: String(c.title), slug: String(c.slug) });
+    }
+    return rows
+      .filter((r) => named.has(num(r.courseId)))
+      .map((r) => ({ courseId: num(r.courseId), ...named.get(num(r.courseId))!, enrolled: num(r.enrolled), inProgress: num(r.inProgress), completed: num(r.completed) }))
+      .sort((a, b) => a.title.localeCompare(b.title, 'en-GB', { sensitivity: 'base' }) || a.courseId - b.courseId);
   }
 }
 

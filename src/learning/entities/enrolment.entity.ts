@@ -15,7 +15,7 @@ export type EnrolmentStatus = 'active' | 'withdrawn' | 'completed';
 @Index('idx_enrolments_status_completed', ['status', 'completedAt'])
 @Index('idx_enrolments_completion_recorded', ['status', 'completionRecordedAt'])
 @Index('idx_enrolments_status_activity', ['status', 'lastActivityAt'])
-@Index('idx_enrolments_user_figures', ['userId', 'status', 'progressPercent', 'completedAt', 'courseId'])
+@Index('idx_enrolments_user_figures', ['userId', 'status', 'completedAt', 'progressPercent', 'courseId'])
 @Index('idx_enrolments_enrolled', ['enrolledAt', 'courseId', 'status'])
 export class Enrolment {
   @PrimaryGeneratedColumn({ type: 'integer' })

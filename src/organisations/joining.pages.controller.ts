@@ -100,8 +100,8 @@ export class JoiningPagesController {
 
   /** The requests to join an organisation the viewer manages (404 for any other). */
   @Get('organisation/:organisationId/requests')
-  async requests(@SignedInUser() user: CurrentUser, @Param('organisationId') organisationId: string, @Res() reply: FastifyReply, @Query('notice') notice?: string, @Query('name') name?: string) {
-    return this.showRequests(user, idOf(organisationId), reply, 200, { notice: this.requestNotice(notice, name) });
+  async requests(@SignedInUser() user: CurrentUser, @Param('organisationId') organisationId: string, @Res() reply: FastifyReply, @Query('decided') decided?: string) {
+    return this.showRequests(user, idOf(organisationId), reply, 200, { decided: idOf(decided ?? '') });
   }
 
   @Post('organisation/:organisationId/requests/:membershipId/approve')
@@ -116,25 +116,21 @@ export class JoiningPagesController {
 
   private async decide(user: CurrentUser, organisationId: number, membershipId: number, action: 'approve' | 'decline', reply: FastifyReply) {
     try {
-      const { name } = action === 'approve' ? await this.memberships.approve(user, organisationId, membershipId) : await this.memberships.decline(user, organisationId, membershipId);
-      return reply.redirect(`/organisation/${organisationId}/requests?notice=${action === 'approve' ? 'approved' : 'declined'}&name=${encodeURIComponent(name)}`, 303);
+      if (action === 'approve') await this.memberships.approve(user, organisationId, membershipId);
+      else await this.memberships.decline(user, organisationId, membershipId);
+      return reply.redirect(`/organisation/${organisationId}/requests?decided=${membershipId}`, 303);
     } catch (err) {
       if (!(err instanceof DomainError) || err.kind !== 'conflict') throw err;
       return this.showRequests(user, organisationId, reply, 409, { errorList: [{ href: `#request-${membershipId}`, text: err.message }], pageTitle: 'Error: Requests to join' });
     }
   }
 
-  private async showRequests(user: CurrentUser, organisationId: number, reply: FastifyReply, status: number, extra: Record<string, unknown>) {
+  private async showRequests(user: CurrentUser, organisationId: number, reply: FastifyReply, status: number, extra: { decided?: number } & Record<string, unknown>) {
     const organisation = await this.scope.organisationFor(user, organisationId);
-    const requests = await this.memberships.pendingRequests(organisation.id);
-    return reply.status(status).view('organisations/requests', { pageTitle: 'Requests to join', organisation, requests, ...extra });
-  }
-
-  private requestNotice(notice: string | undefined, name: string | undefined): string | undefined {
-    const who = typeof name === 'string' && name.length <= 120 ? name : 'The person';
-    if (notice === 'approved') return `${who} is now a member: you can see their progress.`;
-    if (notice === 'declined') return `You declined ${who === 'The person' ? 'the request' : `${who}’s request`}.`;
-    return undefined;
+    const { decided, ...rest } = extra;
+    const [requests, outcome] = await Promise.all([this.memberships.pendingRequests(organisation.id), decided ? this.memberships.decision(organisation.id, decided) : null]);
+    const notice = outcome?.status === 'active' ? `${outcome.name} is now a member: you can see their progress.` : outcome?.status === 'declined' ? `You declined ${outcome.name}’s request.` : undefined;
+    return reply.status(status).view('organisations/requests', { pageTitle: 'Requests to join', organisation, requests, notice, ...rest });
   }
 
   /** The person's pending or active membership named in the path; 404 otherwise. */

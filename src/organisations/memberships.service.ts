@@ -208,6 +208,17 @@ export class MembershipsService {
     return rows.map((r) => ({ id: Number(r.id), userId: Number(r.userId), name: r.name, email: r.email, jobRole: r.jobRole, emailVerified: r.verifiedAt !== null, requestedAt: asDate(r.requestedAt) }));
   }
 
+  /** A request of the organisation that has been decided: the person's name and the outcome (for the page that follows). */
+  async decision(organisationId: number, membershipId: number): Promise<{ name: string; status: MembershipStatus } | null> {
+    const row = await this.memberships
+      .createQueryBuilder('m')
+      .innerJoin('m.user', 'u')
+      .select(['m.status AS status', 'u.name AS name'])
+      .where('m.id = :membershipId AND m.organisation_id = :organisationId AND m.decided_by_id IS NOT NULL', { membershipId, organisationId })
+      .getRawOne<{ status: MembershipStatus; name: string }>();
+    return row ?? null;
+  }
+
   /** A manager of the organisation (or an administrator) approves a pending request of a verified account. */
   approve(decider: CurrentUser, organisationId: number, membershipId: number): Promise<{ name: string }> {
     return this.decide(decider, organisationId, membershipId, 'active');

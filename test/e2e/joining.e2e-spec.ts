@@ -344,6 +344,11 @@ describe('joining organisations', () => {
       expect((await boss.submit(`/organisation/${trust.id}/requests/${request.id}/decline`, {}, { withCsrf: false })).status).toBe(403);
       const declined = await boss.submit(`/organisation/${trust.id}/requests/${request.id}/decline`, {});
       expect(declined.status).toBe(303);
+      expect((await boss.get(declined.headers.location as string)).body).toContain('You declined Aisha Khan’s request.');
+      // What the page says comes from the organisation's own decided request, never from the address.
+      const elsewhere = await createOrganisation(t, { name: unique('Elsewhere Trust') });
+      const otherBoss = await manager(elsewhere.id);
+      expect((await otherBoss.get(`/organisation/${elsewhere.id}/requests?decided=${request.id}`)).body).not.toContain('Aisha Khan');
       expect((await membershipsOf(user.id))[0]).toMatchObject({ status: 'declined', decidedById: boss.userId });
       expect(await db.getRepository(AuditEntry).countBy({ action: 'membership.declined', targetId: request.id })).toBe(1);
     });

@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccountsModule } from '../accounts/accounts.module';
 import { AuditModule } from '../audit/audit-trail';
 import { CertificatesModule } from '../certificates/certificates.module';
+import { PersonalDataModule } from '../common/personal-data';
 import { UnitOfWork } from '../database/unit-of-work';
 import { LearningModule } from '../learning/learning.module';
 import { MailModule } from '../mail/mail.module';
@@ -11,16 +13,17 @@ import { AdminFiguresController } from './admin-figures.controller';
 import { AdminOrganisationsController } from './admin-organisations.controller';
 import { AdminUsersController } from './admin-users.controller';
 import { AdminController } from './admin.controller';
+import { LearnerActivity, LearnerActivityJob, LearnerActivityMonth } from './learner-activity';
 import { SiteFiguresReader } from './site-figures.reader';
 
 /**
  * The administrator's pages: people, organisations, the audit log, site figures and the outbox. Only controllers,
- * views and a read-model of the figures live here: the changes are the accounts, organisations and certificates
+ * views and the figures' read-model (with the months learners were active) live here: the changes are the accounts, organisations and certificates
  * modules' services.
  */
 @Module({
-  imports: [MailModule, AccountsModule, OrganisationsModule, AuditModule, LearningModule, CertificatesModule],
+  imports: [TypeOrmModule.forFeature([LearnerActivityMonth]), MailModule, AccountsModule, OrganisationsModule, AuditModule, LearningModule, CertificatesModule, PersonalDataModule],
   controllers: [AdminController, AdminUsersController, AdminOrganisationsController, AdminAuditController, AdminFiguresController],
-  providers: [SiteFiguresReader, UnitOfWork],
+  providers: [SiteFiguresReader, LearnerActivity, LearnerActivityJob, UnitOfWork],
 })
 export class AdminModule {}

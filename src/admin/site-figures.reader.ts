@@ -1,18 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, SelectQueryBuilder } from 'typeorm';
 import { Clock } from '../common/clock';
-import { londonFields, londonToUtc } from '../common/london-time';
+import { LearnerActivity } from './learner-activity';
+import { lastMonths, type Month } from './months';
 
-export const FIGURE_MONTHS = 12;
-
-export interface Month {
-  /** "2026-03" */
-  key: string;
-  /** "Mar 2026" */
-  label: string;
-  start: Date;
-  end: Date;
-}
+export { FIGURE_MONTHS, lastMonths, type Month } from './months';
 
 export interface SiteFigures {
   months: Month[];
@@ -25,31 +17,13 @@ export interface SiteFigures {
   topCourses: Array<{ courseId: number; title: string; slug: string; enrolments: number; completions: number }>;
 }
 
-const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** The last `count` calendar months in London, the current one last. */
-export function lastMonths(now: Date, count = FIGURE_MONTHS): Month[] {
-  const [year, month] = londonFields(now).date.split('-').map(Number);
-  const startOf = (offset: number) => {
-    const index = year * 12 + (month - 1) + offset;
-    const y = Math.floor(index / 12);
-    const m = (index % 12) + 1;
-    return { y, m, at: londonToUtc(`${y}-${String(m).padStart(2, '0')}-01`, '00:00') };
-  };
-  return Array.from({ length: count }, (_, i) => {
-    const from = startOf(i - count + 1);
-    const to = startOf(i - count + 2);
-    return { key: `${from.y}-${String(from.m).padStart(2, '0')}`, label: `${MONTH_NAMES[from.m - 1]} ${from.y}`, start: from.at, end: to.at };
-  });
-}
-
 /**
  * The academy's figures per month, read straight from the tables that hold them (a read-model: the learning,
- * certificates and webinars modules own them; nothing here loads their entities). Each figure is one GROUP BY over
- * a range of one indexed date column, the month found by a CASE on the London month boundaries, so the same SQL runs
+ * certificates and webinars modules own them; nothing here loads their entities). Each other figure is one GROUP BY
+ * over a range of one indexed date column, the month found by a CASE on the London month boundaries, so the same SQL runs
  * on MySQL and SQLite and no row is read twice.
  *
- * - active learners: people with lesson progress written that month (each lesson row keeps when it last changed);
+ * - active learners: people who made progress in a lesson that month (recorded as it happens: see LearnerActivity);
  * - enrolments: enrolments made that month; completions: courses completed that month;
  * - certificates: issued that month (revoked ones included: they were issued);
  * - webinar attendance: people who joined a webinar live that month (their first join), or who earned attendance
@@ -60,12 +34,14 @@ export class SiteFiguresReader {
   constructor(
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
+    private readonly activity: LearnerActivity,
   ) {}
 
   async figures(): Promise<SiteFigures> {
     const months = lastMonths(this.clock.now());
+    await this.activity.catchUp();
     const [activeLearners, enrolments, completions, certificates, webinarAttendance, topCourses] = await Promise.all([
-      this.perMonth(months, 'p.updated_at', 'COUNT(DISTINCT e.user_id)', (q) => q.from('lesson_progress', 'p').innerJoin('enrolments', 'e', 'e.id = p.enrolment_id')),
+      this.activity.counts(months),
       this.perMonth(months, 'e.enrolled_at', 'COUNT(*)', (q) => q.from('enrolments', 'e')),
       this.perMonth(months, 'e.completed_at', 'COUNT(*)', (q) => q.from('enrolments', 'e').where(`e.status = 'completed'`)),
       this.perMonth(months, 'c.issued_at', 'COUNT(*)', (q) => q.from('certificates', 'c').where(`c.status IN ('valid', 'revoked')`)),

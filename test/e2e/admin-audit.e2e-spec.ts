@@ -314,6 +314,13 @@ describe('the audit log (/admin/audit) and site figures (/admin/figures)', () =>
       expect(quietAt).toBeGreaterThan(popularAt);
       expect(top).toMatch(new RegExp(`Popular ${process.pid}</a></th>\\s*<td class="nhsuk-table__cell nhsuk-table__cell--numeric">4</td>\\s*<td class="nhsuk-table__cell nhsuk-table__cell--numeric">2</td>`));
       expect(top).toMatch(new RegExp(`Quiet ${process.pid}</a></th>\\s*<td class="nhsuk-table__cell nhsuk-table__cell--numeric">1</td>\\s*<td class="nhsuk-table__cell nhsuk-table__cell--numeric">0</td>`));
+
+      // Learner 3 works again now: they count this month too, and still count for last month, though their progress row
+      // now says only when it last changed.
+      await ds.getRepository(LessonProgress).update({ enrolmentId: e3, lessonId: lessons[0].id }, { updatedAt: t.app.get(Clock).now() });
+      const later = decoded((await admin.get('/admin/figures')).body);
+      expect(figure(later, 'activeLearners', thisMonth.label) - figure(before, 'activeLearners', thisMonth.label)).toBe(3);
+      expect(figure(later, 'activeLearners', lastMonth.label) - figure(before, 'activeLearners', lastMonth.label)).toBe(1);
     });
   });
 });

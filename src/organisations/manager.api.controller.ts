@@ -61,7 +61,7 @@ export class ManagerApiController {
   }
 
   @Get('courses')
-  @ApiOperation({ operationId: 'listOrganisationCourses', summary: 'Each course active members are enrolled in, by title: enrolled, in progress and completed' })
+  @ApiOperation({ operationId: 'listOrganisationCourses', summary: 'Each course active members are enrolled in or the organisation requires, by title: enrolled, in progress, completed and overdue' })
   @ApiOkResponse({ type: [CourseFiguresResponse] })
   @ApiProblems({ 404: NOT_MANAGED })
   async courses(@Param('id') id: string, @SignedInUser() viewer: CurrentUser): Promise<CourseFiguresResponse[]> {

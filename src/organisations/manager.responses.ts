@@ -117,4 +117,6 @@ export class CourseFiguresResponse {
   @ApiProperty({ example: 40, description: 'Active members enrolled (not withdrawn)' }) enrolled!: number;
   @ApiProperty({ example: 12, description: 'Started and not completed' }) inProgress!: number;
   @ApiProperty({ example: 25 }) completed!: number;
+  @ApiProperty({ example: true, description: 'Whether the organisation requires it (required learning)' }) required!: boolean;
+  @ApiProperty({ example: 3, description: 'Active members overdue on a requirement of it; 0 when it is not required' }) overdue!: number;
 }

@@ -3,6 +3,7 @@ import { Brackets, DataSource, SelectQueryBuilder } from 'typeorm';
 import { Clock } from '../common/clock';
 import { NotFound } from '../common/errors';
 import { londonFields, londonToUtc } from '../common/london-time';
+import { ComplianceService } from './compliance.service';
 import { FreshCoalescer } from './fresh-coalescer';
 import type { MembershipStatus } from './organisation-kinds';
 
@@ -131,6 +132,10 @@ export interface CourseFigures {
   enrolled: number;
   inProgress: number;
   completed: number;
+  /** Whether the organisation requires it (of anyone). */
+  required: boolean;
+  /** Active members overdue on a requirement of it (required learning); 0 when it is not required. */
+  overdue: number;
 }
 
 type Raw = Record<string, unknown>;
@@ -160,6 +165,7 @@ export class StaffReportService {
   constructor(
     private readonly db: DataSource,
     private readonly clock: Clock,
+    private readonly compliance: ComplianceService,
   ) {}
 
   /** 00:00 on 1 January in London of the clock's current year, and that year. */
@@ -449,22 +455,32 @@ export class StaffReportService {
 
   // ---- Courses ----------------------------------------------------------------------------------------------
 
-  /** Each course an active member is enrolled in (not withdrawn), by title, with its figures for those members. */
+  /**
+   * Each course an active member is enrolled in (not withdrawn) or that the organisation requires, by title, with
+   * its figures for those members: enrolled, in progress, completed, and overdue (from required learning).
+   */
   courses(organisationId: number): Promise<CourseFigures[]> {
     return this.courseReads.run(String(organisationId), () => this.coursesNow(organisationId));
   }
 
   private async coursesNow(organisationId: number): Promise<CourseFigures[]> {
     // Counted from the enrolments index alone, then the few courses named: no join per enrolment.
-    const rows = await this.activeStaffEnrolments(organisationId)
-      .select('e.course_id', 'courseId')
-      .addSelect('COUNT(*)', 'enrolled')
-      .addSelect("SUM(CASE WHEN e.status = 'active' AND e.progress_percent > 0 THEN 1 ELSE 0 END)", 'inProgress')
-      .addSelect("SUM(CASE WHEN e.status = 'completed' THEN 1 ELSE 0 END)", 'completed')
-      .groupBy('e.course_id')
-      .getRawMany<Raw>();
-    if (!rows.length) return [];
-    const ids = rows.map((r) => num(r.courseId));
+    const [rows, overdue] = await Promise.all([
+      this.activeStaffEnrolments(organisationId)
+        .select('e.course_id', 'courseId')
+        .addSelect('COUNT(*)', 'enrolled')
+        .addSelect("SUM(CASE WHEN e.status = 'active' AND e.progress_percent > 0 THEN 1 ELSE 0 END)", 'inProgress')
+        .addSelect("SUM(CASE WHEN e.status = 'completed' THEN 1 ELSE 0 END)", 'completed')
+        .groupBy('e.course_id')
+        .getRawMany<Raw>(),
+      this.compliance.overdueByCourse(organisationId),
+    ]);
+    const figures = new Map<number, { enrolled: number; inProgress: number; completed: number }>(
+      rows.map((r) => [num(r.courseId), { enrolled: num(r.enrolled), inProgress: num(r.inProgress), completed: num(r.completed) }]),
+    );
+    for (const courseId of overdue.keys()) if (!figures.has(courseId)) figures.set(courseId, { enrolled: 0, inProgress: 0, completed: 0 });
+    if (!figures.size) return [];
+    const ids = [...figures.keys()];
     const named = new Map<number, { title: string; slug: string }>();
     for (let i = 0; i < ids.length; i += 1000) {
       const courses = await this.db
@@ -475,9 +491,9 @@ export class StaffReportService {
         .getRawMany<Raw>();
       for (const c of courses) named.set(num(c.id), { title: String(c.title), slug: String(c.slug) });
     }
-    return rows
-      .filter((r) => named.has(num(r.courseId)))
-      .map((r) => ({ courseId: num(r.courseId), ...named.get(num(r.courseId))!, enrolled: num(r.enrolled), inProgress: num(r.inProgress), completed: num(r.completed) }))
+    return [...figures]
+      .filter(([courseId]) => named.has(courseId))
+      .map(([courseId, f]) => ({ courseId, ...named.get(courseId)!, ...f, required: overdue.has(courseId), overdue: overdue.get(courseId) ?? 0 }))
       .sort((a, b) => a.title.localeCompare(b.title, 'en-GB', { sensitivity: 'base' }) || a.courseId - b.courseId);
   }
 }

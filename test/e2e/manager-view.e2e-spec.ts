@@ -4,6 +4,7 @@ import { Certificate } from '../../src/certificates/certificate.entity';
 import { Clock } from '../../src/common/clock';
 import { londonFields, londonToUtc } from '../../src/common/london-time';
 import { Enrolment } from '../../src/learning/entities/enrolment.entity';
+import { OrganisationRequirement } from '../../src/organisations/entities/requirement.entity';
 import { LearningService } from '../../src/learning/learning.service';
 import { ProgressService } from '../../src/learning/progress.service';
 import { WebinarAttendance } from '../../src/webinars/entities';
@@ -371,23 +372,40 @@ describe("the manager's view", () => {
   });
 
   describe('the courses report', () => {
-    it("gives each course active staff are enrolled on with its enrolled, in progress and completed", async () => {
+    it('gives each course active staff are enrolled on or the organisation requires: enrolled, in progress, completed and overdue', async () => {
+      // Required of everyone by a date 10 days ago: Safeguarding (nobody holds its certificate) and Basic life support
+      // (nobody is enrolled); Fire safety too, which Alice has completed.
+      const lifeSupport = await course(t, { title: 'Basic life support', authorId: author.userId });
+      const dueDate = londonFields(new Date(t.app.get(Clock).now().getTime() - 10 * 86_400_000)).date;
+      const now = new Date();
+      for (const courseId of [courses[3].id, lifeSupport.id, courses[0].id]) {
+        await ds.getRepository(OrganisationRequirement).insert({ organisationId: orgA, courseId, audience: 'everyone', dueKind: 'date', dueDays: null, dueDate, renewalMonths: null, createdById: managerA.userId, createdAt: now, updatedAt: now, archivedAt: null });
+      }
       const page = await managerA.get(`/organisation/${orgA}/courses`);
       expect(page.status).toBe(200);
       const api = await t.apiClient(managerA.email, managerA.password);
       const list = (await api.get(`/api/v1/organisations/${orgA}/courses`)).json();
-      // Fire safety: Alice completed, Bob in progress (Carol left, Erin is B's, Frank left). Safeguarding: Alice (not started); Bob withdrew.
+      // Active: the manager, Alice and Bob. Fire safety: Alice completed, Bob in progress (Carol and Frank left, Erin is
+      // B's); the manager and Bob are overdue. Safeguarding: Alice enrolled (not started), Bob withdrew; all three overdue.
       expect(list).toEqual([
-        { courseId: courses[0].id, title: 'Fire safety', slug: courses[0].slug, enrolled: 2, inProgress: 1, completed: 1 },
-        { courseId: courses[1].id, title: 'Information governance', slug: courses[1].slug, enrolled: 1, inProgress: 0, completed: 1 },
-        { courseId: courses[2].id, title: 'Manual handling', slug: courses[2].slug, enrolled: 1, inProgress: 1, completed: 0 },
-        { courseId: courses[3].id, title: 'Safeguarding adults', slug: courses[3].slug, enrolled: 1, inProgress: 0, completed: 0 },
+        { courseId: lifeSupport.id, title: 'Basic life support', slug: lifeSupport.slug, enrolled: 0, inProgress: 0, completed: 0, required: true, overdue: 3 },
+        { courseId: courses[0].id, title: 'Fire safety', slug: courses[0].slug, enrolled: 2, inProgress: 1, completed: 1, required: true, overdue: 2 },
+        { courseId: courses[1].id, title: 'Information governance', slug: courses[1].slug, enrolled: 1, inProgress: 0, completed: 1, required: false, overdue: 0 },
+        { courseId: courses[2].id, title: 'Manual handling', slug: courses[2].slug, enrolled: 1, inProgress: 1, completed: 0, required: false, overdue: 0 },
+        { courseId: courses[3].id, title: 'Safeguarding adults', slug: courses[3].slug, enrolled: 1, inProgress: 0, completed: 0, required: true, overdue: 3 },
       ]);
       for (const c of list) {
         const row = new RegExp(`data-course-id="${c.courseId}">([\\s\\S]*?)</tr>`).exec(page.body)![1];
-        const cell = (name: string) => new RegExp(`data-figure="${name}"><span[^>]*>[^<]*</span>(\\d+)<`).exec(row)![1];
+        const cell = (name: string) => new RegExp(`data-figure="${name}"><span[^>]*>[^<]*</span>([^<]*)<`).exec(row)![1].trim();
         expect([cell('enrolled'), cell('inProgress'), cell('completed'), cell('notStarted')].map(Number)).toEqual([c.enrolled, c.inProgress, c.completed, c.enrolled - c.inProgress - c.completed]);
+        expect(cell('overdue')).toBe(c.required ? String(c.overdue) : '–');
+        expect(row.includes('>Required</strong>')).toBe(c.required);
       }
+      // B requires nothing and has its own figures.
+      const apiB = await t.apiClient(managerB.email, managerB.password);
+      expect((await apiB.get(`/api/v1/organisations/${orgB}/courses`)).json()).toEqual([
+        { courseId: courses[0].id, title: 'Fire safety', slug: courses[0].slug, enrolled: 1, inProgress: 0, completed: 1, required: false, overdue: 0 },
+      ]);
     });
   });
 

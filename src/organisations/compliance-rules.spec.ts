@@ -1,4 +1,4 @@
-import { addDays, addMonths, compliancePercent, daysBetween, evaluate, firstDueOn, isCalendarDay, noticeStage, requirementRag, type PersonFacts, type RequirementTerms } from './compliance-rules';
+import { addDays, addMonths, compliancePercent, daysBetween, evaluate, firstDueOn, isCalendarDay, isoWeekday, isoWeekOf, noticeStage, requirementRag, type PersonFacts, type RequirementTerms } from './compliance-rules';
 
 const days = (n: number, renewalMonths: number | null = null, setOn = '2026-01-10'): RequirementTerms => ({ due: { kind: 'days', days: n }, renewalMonths, setOn });
 const byDate = (date: string, renewalMonths: number | null = null): RequirementTerms => ({ due: { kind: 'date', date }, renewalMonths, setOn: '2026-01-10' });
@@ -50,7 +50,7 @@ describe('the first due date', () => {
 
 describe('a person and a requirement', () => {
   it('is not due while the due date is more than 30 days away', () => {
-    expect(evaluate(days(60), person('2026-02-01'), '2026-02-10')).toEqual({ status: 'not_due', dueOn: '2026-04-02', completedOn: null, daysLeft: 51 });
+    expect(evaluate(days(60), person('2026-02-01'), '2026-02-10')).toEqual({ status: 'not_due', dueOn: '2026-04-02', completedOn: null, daysLeft: 51, renewing: false, expiresOn: null });
   });
 
   it('is due (amber) within 30 days of it, and on the day itself', () => {
@@ -67,11 +67,11 @@ describe('a person and a requirement', () => {
   });
 
   it('is complete with any valid certificate when there is no renewal, however old, even one earned before joining', () => {
-    expect(evaluate(days(30), person('2026-02-01', ['2019-05-04']), '2030-01-01')).toEqual({ status: 'complete', dueOn: null, completedOn: '2019-05-04', daysLeft: null });
+    expect(evaluate(days(30), person('2026-02-01', ['2019-05-04']), '2030-01-01')).toEqual({ status: 'complete', dueOn: null, completedOn: '2019-05-04', daysLeft: null, renewing: false, expiresOn: null });
   });
 
   it('is complete with a certificate achieved within the renewal period, next due when it expires', () => {
-    expect(evaluate(days(30, 12), person('2026-02-01', ['2025-11-20']), '2026-03-01')).toEqual({ status: 'complete', dueOn: '2026-11-20', completedOn: '2025-11-20', daysLeft: 264 });
+    expect(evaluate(days(30, 12), person('2026-02-01', ['2025-11-20']), '2026-03-01')).toEqual({ status: 'complete', dueOn: '2026-11-20', completedOn: '2025-11-20', daysLeft: 264, renewing: true, expiresOn: '2026-11-20' });
   });
 
   it('takes the latest of several certificates', () => {
@@ -82,13 +82,22 @@ describe('a person and a requirement', () => {
     const terms = days(30, 12);
     const facts = person('2025-01-01', ['2025-03-10']);
     expect(evaluate(terms, facts, '2026-03-09')).toMatchObject({ status: 'complete', dueOn: '2026-03-10', daysLeft: 1 });
-    expect(evaluate(terms, facts, '2026-03-10')).toEqual({ status: 'due', dueOn: '2026-03-10', completedOn: null, daysLeft: 0 });
+    expect(evaluate(terms, facts, '2026-03-10')).toEqual({ status: 'due', dueOn: '2026-03-10', completedOn: null, daysLeft: 0, renewing: true, expiresOn: '2026-03-10' });
     expect(evaluate(terms, facts, '2026-03-11')).toMatchObject({ status: 'overdue', dueOn: '2026-03-10' });
   });
 
   it('is due by the rule, not by an old expiry, when the certificate ran out before the requirement first fell due', () => {
     // Certificate of 2022, renewed yearly: it ran out in 2023, long before they joined; they get the days after joining.
-    expect(evaluate(days(30, 12, '2026-01-10'), person('2026-02-01', ['2022-06-01']), '2026-02-05')).toMatchObject({ status: 'due', dueOn: '2026-03-03' });
+    expect(evaluate(days(30, 12, '2026-01-10'), person('2026-02-01', ['2022-06-01']), '2026-02-05')).toMatchObject({ status: 'due', dueOn: '2026-03-03', renewing: true, expiresOn: '2023-06-01' });
+  });
+
+  it('gives a newcomer whose certificate runs out before the first due date until that date', () => {
+    // Joined 1 February, due 60 days later (2 April); their certificate of last April expires on 15 February.
+    const terms = days(60, 10, '2026-01-10');
+    const facts = person('2026-02-01', ['2025-04-15']);
+    expect(evaluate(terms, facts, '2026-02-10')).toMatchObject({ status: 'complete', dueOn: '2026-04-02', expiresOn: '2026-02-15' });
+    expect(evaluate(terms, facts, '2026-02-16')).toMatchObject({ status: 'not_due', dueOn: '2026-04-02', renewing: true });
+    expect(evaluate(terms, facts, '2026-04-03').status).toBe('overdue');
   });
 
   it('uses a fixed date rule for the first due date and the expiry after it', () => {
@@ -126,5 +135,20 @@ describe('a requirement as a whole', () => {
     expect(requirementRag({ audience: 10, complete: 9, overdue: 1 })).toBe('red');
     expect(requirementRag({ audience: 10, complete: 10, overdue: 0 })).toBe('green');
     expect(requirementRag({ audience: 10, complete: 5, overdue: 0 })).toBe('amber');
+  });
+});
+
+describe('ISO weeks', () => {
+  it('numbers weeks from Monday, week 1 holding the first Thursday', () => {
+    expect(isoWeekOf('2026-12-07')).toBe('2026-W50');
+    expect(isoWeekOf('2026-12-13')).toBe('2026-W50');
+    expect(isoWeekOf('2026-12-14')).toBe('2026-W51');
+    expect(isoWeekOf('2027-01-01')).toBe('2026-W53');
+    expect(isoWeekOf('2024-12-30')).toBe('2025-W01');
+  });
+
+  it('knows Mondays', () => {
+    expect(isoWeekday('2026-12-07')).toBe(1);
+    expect(isoWeekday('2026-12-13')).toBe(7);
   });
 });

@@ -11,8 +11,8 @@
  *   the day before.
  * - The **first due date** comes from the rule: N days after the later of joining and the requirement being set, or
  *   a fixed date.
- * - After a qualifying certificate expires, the expiry is the next due date (never earlier than the first due date:
- *   a certificate that had run out before the requirement first fell due never met it).
+ * - After a qualifying certificate expires, the expiry is the next due date, but never earlier than the first due
+ *   date: a newcomer whose certificate runs out (or ran out) before then has until the rule's date, like everyone.
  * - Status: `complete` (met), `overdue` (not met, past its due date), `due` (not met, due within 30 days, or the
  *   course started), `not_due` (not met, due later).
  */
@@ -50,6 +50,10 @@ export interface Evaluation {
   completedOn: string | null;
   /** Days from today to the due date (negative when overdue); null without a due date. */
   daysLeft: number | null;
+  /** Whether they hold (or held) a certificate that runs out (or ran out): what is due is a renewal. */
+  renewing: boolean;
+  /** The day their latest certificate stops (or stopped) counting; null without one, or without renewal. */
+  expiresOn: string | null;
 }
 
 /** Amber within this many days of the due date. */
@@ -116,14 +120,16 @@ export function expiresOn(achievedOn: string, renewalMonths: number | null): str
 export function evaluate(terms: RequirementTerms, person: PersonFacts, today: string): Evaluation {
   const latest = person.achievedOn.reduce<string | null>((best, day) => (best === null || day > best ? day : best), null);
   const expiry = latest === null ? null : expiresOn(latest, terms.renewalMonths);
-  if (latest !== null && (expiry === null || today < expiry)) {
-    return { status: 'complete', dueOn: expiry, completedOn: latest, daysLeft: expiry === null ? null : daysBetween(today, expiry) };
-  }
   const first = firstDueOn(terms, person.joinedOn);
-  const dueOn = expiry === null ? first : later(first, expiry);
-  const daysLeft = daysBetween(today, dueOn);
+  // The next due date is when the certificate expires, but never before the rule's first due date.
+  const next = expiry === null ? first : later(first, expiry);
+  if (latest !== null && (expiry === null || today < expiry)) {
+    const dueOn = expiry === null ? null : next;
+    return { status: 'complete', dueOn, completedOn: latest, daysLeft: dueOn === null ? null : daysBetween(today, dueOn), renewing: expiry !== null, expiresOn: expiry };
+  }
+  const daysLeft = daysBetween(today, next);
   const status: ComplianceStatus = daysLeft < 0 ? 'overdue' : daysLeft <= DUE_WITHIN_DAYS || person.started ? 'due' : 'not_due';
-  return { status, dueOn, completedOn: null, daysLeft };
+  return { status, dueOn: next, completedOn: null, daysLeft, renewing: latest !== null, expiresOn: expiry };
 }
 
 /**
@@ -149,4 +155,21 @@ export function requirementRag(counts: { audience: number; complete: number; ove
 export function compliancePercent(complete: number, audience: number): number {
   if (audience <= 0) return 100;
   return Math.floor((complete / audience) * 100);
+}
+
+/** The ISO 8601 week of a calendar day, e.g. "2026-W48" (weeks start on Monday; week 1 holds the year's first Thursday). */
+export function isoWeekOf(day: string): string {
+  const [y, m, d] = parts(day);
+  const date = new Date(Date.UTC(y, m - 1, d));
+  const weekday = date.getUTCDay() || 7;
+  date.setUTCDate(date.getUTCDate() + 4 - weekday);
+  const yearStart = Date.UTC(date.getUTCFullYear(), 0, 1);
+  const week = Math.ceil(((date.getTime() - yearStart) / 86_400_000 + 1) / 7);
+  return `${date.getUTCFullYear()}-W${String(week).padStart(2, '0')}`;
+}
+
+/** 1 for Monday … 7 for Sunday. */
+export function isoWeekday(day: string): number {
+  const [y, m, d] = parts(day);
+  return new Date(Date.UTC(y, m - 1, d)).getUTCDay() || 7;
 }

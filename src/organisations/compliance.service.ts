@@ -250,8 +250,19 @@ export class ComplianceService {
 
   /** Each live requirement with its counts and compliance, in course-title order. */
   async overview(organisationId: number): Promise<Array<{ requirement: LiveRequirement; counts: RequirementCounts }>> {
+    return (await this.digest(organisationId, 0)).items;
+  }
+
+  /**
+   * The overview and, in the same pass over the members, the first `overdueLimit` overdue people (by name) with the
+   * course and due date of each requirement they are overdue on: what a manager's weekly digest says.
+   */
+  async digest(organisationId: number, overdueLimit: number): Promise<{ items: Array<{ requirement: LiveRequirement; counts: RequirementCounts }>; overdue: Array<{ name: string; courseTitle: string; dueOn: string }>; overdueTotal: number }> {
     const requirements = await this.liveRequirements(organisationId);
-    if (!requirements.length) return [];
+    const overdue: Array<{ name: string; courseTitle: string; dueOn: string }> = [];
+    let overdueTotal = 0;
+    if (!requirements.length) return { items: [], overdue, overdueTotal };
+    const byId = new Map(requirements.map((r) => [r.id, r]));
     const tallies = new Map(requirements.map((r) => [r.id, { audience: 0, complete: 0, due: 0, overdue: 0, notDue: 0 }]));
     for await (const page of this.memberPages(organisationId, requirements)) {
       for (const person of page) {
@@ -260,15 +271,23 @@ export class ComplianceService {
           tally.audience++;
           if (standing.status === 'complete') tally.complete++;
           else if (standing.status === 'due') tally.due++;
-          else if (standing.status === 'overdue') tally.overdue++;
-          else tally.notDue++;
+          else if (standing.status === 'not_due') tally.notDue++;
+          else {
+            tally.overdue++;
+            overdueTotal++;
+            if (overdue.length < overdueLimit) overdue.push({ name: person.member.name, courseTitle: byId.get(standing.requirementId)!.courseTitle, dueOn: standing.dueOn! });
+          }
         }
       }
     }
-    return requirements.map((requirement) => {
-      const tally = tallies.get(requirement.id)!;
-      return { requirement, counts: { ...tally, percent: compliancePercent(tally.complete, tally.audience), rag: requirementRag(tally) } };
-    });
+    return {
+      items: requirements.map((requirement) => {
+        const tally = tallies.get(requirement.id)!;
+        return { requirement, counts: { ...tally, percent: compliancePercent(tally.complete, tally.audience), rag: requirementRag(tally) } };
+      }),
+      overdue,
+      overdueTotal,
+    };
   }
 
   /** One live requirement and everyone in its audience with their status, by name; null when there is no such live one. */

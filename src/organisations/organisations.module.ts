@@ -7,6 +7,11 @@ import { Membership } from './entities/membership.entity';
 import { OrganisationDomain } from './entities/organisation-domain.entity';
 import { Organisation } from './entities/organisation.entity';
 import { ManagerScope } from './manager-scope';
+import { ComplianceExport } from './compliance-export';
+import { RequirementDigestJob, RequirementMailer, RequirementNoticesJob } from './organisations.jobs';
+import { RequirementsApiController } from './requirements.api.controller';
+import { RequirementsPagesController } from './requirements.pages.controller';
+import { RequirementsService } from './requirements.service';
 import { ComplianceService } from './compliance.service';
 import { OrganisationRequirement } from './entities/requirement.entity';
 import { RequirementJobRole } from './entities/requirement-job-role.entity';
@@ -31,8 +36,8 @@ import { OrganisationAdminService } from './organisation-admin.service';
 /** Organisations, their verified domains and memberships, required learning and the manager's view. */
 @Module({
   imports: [TypeOrmModule.forFeature([Organisation, OrganisationDomain, Membership, OrganisationRequirement, RequirementJobRole, RequirementPerson, RequirementNotice, RequirementDigest]), AuditModule, StaffVisibilityModule, AccountsModule, MailModule, OrganisationJoiningModule, PersonalDataModule],
-  controllers: [ManagerPagesController, ManagerApiController, JoiningPagesController, OrganisationsApiController],
-  providers: [ComplianceService, OrganisationsPersonalData, OrganisationDirectory, MembershipsService, OrganisationPicker, StaffReportService, ManagerScope, OrganisationAdminService, UnitOfWork],
+  controllers: [RequirementsApiController, RequirementsPagesController, ManagerPagesController, ManagerApiController, JoiningPagesController, OrganisationsApiController],
+  providers: [RequirementDigestJob, RequirementNoticesJob, RequirementMailer, ComplianceExport, RequirementsService, ComplianceService, OrganisationsPersonalData, OrganisationDirectory, MembershipsService, OrganisationPicker, StaffReportService, ManagerScope, OrganisationAdminService, UnitOfWork],
   exports: [ComplianceService, ManagerScope, OrganisationAdminService, MembershipsService, OrganisationDirectory],
 })
 export class OrganisationsModule {}

@@ -12,6 +12,8 @@ import { STAFF_STATUSES, StaffReportService, type OrganisationFigures, type Staf
 /** A path segment read as an id: digits only (anything else is no id, so ManagerScope answers 404). */
 export const idParam = (value: string) => (/^[1-9]\d{0,15}$/.test(value) ? Number(value) : Number.NaN);
 
+const figure = new Intl.NumberFormat('en-GB', { maximumFractionDigits: 2 });
+
 const STATUS_LABELS: Record<StaffStatus, string> = { active: 'Active members', pending: 'Asking to join', left: 'Left' };
 const COURSE_STATUS: Record<string, { text: string; tag: string }> = {
   active: { text: 'In progress', tag: 'blue' },
@@ -66,6 +68,10 @@ export class ManagerPagesController {
       pageTitle: organisation.name,
       organisation: this.heading(organisation),
       figures,
+      // Headline figures as people read them: 4,917 rather than 4917.
+      shown: Object.fromEntries(
+        (['activeStaff', 'pendingRequests', 'enrolments', 'inProgress', 'completionsThisYear', 'cpdHoursThisYear'] as const).map((key) => [key, figure.format(figures[key])]),
+      ),
       chart: completionsChart(figures),
     });
   }

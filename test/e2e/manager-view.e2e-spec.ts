@@ -37,7 +37,7 @@ function staffRows(html: string): Map<number, { courses: string; certificates: s
       const m = new RegExp(`data-figure="${name}"><span class="nhsuk-table-responsive__heading">[^<]*</span>([^<]*)</td>`).exec(row);
       return m ? m[1].trim() : '';
     };
-    rows.set(Number(id), { courses: cell('courses'), certificates: cell('certificates'), cpd: cell('cpd'), text: row.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ') });
+    rows.set(Number(id), { courses: `${cell('enrolled')} enrolled, ${cell('inProgress')} in progress, ${cell('completed')} completed`, certificates: cell('certificates'), cpd: cell('cpd'), text: row.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ') });
   }
   return rows;
 }

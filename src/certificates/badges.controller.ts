@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { Controller, Get, Param, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AccountsService } from '../accounts/accounts.service';
 import { Public } from '../accounts/identity';
+import { hashedRecipient } from './badge-recipient';
 import { cpdHours } from '../catalogue/catalogue.service';
 import { NotFound } from '../common/errors';
 import { ReadableCrossOrigin } from '../common/security-headers';
@@ -53,7 +53,7 @@ export class BadgesController {
       '@context': CONTEXT,
       type: 'Assertion',
       id: this.certificates.badgeUrl(certificate.code),
-      recipient: { type: 'email', hashed: true, salt, identity: `sha256$${createHash('sha256').update(holder.email + salt).digest('hex')}` },
+      recipient: { type: 'email', hashed: true, salt, identity: certificate.recipientIdentity ?? hashedRecipient(holder.email, salt) },
       badge: this.badgeClassUrl(certificate.subjectType, certificate.subjectId),
       image: `${this.config.publicUrl}${this.certificates.bakedBadgePath(certificate.code)}`,
       verification: { type: 'hosted' },

@@ -77,6 +77,13 @@ export class Certificate {
   @VarcharColumn(32)
   recipientSalt!: string;
 
+  /**
+   * The assertion's hashed recipient, frozen when the holder deleted their account and kept their certificates: the
+   * address it was hashed from is erased, and a backpack holding the badge still matches it. Null: hashed live.
+   */
+  @VarcharColumn(71, { nullable: true })
+  recipientIdentity!: string | null;
+
   @VarcharColumn(20)
   status!: CertificateStatus;
 

@@ -269,6 +269,7 @@ export class CertificatesService {
       fileKey: `certificates/${code}.pdf`,
       sha256: '',
       recipientSalt: newRecipientSalt(),
+      recipientIdentity: null,
       status: 'valid',
       revokedAt: null,
       revokedReason: null,

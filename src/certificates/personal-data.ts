@@ -4,6 +4,7 @@ import { In, Repository } from 'typeorm';
 import { cpdHours } from '../catalogue/catalogue.service';
 import { PersonalDataRegistry, type ErasureResult } from '../common/personal-data';
 import { FileStorage } from '../storage/file-storage';
+import { hashedRecipient } from './badge-recipient';
 import { Certificate } from './certificate.entity';
 import { CertificatesService } from './certificates.service';
 
@@ -50,11 +51,15 @@ export class CertificatesPersonalData implements OnModuleInit {
           verifyUrl: this.certificates.verifyUrl(c.code),
         }));
       },
-      erase: async (tx, userId, { certificates: choice, at }): Promise<ErasureResult> => {
+      erase: async (tx, userId, { certificates: choice, email, at }): Promise<ErasureResult> => {
         const repo = tx.getRepository(Certificate);
-        const held = await repo.find({ where: { userId }, select: { id: true, status: true, fileKey: true } });
+        const held = await repo.find({ where: { userId }, select: { id: true, status: true, fileKey: true, recipientSalt: true, recipientIdentity: true } });
         const live = held.filter((c) => c.status !== 'revoked');
-        if (choice === 'keep') return { counts: { certificatesKept: live.length } };
+        if (choice === 'keep') {
+          // The address goes with the account; each badge's hashed recipient is frozen first, so it still matches.
+          for (const c of live) if (!c.recipientIdentity) await repo.update({ id: c.id }, { recipientIdentity: hashedRecipient(email, c.recipientSalt) });
+          return { counts: { certificatesKept: live.length } };
+        }
         if (live.length) await repo.update({ id: In(live.map((c) => c.id)) }, { status: 'revoked', revokedAt: at, revokedReason: ACCOUNT_DELETED_REASON });
         if (held.length) await repo.update({ userId }, { holderName: DELETED_HOLDER });
         const files = held.map((c) => c.fileKey);

@@ -8,7 +8,7 @@ import { TtlCache } from '../common/ttl-cache';
 import { isSqlite } from '../database/sqlite-gate';
 import { UnitOfWork } from '../database/unit-of-work';
 import { Organisation, organisationNameKey, tidyOrganisationName } from './entities/organisation.entity';
-import { isOrganisationType, isRegion, ORGANISATION_TYPES, REGIONS, type OrganisationType, type Region } from './organisation-kinds';
+import { isOrganisationType, isRegion, normaliseOdsCode, ORGANISATION_TYPES, REGIONS, type OrganisationType, type Region } from './organisation-kinds';
 
 /** The most a search answers with (the API and the picker's radios). */
 export const SEARCH_LIMIT = 20;
@@ -31,15 +31,8 @@ export function organisationOption(o: Pick<Organisation, 'id' | 'name' | 'type' 
   };
 }
 
-/**
- * Text that may be an ODS code, upper-cased, for an equality lookup: 3 to 6 letters and digits. Looser than
- * normaliseOdsCode (which wants a digit), as real codes need not have one (trusts such as RWY, ICBs such as QWO);
- * a word that is no stored code simply finds nothing.
- */
-const odsCandidate = (text: string) => {
-  const code = text.trim().toUpperCase();
-  return /^[A-Z0-9]{3,6}$/.test(code) ? code : null;
-};
+/** Text that may be an ODS code, for an equality lookup; a word that is no stored code simply finds nothing. */
+const odsCandidate = normaliseOdsCode;
 
 /** '!' escapes LIKE's wildcards: a backslash would mean different things to MySQL and SQLite. */
 const likeEscape = (text: string) => text.replace(/[!%_]/g, (m) => `!${m}`);

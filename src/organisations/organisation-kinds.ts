@@ -44,12 +44,12 @@ export const MEMBERSHIP_STATUSES = ['pending', 'active', 'left', 'declined'] as 
 export type MembershipStatus = (typeof MEMBERSHIP_STATUSES)[number];
 
 /**
- * Organisation Data Service codes: 3 to 6 letters and digits (trusts "RX1", ICBs "QWE", practices "B86001",
+ * Organisation Data Service codes: 3 to 6 letters and digits (trusts "RX1" or "RWY", ICBs "QWO", practices "B86001",
  * sites "RX1AB"). Stored upper-cased; returns null for anything else.
  */
 export function normaliseOdsCode(value: string): string | null {
   const code = value.trim().toUpperCase();
-  return /^[A-Z0-9]{3,6}$/.test(code) && /[0-9]/.test(code) ? code : null;
+  return /^[A-Z0-9]{3,6}$/.test(code) ? code : null;
 }
 export const ODS_CODE_MESSAGE = 'Enter an ODS code of 3 to 6 letters and numbers, like RX1 or B86001, or leave it empty';
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DataSource, In } from 'typeorm';
 import { ApiToken } from '../../src/accounts/entities/api-token.entity';
 import { PasswordReset } from '../../src/accounts/entities/password-reset.entity';
@@ -328,6 +329,10 @@ describe("people's rights over their data", () => {
       expect(verify.body).toContain('Ada Lovelace');
       expect(await ds.getRepository(Certificate).findOneByOrFail({ id: done.certificate.id })).toMatchObject({ status: 'valid', holderName: 'Ada Lovelace' });
       expect(await t.app.get(FileStorage).size(done.certificate.fileKey)).toBeGreaterThan(0);
+      // Its Open Badge still names her: the hashed recipient was frozen before her address was erased.
+      const assertion = await t.visitor().get(`/badges/assertions/${done.certificate.code}`);
+      expect(assertion.status).toBe(200);
+      expect(assertion.json().recipient.identity).toBe(`sha256$${createHash('sha256').update(ada.email + done.certificate.recipientSalt).digest('hex')}`);
 
       // The account row says nothing about her; her rows are gone.
       const user = await ds.getRepository(User).findOneByOrFail({ id: ada.userId });

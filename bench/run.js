@@ -6,7 +6,7 @@
  * enrolments, heartbeat ingest). Run with `npm run bench` (builds first); BENCH_DURATION=30 for longer runs.
  * Always exits 0 once measurements are made: budgets are reported, not enforced.
  *
- * One bench alone (after a build): `node bench/run.js learning|certificates|webinars`.
+ * One bench alone (after a build): `node bench/run.js learning|certificates|webinars|organisations`.
  */
 
 const fs = require('node:fs');
@@ -16,6 +16,7 @@ const { seedCatalogue } = require('./data/catalogue');
 const { runLearningBenches } = require('./learning');
 const { benchCertificates } = require('./certificates');
 const { benchWebinars } = require('./webinars');
+const { benchOrganisations } = require('./organisations');
 const { fetchRaw, formatTable, loadNow, measure, startAppServer, startBareServer, stopAll } = require('./lib');
 
 const PAGES = [
@@ -158,7 +159,22 @@ async function main() {
     mariadbError = mariadbError || err;
   }
 
-  const budgeted = [...pages.filter((p) => p.pass !== null), ...(mariadb.budgets || []), ...certificateBudget, ...((webinars && webinars.budgets) || [])];
+  // Organisations (issue 13): the manager's dashboard, staff list and export for 5,000 staff in the 1M database.
+  let organisations;
+  try {
+    organisations = await benchOrganisations(settings, { resultsDir: RESULTS_DIR });
+  } catch (err) {
+    organisations = { error: String(err && err.message ? err.message : err) };
+    mariadbError = mariadbError || err;
+  }
+
+  const budgeted = [
+    ...pages.filter((p) => p.pass !== null),
+    ...(mariadb.budgets || []),
+    ...certificateBudget,
+    ...((webinars && webinars.budgets) || []),
+    ...((organisations && organisations.budgets) || []),
+  ];
   const met = budgeted.filter((p) => p.pass).length;
   const report = {
     date: new Date().toISOString(),
@@ -171,6 +187,7 @@ async function main() {
     mariadb,
     certificates,
     webinars,
+    organisations,
     budgets: { met, total: budgeted.length },
   };
   const file = path.join(RESULTS_DIR, 'latest.json');
@@ -197,6 +214,7 @@ async function runOne(name) {
     learning: () => runLearningBenches(settings, { resultsDir: RESULTS_DIR }),
     certificates: () => benchCertificates(),
     webinars: () => benchWebinars(),
+    organisations: () => benchOrganisations(settings, { resultsDir: RESULTS_DIR }),
   };
   if (!benches[name]) throw new Error(`No bench called "${name}": choose one of ${Object.keys(benches).join(', ')}`);
   const report = await benches[name]();

@@ -205,6 +205,9 @@ export class ComplianceService {
       const last = members[members.length - 1];
       after = { name: last.name, userId: last.userId };
       if (rows.length < pageSize) return;
+      // Between pages, let other work run: on SQLite every query is synchronous, and a long walk (an export, the
+      // sweep) would otherwise hold the event loop until it ends.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 

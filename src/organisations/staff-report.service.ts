@@ -197,7 +197,7 @@ export class StaffReportService {
     const { start: yearStart, year } = this.yearStart();
     const months = this.monthStarts();
     const windowStart = months[0].start < yearStart ? months[0].start : yearStart;
-    const [members, enrolments, completions, cpd] = await Promise.all([
+    const [members, enrolled, inProgress, completions, cpd] = await Promise.all([
       this.db
         .createQueryBuilder()
         .from('organisation_memberships', 'm')
@@ -206,10 +206,9 @@ export class StaffReportService {
         .where('m.organisation_id = :organisationId', { organisationId })
         .andWhere("m.status IN ('active', 'pending')")
         .getRawOne<Raw>(),
-      this.activeStaffEnrolments(organisationId)
-        .select('COUNT(*)', 'enrolled')
-        .addSelect("SUM(CASE WHEN e.status = 'active' AND e.progress_percent > 0 THEN 1 ELSE 0 END)", 'inProgress')
-        .getRawOne<Raw>(),
+      // Two plain counts rather than one with a CASE: each reads its part of the index, and MySQL runs them side by side.
+      this.activeStaffEnrolments(organisationId).select('COUNT(*)', 'enrolled').getRawOne<Raw>(),
+      this.activeStaffEnrolments(organisationId).select('COUNT(*)', 'inProgress').andWhere("e.status = 'active' AND e.progress_percent > 0").getRawOne<Raw>(),
       // Only the completions of the period: a range of (user_id, status, completed_at) per member.
       this.activeStaffEnrolments(organisationId)
         .select('SUM(CASE WHEN e.completed_at >= :yearStart THEN 1 ELSE 0 END)', 'thisYear')
@@ -228,8 +227,8 @@ export class StaffReportService {
     return {
       activeStaff: num(members?.active),
       pendingRequests: num(members?.pending),
-      enrolments: num(enrolments?.enrolled),
-      inProgress: num(enrolments?.inProgress),
+      enrolments: num(enrolled?.enrolled),
+      inProgress: num(inProgress?.inProgress),
       completionsThisYear: num(completions?.thisYear),
       cpdHoursThisYear: hours(num(cpd?.minutes)),
       year,

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Brackets, DataSource, SelectQueryBuilder } from 'typeorm';
 import { Clock } from '../common/clock';
 import { NotFound } from '../common/errors';
+import { TtlCache } from '../common/ttl-cache';
 import { londonFields, londonToUtc } from '../common/london-time';
 import { ComplianceService } from './compliance.service';
 import { FreshCoalescer } from './fresh-coalescer';
@@ -26,6 +27,7 @@ export const STAFF_PAGE_SIZE = 25;
 export const STAFF_STATUSES = ['active', 'pending', 'left'] as const;
 export type StaffStatus = (typeof STAFF_STATUSES)[number];
 export const COMPLETION_MONTHS = 12;
+export const JOB_ROLES_CACHE_MS = 60_000;
 
 export interface StaffQuery {
   q?: string;
@@ -159,7 +161,8 @@ export const VIEWABLE_MEMBERSHIP = "(m.status IN ('active', 'left') OR m.joined_
 export class StaffReportService {
   private readonly figuresReads = new FreshCoalescer<OrganisationFigures>();
   private readonly pageReads = new FreshCoalescer<StaffPage>();
-  private readonly jobRoleReads = new FreshCoalescer<string[]>();
+  /** The job-role filter's options: a minute old at most (a new job role appears in the list within a minute). */
+  private readonly jobRoleLists = new TtlCache<string[]>(JOB_ROLES_CACHE_MS, 1000);
   private readonly courseReads = new FreshCoalescer<CourseFigures[]>();
 
   constructor(
@@ -253,7 +256,7 @@ export class StaffReportService {
 
   /** The job roles of the organisation's members (active, pending or left), sorted. */
   jobRoles(organisationId: number): Promise<string[]> {
-    return this.jobRoleReads.run(String(organisationId), () => this.jobRolesNow(organisationId));
+    return this.jobRoleLists.remember(String(organisationId), () => this.jobRolesNow(organisationId));
   }
 
   private async jobRolesNow(organisationId: number): Promise<string[]> {

@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
+import { AuditModule } from '../audit/audit-trail';
 import { UnitOfWork } from '../database/unit-of-work';
 import { MailModule } from '../mail/mail.module';
 import { AccessGuard, CsrfGuard } from './access.guard';
@@ -23,13 +24,15 @@ import { PasswordHasher } from './password-hasher';
 import { RateLimiter } from './rate-limiter';
 import { SignInProtection } from './sign-in-protection';
 import { DatabaseSessionStore, RedisSessionStore, SessionStore } from './session-store';
+import { UserAdminService } from './user-admin.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([User, SessionRecord, ApiToken, PasswordReset]), MailModule, OrganisationJoiningModule, PersonalDataModule],
+  imports: [TypeOrmModule.forFeature([User, SessionRecord, ApiToken, PasswordReset]), MailModule, OrganisationJoiningModule, PersonalDataModule, AuditModule],
   controllers: [AccountsPagesController, AuthApiController, EmailVerificationPagesController],
   providers: [
     AccountsService,
     EmailVerification,
+    UserAdminService,
     PruneAccountsJob,
     AccountsPersonalData,
     IdentityResolver,
@@ -48,6 +51,6 @@ import { DatabaseSessionStore, RedisSessionStore, SessionStore } from './session
     { provide: APP_GUARD, useClass: AccessGuard },
     { provide: APP_GUARD, useClass: CsrfGuard },
   ],
-  exports: [AccountsService, EmailVerification, IdentityResolver, RateLimiter],
+  exports: [AccountsService, EmailVerification, UserAdminService, IdentityResolver, RateLimiter],
 })
 export class AccountsModule {}

@@ -2,11 +2,12 @@ import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AccountsService, DEMO_AUTHOR_EMAIL } from '../accounts/accounts.service';
+import { AccountsService, DEMO_ADMIN_EMAIL, DEMO_AUTHOR_EMAIL } from '../accounts/accounts.service';
 import { CourseDefinition, CourseImporter } from '../catalogue/course-importer';
 import { Clock } from '../common/clock';
 import { PROJECT_ROOT } from '../common/paths';
 import { FileStorage } from '../storage/file-storage';
+import { inDemoHistory, seedDemoOrganisations } from './organisation-seeder';
 import { seedDemoWebinars } from './webinar-seeder';
 
 export const DEMO_CONTENT_DIR = join(PROJECT_ROOT, 'src', 'demo', 'content');
@@ -14,21 +15,32 @@ export const DEMO_CONTENT_DIR = join(PROJECT_ROOT, 'src', 'demo', 'content');
 /**
  * Demo content for the embedded default, created at the first start: one account per role (random passwords,
  * shown once in the console, so no known password ships with the code) and the demo courses, written by
- * the project, in src/demo/content/, and the demo webinars (src/demo/content/webinars/, times relative to the
- * first start). Safe to run at every start: what exists is left alone.
+ * the project, in src/demo/content/; three demo organisations with their managers, staff, progress and
+ * requirements (organisation-seeder.ts: a story of the past fourteen months, told through the Clock, so the
+ * accounts and courses are made at its beginning); and the demo webinars (src/demo/content/webinars/, times
+ * relative to the first start). Safe to run at every start: what exists is left alone.
  */
 export async function seedDemo(app: INestApplicationContext, publicUrl: string, print: (line: string) => void): Promise<void> {
   const accountsService = app.get(AccountsService);
-  const accounts = await accountsService.seedDemoAccounts();
+  const fresh = !(await accountsService.userIdByEmail(DEMO_ADMIN_EMAIL));
+  const { accounts, authorId } = await inDemoHistory(app.get(Clock), async (history) => {
+    // On a fresh start the accounts and courses are made where the organisations' story begins.
+    if (fresh) history.goTo(history.start);
+    const accounts: Array<{ role: string; email: string; password: string }> = await accountsService.seedDemoAccounts();
+    const authorId = await accountsService.userIdByEmail(DEMO_AUTHOR_EMAIL);
+    if (!authorId) return { accounts, authorId };
+    await seedDemoCourses(app.get(CourseImporter), app.get(FileStorage), authorId);
+    accounts.push(...(await seedDemoOrganisations(app, history)));
+    return { accounts, authorId };
+  });
   if (accounts.length) {
+    const width = Math.max(34, ...accounts.map((a) => a.email.length));
     print('');
     print(`Demo accounts (shown once; sign in at ${publicUrl}/sign-in):`);
-    for (const { role, email, password } of accounts) print(`  ${role.padEnd(12)} ${email.padEnd(34)} ${password}`);
+    for (const { role, email, password } of accounts) print(`  ${role.padEnd(12)} ${email.padEnd(width)} ${password}`);
     print('');
   }
-  const authorId = await accountsService.userIdByEmail(DEMO_AUTHOR_EMAIL);
   if (!authorId) return;
-  await seedDemoCourses(app.get(CourseImporter), app.get(FileStorage), authorId);
   // After the courses: their topics, and the demo video the past webinar's recording is.
   await seedDemoWebinars(app.get(DataSource), app.get(FileStorage), authorId, join(DEMO_CONTENT_DIR, 'webinars'), app.get(Clock).now());
 }

@@ -53,10 +53,13 @@ export class ManagerApiController {
   async person(@Param('id') id: string, @Param('userId') userId: string, @SignedInUser() viewer: CurrentUser): Promise<PersonLearningResponse> {
     const organisation = await this.scope.organisationFor(viewer, idParam(id));
     const { lastActiveAt, figures, ...person } = await this.report.person(organisation.id, idParam(userId));
+    // The certificates module lets a manager download an active member's certificates (administrators any).
+    const mayDownload = person.status === 'active' || viewer.role === 'admin';
+    const downloadUrl = (code: string) => (mayDownload ? `${this.config.publicUrl}/certificates/${code}.pdf` : null);
     return {
       ...person,
       figures: { ...figures, lastActiveAt },
-      courses: person.courses.map((c) => ({ ...c, certificate: c.certificate ? { ...c.certificate, downloadUrl: `${this.config.publicUrl}/certificates/${c.certificate.code}.pdf` } : null })),
+      courses: person.courses.map((c) => ({ ...c, certificate: c.certificate ? { ...c.certificate, downloadUrl: downloadUrl(c.certificate.code) } : null })),
     };
   }
 

@@ -64,7 +64,8 @@ export class PersonCertificateResponse {
   @ApiProperty({ example: '7K3M-Q9XD-2FHT' }) code!: string;
   @ApiProperty({ type: String, format: 'date-time' }) issuedAt!: Date;
   @ApiProperty({ example: 1.5 }) cpdHours!: number;
-  @ApiProperty({ format: 'uri', description: 'The PDF; fetch it with the same bearer token (managers may while the person is an active member)' }) downloadUrl!: string;
+  @ApiProperty({ type: String, format: 'uri', nullable: true, description: 'The PDF; fetch it with the same bearer token. Null for a person who has left (managers may download only active members’ certificates)' })
+  downloadUrl!: string | null;
 }
 
 export class PersonCourseResponse {

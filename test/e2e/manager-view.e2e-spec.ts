@@ -365,7 +365,11 @@ describe("the manager's view", () => {
       expect((await managerA.get(`/organisation/${orgA}/staff/${staff.dave}`)).status).toBe(404);
       const api = await t.apiClient(managerA.email, managerA.password);
       expect((await api.get(`/api/v1/organisations/${orgA}/staff/${staff.dave}`)).status).toBe(404);
-      expect((await api.get(`/api/v1/organisations/${orgA}/staff/${staff.carol}`)).json()).toMatchObject({ status: 'left', figures: { completed: 1 } });
+      const left = (await api.get(`/api/v1/organisations/${orgA}/staff/${staff.carol}`)).json();
+      expect(left).toMatchObject({ status: 'left', figures: { completed: 1 } });
+      expect(left.courses[0].certificate).toMatchObject({ downloadUrl: null });
+      const certificate = await ds.getRepository(Certificate).findOneByOrFail({ userId: staff.carol });
+      expect((await managerA.get(`/certificates/${certificate.code}.pdf`)).status).toBe(404);
       expect((await managerA.get(`/organisation/${orgA}/staff/999999999`)).status).toBe(404);
       expect((await managerA.get(`/organisation/${orgA}/staff/abc`)).status).toBe(404);
     });

@@ -55,7 +55,7 @@ export function dueText(r: Pick<LiveRequirement, 'dueKind' | 'dueDays' | 'dueDat
   return `Within ${days} ${days === 1 ? 'day' : 'days'} of joining, or of the requirement being set if they joined before`;
 }
 
-export const renewalText = (months: number | null) => (months === null ? 'Never: a certificate counts for ever' : `Every ${months} ${months === 1 ? 'month' : 'months'}`);
+export const renewalText = (months: number | null) => (months === null ? 'None: a certificate counts for ever' : `Every ${months} ${months === 1 ? 'month' : 'months'}`);
 
 /** The compliance chart (one bar per requirement, its RAG status as the bar's colour and in words) and its table. */
 export function complianceChart(organisation: Organisation, items: Array<{ requirement: LiveRequirement; counts: RequirementCounts }>) {

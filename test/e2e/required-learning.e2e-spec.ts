@@ -281,6 +281,29 @@ describe('required learning: pages, forms and who may use them', () => {
     expect(detail.json().members.map((m: { userId: number }) => m.userId).sort()).toEqual([staff.nurse, staff.porter].sort());
     expect(detail.json().members[0]).toMatchObject({ status: 'not_due', dueOn: '2099-03-31', completedOn: null });
     expect((await api.get(`/api/v1/organisations/${orgA}/requirements/999999`)).status).toBe(404);
+
+    // Both answers are what the OpenAPI document says: every field documented, every required one there, types right.
+    const doc = (await t.visitor().get('/api/docs/openapi.json')).json();
+    type Schema = { $ref?: string; type?: string; nullable?: boolean; enum?: unknown[]; allOf?: Schema[]; items?: Schema; properties?: Record<string, Schema>; required?: string[] };
+    const resolve = (schema: Schema): Schema => (schema.$ref ? resolve(doc.components.schemas[schema.$ref.replace('#/components/schemas/', '')]) : schema);
+    const faults = (given: Schema, value: unknown, at: string): string[] => {
+      const schema = resolve(given);
+      if (value === null) return schema.nullable ? [] : [`${at}: null`];
+      if (schema.allOf) return schema.allOf.flatMap((part) => faults(part, value, at));
+      if (schema.enum && !schema.enum.includes(value)) return [`${at}: ${JSON.stringify(value)} not in the enum`];
+      if (schema.type === 'array') return Array.isArray(value) ? value.flatMap((v, i) => faults(schema.items!, v, `${at}[${i}]`)) : [`${at}: not an array`];
+      if (schema.properties) {
+        const record = value as Record<string, unknown>;
+        return [
+          ...(schema.required ?? []).filter((k) => !(k in record)).map((k) => `${at}.${k}: missing`),
+          ...Object.entries(record).flatMap(([k, v]) => (schema.properties![k] ? faults(schema.properties![k], v, `${at}.${k}`) : [`${at}.${k}: not documented`])),
+        ];
+      }
+      const expected = schema.type === 'integer' ? 'number' : schema.type;
+      return expected && typeof value !== expected ? [`${at}: ${typeof value}, documented as ${schema.type}`] : [];
+    };
+    const schemaOf = (path: string) => doc.paths[path].get.responses['200'].content['application/json'].schema;
+    expect([...faults(schemaOf('/api/v1/organisations/{id}/requirements'), items, 'list'), ...faults(schemaOf('/api/v1/organisations/{id}/requirements/{rid}'), detail.json(), 'detail')]).toEqual([]);
   });
 
   it('gives a manager of another organisation 404 on every page, form, export and API route, and learners 403', async () => {

@@ -35,7 +35,7 @@ const VERSION = 1;
 
 const MANAGER = {
   email: 'bench.manager@example.nhs.uk',
-  password: 'bench manager password, not secret',
+  password: 'copper lantern orchard velvet 4812',
   name: 'Bench Manager',
   organisation: 'Bench Trust',
   jobRole: 'Head of digital learning',
@@ -133,7 +133,7 @@ async function ensureRequirements(conn, organisationId, managerId) {
   for (const [i, courseId] of REQUIRED_COURSES.entries()) {
     if (have.has(courseId)) continue;
     await conn.query(
-      `INSERT INTO organisation_requirements (organisation_id, course_id, audience, due_rule, due_days, due_date, renewal_months, created_by_id, created_at, updated_at, archived_at)
+      `INSERT INTO organisation_requirements (organisation_id, course_id, audience, due_kind, due_days, due_date, renewal_months, created_by_id, created_at, updated_at, archived_at)
        VALUES (?, ?, 'everyone', 'days', 90, NULL, ?, ?, UTC_TIMESTAMP(), UTC_TIMESTAMP(), NULL)`,
       [organisationId, courseId, i === 0 ? 12 : null, managerId],
     );

@@ -16,6 +16,10 @@ import { MAX_DUE_DAYS, MAX_RENEWAL_MONTHS, REQUIREMENT_NOT_FOUND, RequirementFor
 /** A path segment read as an id: digits only (anything else is no id, and answers 404). */
 const idOf = (value: string) => (/^[1-9]\d{0,15}$/.test(value) ? Number(value) : Number.NaN);
 
+/** People a page in a requirement's audience table; the overdue list shows the first few, by due date. */
+const AUDIENCE_PAGE = 100;
+const OVERDUE_SHOWN = 50;
+const STATUSES: ComplianceStatus[] = ['overdue', 'due', 'not_due', 'complete'];
 const FORM_FIELDS = ['courseId', 'audience', 'jobRoles', 'people', 'dueKind', 'dueDays', 'dueDate', 'renewalMonths'];
 const NOTICES: Record<string, string> = {
   created: 'The course is now required. Staff in its audience are e-mailed 14 days before it is due, and when it is overdue.',
@@ -142,27 +146,42 @@ export class RequirementsPagesController {
   }
 
   @Get('requirements/:rid')
-  async show(@Param('id') id: string, @Param('rid') rid: string, @Query('notice') notice: string | undefined, @SignedInUser() viewer: CurrentUser, @Res() reply: FastifyReply) {
+  async show(@Param('id') id: string, @Param('rid') rid: string, @Query() query: Record<string, string>, @SignedInUser() viewer: CurrentUser, @Res() reply: FastifyReply) {
     const organisation = await this.scope.organisationFor(viewer, idOf(id));
     const settings = await this.requirements.settings(organisation.id, idOf(rid));
     const result = await this.compliance.audience(organisation.id, settings.id);
     if (!result) throw new NotFound(REQUIREMENT_NOT_FOUND);
     const { requirement, people, counts } = result;
     const base = `/organisation/${organisation.id}`;
+    const here = `${base}/requirements/${requirement.id}`;
+    const status = (STATUSES as string[]).includes(query.status) ? (query.status as ComplianceStatus) : null;
     const rows = people.map((p) => ({ ...p, href: `${base}/staff/${p.userId}`, tag: STATUS_TAGS[p.status] }));
+    const overdue = rows.filter((p) => p.status === 'overdue').sort((a, b) => (a.dueOn ?? '').localeCompare(b.dueOn ?? '') || a.name.localeCompare(b.name));
+    const shown = status ? rows.filter((p) => p.status === status) : rows;
+    const pages = Math.max(1, Math.ceil(shown.length / AUDIENCE_PAGE));
+    const page = Math.min(pages, /^[1-9]\d{0,5}$/.test(query.page ?? '') ? Number(query.page) : 1);
+    const pageLink = (n: number) => `${here}?${new URLSearchParams({ ...(status ? { status } : {}), page: String(n) })}#audience-heading`;
     return reply.view('organisations/requirement', {
       pageTitle: `${requirement.courseTitle} – Required learning – ${organisation.name}`,
       organisation: heading(organisation),
-      notice: notice ? NOTICES[notice] : undefined,
+      notice: query.notice ? NOTICES[query.notice] : undefined,
       requirement: { ...requirement, audienceText: audienceText(requirement), dueText: dueText(requirement), renewalText: renewalText(requirement.renewalMonths) },
       counts,
       rag: RAG_TAGS[counts.rag],
       ragWords: ragWords(counts),
-      overdue: rows.filter((p) => p.status === 'overdue').sort((a, b) => (a.dueOn ?? '').localeCompare(b.dueOn ?? '')),
-      people: rows,
+      overdue: overdue.slice(0, OVERDUE_SHOWN),
+      moreOverdue: overdue.length > OVERDUE_SHOWN ? { count: overdue.length, href: `${here}?status=overdue#audience-heading` } : null,
+      people: shown.slice((page - 1) * AUDIENCE_PAGE, page * AUDIENCE_PAGE),
+      shownCount: shown.length,
+      status,
+      statusLabel: status ? STATUS_TAGS[status].text.toLowerCase() : null,
+      statuses: STATUSES.map((s) => ({ value: s, text: STATUS_TAGS[s].text, selected: s === status })),
+      previous: page > 1 ? { href: pageLink(page - 1), title: `Page ${page - 1} of ${pages}` } : null,
+      next: page < pages ? { href: pageLink(page + 1), title: `Page ${page + 1} of ${pages}` } : null,
+      here,
       listHref: `${base}/requirements`,
-      editHref: `${base}/requirements/${requirement.id}/edit`,
-      archiveHref: `${base}/requirements/${requirement.id}/archive`,
+      editHref: `${here}/edit`,
+      archiveHref: `${here}/archive`,
     });
   }
 
@@ -170,7 +189,7 @@ export class RequirementsPagesController {
   async editForm(@Param('id') id: string, @Param('rid') rid: string, @SignedInUser() viewer: CurrentUser, @Res() reply: FastifyReply) {
     const organisation = await this.scope.organisationFor(viewer, idOf(id));
     const settings = await this.requirements.settings(organisation.id, idOf(rid));
-    const choices = await this.requirements.choices(organisation.id, settings.jobRoles);
+    const choices = await this.requirements.choices(organisation.id, settings.jobRoles, settings.people);
     const values = {
       audience: settings.audience,
       jobRoles: settings.jobRoles,
@@ -193,7 +212,7 @@ export class RequirementsPagesController {
       return reply.redirect(`/organisation/${organisation.id}/requirements/${settings.id}?notice=${changed ? 'saved' : 'unchanged'}`, 303);
     } catch (err) {
       const errors = formErrors(err);
-      const choices = await this.requirements.choices(organisation.id, settings.jobRoles);
+      const choices = await this.requirements.choices(organisation.id, settings.jobRoles, settings.people);
       return reply
         .status(400)
         .view('organisations/requirement-form', { ...this.formView(organisation, choices, body ?? {}, settings), ...errorView(errors, FORM_FIELDS), pageTitle: `Error: Change ${settings.courseTitle} – ${organisation.name}` });

@@ -87,7 +87,8 @@ export interface RequirementSettings {
 export interface FormChoices {
   courses: Array<{ id: number; title: string }>;
   jobRoles: string[];
-  members: Array<{ userId: number; name: string; email: string; jobRole: string }>;
+  /** Active members by name, then (when editing) people the requirement names who are members no more. */
+  members: Array<{ userId: number; name: string; email: string; jobRole: string; former: boolean }>;
 }
 
 interface CleanInput {
@@ -120,7 +121,7 @@ export class RequirementsService {
   ) {}
 
   /** What the form offers: published courses by title, the members' job roles, and the active members by name. */
-  async choices(organisationId: number, extraJobRoles: string[] = []): Promise<FormChoices> {
+  async choices(organisationId: number, extraJobRoles: string[] = [], namedPeople: number[] = []): Promise<FormChoices> {
     const [courses, roles, members] = await Promise.all([
       this.db.createQueryBuilder().from('courses', 'c').select(['c.id AS id', 'c.title AS title']).where("c.status = 'published'").orderBy('c.title').getRawMany<Raw>(),
       this.memberJobRoles(organisationId),
@@ -136,10 +137,16 @@ export class RequirementsService {
     ]);
     const byKey = new Map<string, string>();
     for (const role of [...roles, ...extraJobRoles]) if (!byKey.has(jobRoleKey(role))) byKey.set(jobRoleKey(role), role.trim());
+    const active = new Set(members.map((m) => Number(m.userId)));
+    const formerIds = namedPeople.filter((id) => !active.has(id));
+    const former = formerIds.length
+      ? await this.db.createQueryBuilder().from('users', 'u').select(['u.id AS userId', 'u.name AS name', 'u.email AS email', 'u.job_role AS jobRole']).where('u.id IN (:...formerIds)', { formerIds }).orderBy('u.name').getRawMany<Raw>()
+      : [];
+    const member = (former: boolean) => (m: Raw) => ({ userId: Number(m.userId), name: String(m.name), email: String(m.email), jobRole: String(m.jobRole ?? ''), former });
     return {
       courses: courses.map((c) => ({ id: Number(c.id), title: String(c.title) })),
       jobRoles: [...byKey.values()].sort((a, b) => a.localeCompare(b, 'en-GB', { sensitivity: 'base' })),
-      members: members.map((m) => ({ userId: Number(m.userId), name: String(m.name), email: String(m.email), jobRole: String(m.jobRole ?? '') })),
+      members: [...members.map(member(false)), ...former.map(member(true))],
     };
   }
 
@@ -186,7 +193,7 @@ export class RequirementsService {
   async create(viewer: CurrentUser, organisation: Organisation, form: RequirementFormDto): Promise<number> {
     const errors: FieldErrors = {};
     const course = await this.checkCourse(form.courseId, errors);
-    const input = await this.clean(organisation, form, errors, []);
+    const input = await this.clean(organisation, form, errors, [], []);
     if (Object.keys(errors).length || !course || !input) throw new ValidationFailed(errors);
     return this.uow.run(async (tx) => {
       // Adding takes turns per organisation (the row lock), so two submissions of one form add one requirement.
@@ -219,7 +226,7 @@ export class RequirementsService {
     const current = await this.settings(organisation.id, requirementId);
     const errors: FieldErrors = {};
     if (form.courseId !== undefined && form.courseId !== current.courseId) errors.courseId = 'The course of a requirement cannot be changed: archive this one and add another';
-    const input = await this.clean(organisation, form, errors, current.jobRoles);
+    const input = await this.clean(organisation, form, errors, current.jobRoles, current.people);
     if (Object.keys(errors).length || !input) throw new ValidationFailed(errors);
     const before: CleanInput = { audience: current.audience, jobRoles: current.jobRoles, people: current.people, dueKind: current.dueKind, dueDays: current.dueDays, dueDate: current.dueDate, renewalMonths: current.renewalMonths };
     if (sameSettings(before, input)) return false;
@@ -263,8 +270,12 @@ export class RequirementsService {
     return { id: Number(row.id), title: String(row.title) };
   }
 
-  /** The form's audience, due rule and renewal, checked against the organisation; null (with errors) when invalid. */
-  private async clean(organisation: Organisation, form: RequirementFormDto, errors: FieldErrors, keptJobRoles: string[]): Promise<CleanInput | null> {
+  /**
+   * The form's audience, due rule and renewal, checked against the organisation; null (with errors) when invalid.
+   * What the requirement already has may stay (a job role nobody holds now, a named person who has left), so that
+   * saving its form unchanged changes nothing.
+   */
+  private async clean(organisation: Organisation, form: RequirementFormDto, errors: FieldErrors, keptJobRoles: string[], keptPeople: number[]): Promise<CleanInput | null> {
     let jobRoles: string[] = [];
     let people: number[] = [];
     if (form.audience === 'job_roles') {
@@ -289,7 +300,7 @@ export class RequirementsService {
           .select('m.user_id', 'userId')
           .where("m.organisation_id = :organisationId AND m.status = 'active' AND m.user_id IN (:...people)", { organisationId: organisation.id, people })
           .getRawMany<Raw>();
-        const members = new Set(found.map((r) => Number(r.userId)));
+        const members = new Set([...found.map((r) => Number(r.userId)), ...keptPeople]);
         const stranger = people.find((id) => !members.has(id));
         if (stranger !== undefined) errors.people = `Choose people from the list: person ${stranger} is not an active member of ${organisation.name}`;
       }

@@ -232,5 +232,14 @@ describe('compliance exports: staff × requirements as CSV and XLSX', () => {
     const read = new ExcelJS.Workbook();
     await read.xlsx.load(xlsx.answer.bytes as unknown as ArrayBuffer);
     expect(read.getWorksheet('Compliance')!.rowCount).toBe(5002);
+
+    // The requirement's page shows its 5,001 people 100 at a time.
+    const rid = (await ds.getRepository(OrganisationRequirement).findOneByOrFail({ organisationId: big, courseId: fire.id })).id;
+    const page = await manager.get(`/organisation/${big}/requirements/${rid}?page=2`);
+    expect(page.status).toBe(200);
+    expect([...page.body.matchAll(/data-status="/g)]).toHaveLength(100);
+    expect(page.body).toContain('Page 1 of 51');
+    expect(page.body).toContain('Page 3 of 51');
+    expect(page.body).toContain('Staff 0100');
   }, 120_000);
 });

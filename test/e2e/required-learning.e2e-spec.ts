@@ -232,6 +232,20 @@ describe('required learning: pages, forms and who may use them', () => {
     expect(detail.body).toContain(`data-user-id="${staff.porter}" data-status="complete"`);
   });
 
+  it("filters and pages a requirement's audience by status", async () => {
+    const rid = (await a.ds.getRepository(OrganisationRequirement).findOneByOrFail({ organisationId: orgA, courseId: courseTwo.id })).id;
+    const rows = (html: string) => [...html.matchAll(/<tr class="nhsuk-table__row" data-user-id="(\d+)" data-status="([a-z_]+)">/g)].map((m) => [Number(m[1]), m[2]]);
+    const complete = await managerA.get(`/organisation/${orgA}/requirements/${rid}?status=complete`);
+    expect(complete.status).toBe(200);
+    expect(rows(complete.body)).toEqual([[staff.porter, 'complete']]);
+    expect(complete.body).toContain('People it applies to who are complete');
+    const overdue = await managerA.get(`/organisation/${orgA}/requirements/${rid}?status=overdue&page=99`);
+    expect(rows(overdue.body).map(([, st]) => st)).toEqual(['overdue', 'overdue']);
+    const everyone = await managerA.get(`/organisation/${orgA}/requirements/${rid}?status=nonsense&page=x`);
+    expect(rows(everyone.body)).toHaveLength(3);
+    expect(everyone.body).not.toContain('nhsuk-pagination__link');
+  });
+
   it('saves changes, and saving the form unchanged (twice) changes nothing', async () => {
     const editUrl = `/organisation/${orgA}/requirements/${requirementId}/edit`;
     const page = await managerA.get(editUrl);
@@ -261,6 +275,14 @@ describe('required learning: pages, forms and who may use them', () => {
     const again = await post(managerA, editUrl, { audience: 'people', people: [String(staff.nurse), String(staff.porter)], dueKind: 'date', dueDate: '2099-03-31', renewalMonths: '' });
     expect(again.headers.location).toContain('notice=unchanged');
     expect((await a.ds.getRepository(OrganisationRequirement).findOneByOrFail({ id: requirementId })).updatedAt).toEqual(updatedAt);
+    // A named person who has since left stays named: the form shows them, and saving it unchanged changes nothing.
+    await a.ds.getRepository(Membership).update({ organisationId: orgA, userId: staff.porter }, { status: 'left' });
+    const withFormer = await managerA.get(editUrl);
+    expect(withFormer.body).toMatch(new RegExp(`value="${staff.porter}" checked[^>]*>\\s*<label[^>]*>Pete Porter</label>\\s*<div[^>]*>[^<]*No longer an active member`));
+    const kept = await post(managerA, editUrl, { audience: 'people', people: [String(staff.nurse), String(staff.porter)], dueKind: 'date', dueDate: '2099-03-31', renewalMonths: '' });
+    expect(kept.headers.location).toContain('notice=unchanged');
+    expect((await standings(t, orgA, requirementId)).has(staff.porter)).toBe(false);
+    await a.ds.getRepository(Membership).update({ organisationId: orgA, userId: staff.porter }, { status: 'active' });
     // A foreign person in the edit form: a field message, nothing saved.
     const foreign = await post(managerA, editUrl, { audience: 'people', people: [String(staff.nurse), String(staff.nurseB)], dueKind: 'date', dueDate: '2099-03-31' });
     expect(foreign.status).toBe(400);

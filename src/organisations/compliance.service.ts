@@ -44,6 +44,8 @@ export interface Member {
   email: string;
   jobRole: string;
   joinedAt: Date;
+  /** An administrator deactivated the account (it cannot sign in): still counted, never e-mailed. */
+  deactivated: boolean;
 }
 
 export interface PersonRequirement extends Evaluation {
@@ -185,7 +187,7 @@ export class ComplianceService {
         .createQueryBuilder()
         .from('organisation_memberships', 'm')
         .innerJoin('users', 'u', 'u.id = m.user_id')
-        .select(['u.id AS userId', 'u.name AS name', 'u.email AS email', 'u.job_role AS jobRole', 'm.joined_at AS joinedAt', 'm.requested_at AS requestedAt'])
+        .select(['u.id AS userId', 'u.name AS name', 'u.email AS email', 'u.job_role AS jobRole', 'm.joined_at AS joinedAt', 'm.requested_at AS requestedAt', 'u.deactivated_at AS deactivatedAt'])
         .where("m.organisation_id = :organisationId AND m.status = 'active'", { organisationId })
         .orderBy('u.name')
         .addOrderBy('u.id')
@@ -200,6 +202,7 @@ export class ComplianceService {
         email: String(r.email),
         jobRole: String(r.jobRole ?? ''),
         joinedAt: rawDate(r.joinedAt ?? r.requestedAt),
+        deactivated: r.deactivatedAt !== null && r.deactivatedAt !== undefined,
       }));
       yield await this.standings(requirements, members, today);
       const last = members[members.length - 1];

@@ -94,6 +94,7 @@ export class RequirementMailer {
       for await (const page of this.compliance.memberPages(organisation.id, requirements)) {
         const candidates: NoticeCandidate[] = [];
         for (const person of page) {
+          if (person.member.deactivated) continue;
           for (const standing of person.requirements) {
             const stage = noticeStage(standing);
             if (stage && standing.dueOn) {

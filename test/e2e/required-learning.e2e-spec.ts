@@ -567,9 +567,15 @@ describe('required learning across time: due dates, renewals and notices', () =>
   it('runs the notices of two simultaneous sweeps once each', async () => {
     const newcomers = await Promise.all(['Tara Twin', 'Tom Twin'].map((n) => a.person(n, 'Analyst')));
     for (const id of newcomers) await addMember(t, org, id, { joinedAt: new Date(clock.now().getTime() - 70 * DAY) });
+    // A third whose account an administrator deactivated: counted as overdue, never e-mailed.
+    const deactivated = await a.person('Dee Activated', 'Analyst');
+    await addMember(t, org, deactivated, { joinedAt: new Date(clock.now().getTime() - 70 * DAY) });
+    await a.ds.getRepository(User).update({ id: deactivated }, { deactivatedAt: clock.now() });
     const sent = await Promise.all([mailer().sendNotices(), mailer().sendNotices(), mailer().sendNotices()]);
     expect(sent.reduce((x, y) => x + y, 0)).toBe(2);
     for (const id of newcomers) expect((await noticeMail(id)).map((m) => m.template)).toEqual(['requirement-overdue']);
+    expect(await noticeMail(deactivated)).toEqual([]);
+    expect((await standings(t, org, requirementId)).get(deactivated)!.status).toBe('overdue');
   });
 
   it('sends the weekly digest on Monday mornings, once per manager and ISO week', async () => {

@@ -22,7 +22,14 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'organisation.domain_removed': 'Verified domain removed',
   'organisation.manager_appointed': 'Manager appointed',
   'organisation.manager_removed': 'Manager removed',
+  'organisation.exported': 'Staff compliance exported',
+  'membership.approved': 'Request to join approved',
+  'membership.declined': 'Request to join declined',
+  'requirement.created': 'Required learning set',
+  'requirement.updated': 'Required learning changed',
+  'requirement.archived': 'Required learning archived',
   'certificate.revoked': 'Certificate revoked',
+  'user.deleted': 'Account deleted by its holder',
   'audit.exported': 'Audit log exported',
 };
 

@@ -70,7 +70,7 @@ export class ManagerPagesController {
       figures,
       // Headline figures as people read them: 4,917 rather than 4917.
       shown: Object.fromEntries(
-        (['activeStaff', 'pendingRequests', 'enrolments', 'inProgress', 'completionsThisYear', 'cpdHoursThisYear'] as const).map((key) => [key, figure.format(figures[key])]),
+        (['activeStaff', 'pendingRequests', 'enrolments', 'completionsThisYear', 'cpdHoursThisYear'] as const).map((key) => [key, figure.format(figures[key])]),
       ),
       chart: completionsChart(figures),
     });

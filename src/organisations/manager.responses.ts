@@ -7,7 +7,6 @@ export class ManagedOrganisationFiguresResponse {
   @ApiProperty({ example: 212, description: 'Active members' }) activeStaff!: number;
   @ApiProperty({ example: 3, description: 'People asking to join, waiting for a manager' }) pendingRequests!: number;
   @ApiProperty({ example: 640, description: "Active members' enrolments that are not withdrawn" }) enrolments!: number;
-  @ApiProperty({ example: 120, description: 'Of those, started and not completed' }) inProgress!: number;
   @ApiProperty({ example: 310, description: 'Courses active members completed since 1 January (Europe/London)' }) completionsThisYear!: number;
   @ApiProperty({ example: 402.5, description: "CPD hours of active members' valid certificates issued since 1 January (Europe/London)" }) cpdHoursThisYear!: number;
   @ApiProperty({ example: 2026, description: 'The year "this year" means' }) year!: number;

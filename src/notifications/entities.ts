@@ -17,6 +17,10 @@ export class MailPreferences {
   @Column({ type: 'boolean', default: false })
   weeklyDigest!: boolean;
 
+  /** The Monday compliance digest of the organisations they manage: on unless they turn it off. */
+  @Column({ type: 'boolean', default: true })
+  managerDigest!: boolean;
+
   @DateTimeColumn()
   updatedAt!: Date;
 }

@@ -41,6 +41,7 @@ export class NotificationsController {
     await this.notifications.savePreferences(user.id, {
       courseNudges: choices.includes('course-nudges'),
       weeklyDigest: choices.includes('weekly-digest'),
+      managerDigest: choices.includes('manager-digest'),
       topicIds: asList(body?.topics).filter((id) => /^\d{1,9}$/.test(id)).map(Number),
     });
     return reply.redirect('/account/email-preferences?saved=1', 303);

@@ -20,9 +20,13 @@ declare module '../jobs/job-registry' {
   }
 }
 
-export const MAIL_KINDS = ['course-nudges', 'weekly-digest'] as const;
+export const MAIL_KINDS = ['course-nudges', 'weekly-digest', 'manager-digest'] as const;
 export type MailKind = (typeof MAIL_KINDS)[number];
-const KIND_LABELS: Record<MailKind, string> = { 'course-nudges': 'reminders about courses you have started', 'weekly-digest': 'the weekly digest' };
+const KIND_LABELS: Record<MailKind, string> = {
+  'course-nudges': 'reminders about courses you have started',
+  'weekly-digest': 'the weekly digest',
+  'manager-digest': 'the weekly required learning digest of the organisations you manage',
+};
 /** Unsubscribe links in old e-mails keep working this long. */
 const UNSUBSCRIBE_LINK_DAYS = 180;
 const DAY_MS = 24 * 3600 * 1000;
@@ -30,6 +34,7 @@ const DAY_MS = 24 * 3600 * 1000;
 export interface Preferences {
   courseNudges: boolean;
   weeklyDigest: boolean;
+  managerDigest: boolean;
   topicIds: number[];
 }
 
@@ -55,12 +60,12 @@ export class NotificationsService {
 
   async preferencesOf(userId: number): Promise<Preferences> {
     const [row, follows] = await Promise.all([this.preferences.findOneBy({ userId }), this.follows.findBy({ userId })]);
-    return { courseNudges: row?.courseNudges ?? true, weeklyDigest: row?.weeklyDigest ?? false, topicIds: follows.map((f) => f.topicId) };
+    return { courseNudges: row?.courseNudges ?? true, weeklyDigest: row?.weeklyDigest ?? false, managerDigest: row?.managerDigest ?? true, topicIds: follows.map((f) => f.topicId) };
   }
 
   async savePreferences(userId: number, wanted: Preferences): Promise<void> {
     const topicIds = await this.catalogue.existingTopicIds([...new Set(wanted.topicIds)]);
-    await this.preferences.upsert({ userId, courseNudges: wanted.courseNudges, weeklyDigest: wanted.weeklyDigest, updatedAt: this.clock.now() }, ['userId']);
+    await this.preferences.upsert({ userId, courseNudges: wanted.courseNudges, weeklyDigest: wanted.weeklyDigest, managerDigest: wanted.managerDigest, updatedAt: this.clock.now() }, ['userId']);
     await this.follows.delete({ userId });
     if (topicIds.length) await this.follows.insert(topicIds.map((topicId) => ({ userId, topicId })));
   }
@@ -69,9 +74,27 @@ export class NotificationsService {
   async unsubscribe(userId: number, kind: MailKind): Promise<void> {
     const current = await this.preferencesOf(userId);
     await this.preferences.upsert(
-      { userId, courseNudges: kind === 'course-nudges' ? false : current.courseNudges, weeklyDigest: kind === 'weekly-digest' ? false : current.weeklyDigest, updatedAt: this.clock.now() },
+      {
+        userId,
+        courseNudges: kind === 'course-nudges' ? false : current.courseNudges,
+        weeklyDigest: kind === 'weekly-digest' ? false : current.weeklyDigest,
+        managerDigest: kind === 'manager-digest' ? false : current.managerDigest,
+        updatedAt: this.clock.now(),
+      },
       ['userId'],
     );
+  }
+
+  /** Of these people, those who turned the managers' digest off. */
+  async managerDigestOptOuts(userIds: number[]): Promise<Set<number>> {
+    if (!userIds.length) return new Set();
+    const rows = await this.preferences.find({ where: { userId: In(userIds), managerDigest: false }, select: { userId: true } });
+    return new Set(rows.map((r) => r.userId));
+  }
+
+  /** The unsubscribe header and link for an e-mail of this kind that another module sends. */
+  unsubscribeFor(userId: number, kind: MailKind): { headers: Record<string, string>; url: string; preferencesUrl: string } {
+    return { headers: this.unsubscribeHeaders(userId, kind), url: this.unsubscribeUrl(userId, kind), preferencesUrl: `${this.config.publicUrl}/account/email-preferences` };
   }
 
   kindLabel(kind: MailKind): string {

@@ -10,6 +10,7 @@ import { UnitOfWork } from '../database/unit-of-work';
 import { JobHandler } from '../jobs/job-handler.decorator';
 import type { JobHandler as Handler } from '../jobs/job-registry';
 import { JobsService } from '../jobs/jobs.service';
+import { NotificationsService } from '../notifications/notifications.service';
 import { MailService } from '../mail/mail.service';
 import { isoWeekday, isoWeekOf, noticeStage, type NoticeStage } from './compliance-rules';
 import { ComplianceService, type LiveRequirement, type RequirementCounts } from './compliance.service';
@@ -65,6 +66,7 @@ export class RequirementMailer {
     private readonly compliance: ComplianceService,
     private readonly mail: MailService,
     private readonly jobs: JobsService,
+    private readonly notifications: NotificationsService,
     @InjectRepository(RequirementNotice) private readonly notices: Repository<RequirementNotice>,
     @InjectRepository(RequirementDigest) private readonly digests: Repository<RequirementDigest>,
     @InjectConfig() private readonly config: AppConfig,
@@ -191,8 +193,9 @@ export class RequirementMailer {
     for (let at = 0; at < managerIds.length; at += 500) {
       const batch = managerIds.slice(at, at + 500);
       const already = new Set((await this.digests.find({ where: { isoWeek: week, managerId: In(batch) }, select: { managerId: true } })).map((d) => d.managerId));
+      const optedOut = await this.notifications.managerDigestOptOuts(batch);
       for (const managerId of batch) {
-        if (already.has(managerId)) continue;
+        if (already.has(managerId) || optedOut.has(managerId)) continue;
         const manager = byManager.get(managerId)!;
         const sections = [];
         for (const organisationId of manager.organisationIds.sort((a, b) => names.get(a)!.localeCompare(names.get(b)!))) {
@@ -217,7 +220,17 @@ export class RequirementMailer {
     try {
       await this.uow.run(async (tx) => {
         await tx.getRepository(RequirementDigest).insert({ managerId, isoWeek: week, createdAt: this.clock.now() });
-        const message = await this.mail.record({ to: manager.email, template: 'manager-digest', dedupeKey: `manager-digest:${managerId}:${week}`, data: { name: manager.name, week, today, organisations } }, { tx });
+        const unsubscribe = this.notifications.unsubscribeFor(managerId, 'manager-digest');
+        const message = await this.mail.record(
+          {
+            to: manager.email,
+            template: 'manager-digest',
+            dedupeKey: `manager-digest:${managerId}:${week}`,
+            headers: unsubscribe.headers,
+            data: { name: manager.name, week, today, organisations, unsubscribeUrl: unsubscribe.url, preferencesUrl: unsubscribe.preferencesUrl },
+          },
+          { tx },
+        );
         messageId = message?.id ?? null;
       });
     } catch (err) {

@@ -116,7 +116,7 @@ describe('e-mail preferences, course reminders, weekly digest and unsubscribing'
 
     // One click from a mail client: no cookie, no CSRF token, just the signed link.
     const digest = notifications.unsubscribeQuery(learner.userId, 'weekly-digest');
-    await notifications.savePreferences(learner.userId, { courseNudges: false, weeklyDigest: true, topicIds: [] });
+    await notifications.savePreferences(learner.userId, { courseNudges: false, weeklyDigest: true, managerDigest: true, topicIds: [] });
     const oneClick = await t.visitor().request('POST', `/api/v1/unsubscribe?${digest}`, { raw: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     expect(oneClick.status).toBe(200);
     expect((await notifications.preferencesOf(learner.userId)).weeklyDigest).toBe(false);
@@ -133,7 +133,7 @@ describe('e-mail preferences, course reminders, weekly digest and unsubscribing'
       raw: `_csrf=${learner.csrf}&emails=weekly-digest&emails=course-nudges&topics=${followed.id}&topics=99999999&topics=abc`,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     });
-    expect(await notifications.preferencesOf(learner.userId)).toEqual({ courseNudges: true, weeklyDigest: true, topicIds: [followed.id] });
+    expect(await notifications.preferencesOf(learner.userId)).toEqual({ courseNudges: true, weeklyDigest: true, managerDigest: false, topicIds: [followed.id] });
     const fresh = await course(t, { title: 'FHIR profiles in practice', topic: 'Interoperability', authorId, publishedAt: clock.now() });
     const notOptedIn = await enrolled();
 

@@ -107,7 +107,7 @@ describe("people's rights over their data", () => {
     );
     await ds.getRepository(RequirementPerson).insert([{ requirementId: requirement.id, userId: ada.userId, addedAt: now }, { requirementId: requirement.id, userId: grace.userId, addedAt: now }]);
     await ds.getRepository(RequirementNotice).insert({ requirementId: requirement.id, userId: ada.userId, stage: 'due_soon', dueDate: '2026-12-24', createdAt: now });
-    await t.app.get(NotificationsService).savePreferences(ada.userId, { courseNudges: false, weeklyDigest: true, topicIds: [done.course.topicId] });
+    await t.app.get(NotificationsService).savePreferences(ada.userId, { courseNudges: false, weeklyDigest: true, managerDigest: true, topicIds: [done.course.topicId] });
     const reset = t.visitor();
     await reset.get('/forgot-password');
     expect((await reset.submit('/forgot-password', { email: ada.email })).status).toBe(200);

@@ -609,6 +609,17 @@ describe('required learning across time: due dates, renewals and notices', () =>
     sent = await digests();
     expect(sent.map((m) => m.dedupeKey)).toEqual([`manager-digest:${manager.userId}:${isoWeekOf(monday)}`, `manager-digest:${manager.userId}:${isoWeekOf(addDays(monday, 7))}`]);
     expect(await a.ds.getRepository(RequirementDigest).count({ where: { managerId: manager.userId } })).toBe(2);
+
+    // Each digest says how to stop it (a signed link and RFC 8058 one-click headers); the link stops the next one.
+    const stored = JSON.parse(sent[1].payload);
+    expect(stored.__headers).toMatchObject({ 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' });
+    const link = new URL(stored.unsubscribeUrl);
+    expect(link.pathname).toBe('/unsubscribe');
+    const oneClick = await t.visitor().request('POST', `/api/v1/unsubscribe${link.search}`, { raw: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(oneClick.status).toBeLessThan(300);
+    clock.travel(7 * DAY);
+    expect(await mailer().sendDigests()).toBe(0);
+    expect(await digests()).toHaveLength(2);
   });
 });
 

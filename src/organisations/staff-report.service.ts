@@ -153,8 +153,11 @@ const hours = (minutes: number) => Math.round((minutes / 60) * 100) / 100;
 const likeEscape = (text: string) => text.replace(/[!%_]/g, (m) => `!${m}`);
 const MONTH_LABELS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-/** Members whose learning a manager may see: all but those who never joined (pending or declined without a join). */
-export const VIEWABLE_MEMBERSHIP = "(m.status IN ('active', 'left') OR m.joined_at IS NOT NULL)";
+/**
+ * Members whose learning a manager may see: active ones only. Someone who left (or whose return waits for approval)
+ * took their learning with them: the staff list still names them, with no figures and no page.
+ */
+export const VIEWABLE_MEMBERSHIP = "m.status = 'active'";
 
 @Injectable()
 export class StaffReportService {
@@ -324,7 +327,7 @@ export class StaffReportService {
         joinedAt,
         leftAt: status === 'left' ? rawDate(r.updatedAt) : null,
         requestedAt: rawDate(r.requestedAt)!,
-        viewable: status === 'active' || status === 'left' || joinedAt !== null,
+        viewable: status === 'active',
         lastSignInAt: rawDate(r.lastSignInAt),
       };
     });

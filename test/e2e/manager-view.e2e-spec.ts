@@ -357,17 +357,20 @@ describe("the manager's view", () => {
       expect(byCourse.get(courses[3].id)).toMatchObject({ status: 'active', progressPercent: 0 });
     });
 
-    it('shows a person who left (marked so, no certificate downloads); never one who has not joined', async () => {
-      const carol = await managerA.get(`/organisation/${orgA}/staff/${staff.carol}`);
-      expect(carol.status).toBe(200);
-      expect(carol.body).toMatch(/Carol Chen left Leeds Teaching Hospitals/);
-      expect(carol.body).not.toMatch(/href="\/certificates\/[^"]+\.pdf"/);
+    it('never shows the learning of a person who left, nor of one who has not joined (404, page and API)', async () => {
+      // Leaving ends what the organisation's managers may see: the staff list still names her, with no figures.
+      expect((await managerA.get(`/organisation/${orgA}/staff/${staff.carol}`)).status).toBe(404);
       expect((await managerA.get(`/organisation/${orgA}/staff/${staff.dave}`)).status).toBe(404);
       const api = await t.apiClient(managerA.email, managerA.password);
       expect((await api.get(`/api/v1/organisations/${orgA}/staff/${staff.dave}`)).status).toBe(404);
-      const left = (await api.get(`/api/v1/organisations/${orgA}/staff/${staff.carol}`)).json();
-      expect(left).toMatchObject({ status: 'left', figures: { completed: 1 } });
-      expect(left.courses[0].certificate).toMatchObject({ downloadUrl: null });
+      expect((await api.get(`/api/v1/organisations/${orgA}/staff/${staff.carol}`)).status).toBe(404);
+      const leftList = (await api.get(`/api/v1/organisations/${orgA}/staff?status=left`)).json();
+      const leavers: Array<{ userId: number; learning: unknown }> = leftList.items;
+      expect(leavers.map((p) => p.userId)).toContain(staff.carol);
+      expect(leavers.every((p) => p.learning === null)).toBe(true);
+      const leftPage = await managerA.get(`/organisation/${orgA}/staff?status=left`);
+      expect(leftPage.body).toContain('Carol Chen');
+      expect(leftPage.body).not.toContain(`/organisation/${orgA}/staff/${staff.carol}"`);
       const certificate = await ds.getRepository(Certificate).findOneByOrFail({ userId: staff.carol });
       expect((await managerA.get(`/certificates/${certificate.code}.pdf`)).status).toBe(404);
       expect((await managerA.get(`/organisation/${orgA}/staff/999999999`)).status).toBe(404);

@@ -15,7 +15,7 @@ const crypto = require('node:crypto');
 const os = require('node:os');
 const path = require('node:path');
 const { HEARTBEAT_LEARNERS, benchLearnerPlan, connect, ensureLearningDatabase, prepareHeartbeatLearners, reachable } = require('./data/learning');
-const { deleteRedisKeys, loadNow, measure, printRow, redisReachable, request, startAppServer } = require('./lib');
+const { deleteRedisKeys, loadNow, measure, printRow, redisReachable, request, signInAsBrowser, startAppServer } = require('./lib');
 
 const DEFAULT_MYSQL_URL = 'mysql://root@127.0.0.1:3306';
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -35,11 +35,6 @@ const LEARNER = {
   organisation: 'Bench Trust',
   jobRole: 'Analyst',
 };
-
-/** name=value pairs of a response's Set-Cookie headers. */
-function cookiesOf(res) {
-  return Object.fromEntries([].concat(res.headers['set-cookie'] || []).map((c) => c.split(';')[0].split(/=(.*)/s).slice(0, 2)));
-}
 
 function expectStatus(res, allowed, what) {
   if (!allowed.includes(res.status)) throw new Error(`${what} answered ${res.status}, not ${allowed.join(' or ')}: ${res.text.slice(0, 300)}`);
@@ -77,20 +72,7 @@ async function signedInLearner(baseUrl) {
   }
   await request(`${baseUrl}/api/v1/auth/token`, { method: 'DELETE', headers: bearer });
 
-  // Sign in as a browser: the form's CSRF token and cookie from GET /sign-in, then POST the form.
-  const page = expectStatus(await request(`${baseUrl}/sign-in`), [200], 'GET /sign-in');
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text);
-  const csrfCookie = Object.entries(cookiesOf(page)).find(([name]) => name.endsWith('academy_csrf'));
-  if (!csrf || !csrfCookie) throw new Error('GET /sign-in gave no CSRF token or cookie');
-  const form = new URLSearchParams({ _csrf: csrf[1], email: LEARNER.email, password: LEARNER.password, next: '/my-learning' }).toString();
-  const signedIn = expectStatus(
-    await request(`${baseUrl}/sign-in`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `${csrfCookie[0]}=${csrfCookie[1]}` }, body: form }),
-    [303],
-    'POST /sign-in',
-  );
-  const session = Object.entries(cookiesOf(signedIn)).find(([name]) => name.endsWith('academy_session'));
-  if (!session) throw new Error('POST /sign-in set no session cookie');
-  const cookie = `${session[0]}=${session[1]}`;
+  const cookie = await signInAsBrowser(baseUrl, LEARNER.email, LEARNER.password, '/my-learning');
 
   const mine = expectStatus(await request(`${baseUrl}/my-learning`, { headers: { cookie } }), [200], 'GET /my-learning');
   const inProgress = (mine.text.match(/class="nhsuk-card"/g) || []).length;

@@ -475,7 +475,30 @@ function loadNow() {
   return { oneMinute: one, fiveMinutes: five, fifteenMinutes: fifteen, cpus: os.cpus().length, text: `load average ${one.toFixed(2)} ${five.toFixed(2)} ${fifteen.toFixed(2)} on ${os.cpus().length} CPUs` };
 }
 
+/** name=value pairs of a response's Set-Cookie headers. */
+function cookiesOf(res) {
+  return Object.fromEntries([].concat(res.headers['set-cookie'] || []).map((c) => c.split(';')[0].split(/=(.*)/s).slice(0, 2)));
+}
+
+/**
+ * Signs in through the sign-in form as a browser does (the form's CSRF token and cookie from GET /sign-in, then
+ * the POST) and returns the session's cookie header.
+ */
+async function signInAsBrowser(baseUrl, email, password, next) {
+  const page = await request(`${baseUrl}/sign-in`);
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text);
+  const csrfCookie = Object.entries(cookiesOf(page)).find(([name]) => name.endsWith('academy_csrf'));
+  if (page.status !== 200 || !csrf || !csrfCookie) throw new Error(`GET /sign-in answered ${page.status} with no CSRF token or cookie`);
+  const form = new URLSearchParams({ _csrf: csrf[1], email, password, next }).toString();
+  const signedIn = await request(`${baseUrl}/sign-in`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `${csrfCookie[0]}=${csrfCookie[1]}` }, body: form });
+  const session = Object.entries(cookiesOf(signedIn)).find(([name]) => name.endsWith('academy_session'));
+  if (signedIn.status !== 303 || !session) throw new Error(`POST /sign-in answered ${signedIn.status} and set no session cookie: ${signedIn.text.slice(0, 300)}`);
+  return `${session[0]}=${session[1]}`;
+}
+
 module.exports = {
+  cookiesOf,
+  signInAsBrowser,
   loadNow,
   mysqlReachable,
   request,

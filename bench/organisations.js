@@ -18,7 +18,7 @@ const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
 const { connect, ensureLearningDatabase, reachable } = require('./data/learning');
-const { deleteRedisKeys, loadNow, measure, printRow, redisReachable, request, startAppServer } = require('./lib');
+const { deleteRedisKeys, loadNow, measure, printRow, redisReachable, request, signInAsBrowser, startAppServer } = require('./lib');
 
 const DEFAULT_MYSQL_URL = 'mysql://root@127.0.0.1:3306';
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -44,10 +44,6 @@ const MANAGER = {
 function expectStatus(res, allowed, what) {
   if (!allowed.includes(res.status)) throw new Error(`${what} answered ${res.status}, not ${allowed.join(' or ')}: ${res.text.slice(0, 300)}`);
   return res;
-}
-
-function cookiesOf(res) {
-  return Object.fromEntries([].concat(res.headers['set-cookie'] || []).map((c) => c.split(';')[0].split(/=(.*)/s).slice(0, 2)));
 }
 
 /**
@@ -109,19 +105,7 @@ async function signedInManager(baseUrl, conn, organisationId) {
   );
   await ensureRequirements(conn, organisationId, Number(user.id));
 
-  const page = expectStatus(await request(`${baseUrl}/sign-in`), [200], 'GET /sign-in');
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text);
-  const csrfCookie = Object.entries(cookiesOf(page)).find(([name]) => name.endsWith('academy_csrf'));
-  if (!csrf || !csrfCookie) throw new Error('GET /sign-in gave no CSRF token or cookie');
-  const form = new URLSearchParams({ _csrf: csrf[1], email: MANAGER.email, password: MANAGER.password, next: '/organisation' }).toString();
-  const signedIn = expectStatus(
-    await request(`${baseUrl}/sign-in`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `${csrfCookie[0]}=${csrfCookie[1]}` }, body: form }),
-    [303],
-    'POST /sign-in',
-  );
-  const session = Object.entries(cookiesOf(signedIn)).find(([name]) => name.endsWith('academy_session'));
-  if (!session) throw new Error('POST /sign-in set no session cookie');
-  return `${session[0]}=${session[1]}`;
+  return signInAsBrowser(baseUrl, MANAGER.email, MANAGER.password, '/organisation');
 }
 
 /** Two requirements of everyone (courses 1 and 2, due 90 days after joining, the first renewed yearly), unless the organisation has them. */

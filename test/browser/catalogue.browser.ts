@@ -1,3 +1,4 @@
+import { signUpThroughForm } from './support/journey';
 import { Browser, BrowserContext } from 'playwright-core';
 import { CheckedPage, launchBrowser } from './support/browser';
 import { RunningServer, startServer } from './support/server';
@@ -28,13 +29,13 @@ describe('catalogue (browser)', () => {
     const { page } = checked;
     const pathOf = (url: string) => new URL(url).pathname;
 
-    await checked.goto('/sign-up', { expectStatus: 200 });
-    await page.getByLabel('Full name').fill('Catalogue Tester');
-    await page.getByLabel('E-mail address').fill(`catalogue.${Date.now()}.${process.pid}@example.nhs.uk`);
-    await page.getByLabel('Password').fill('correct horse battery staple');
-    await page.getByLabel('Organisation').fill('Kirklees Council');
-    await page.getByLabel('Job role').fill('Information governance lead');
-    await checked.navigate(() => page.getByRole('button', { name: 'Create account' }).click());
+    await signUpThroughForm(checked, {
+      name: 'Catalogue Tester',
+      email: `catalogue.${Date.now()}.${process.pid}@example.nhs.uk`,
+      password: 'correct horse battery staple',
+      organisation: 'Kirklees Council',
+      jobRole: 'Information governance lead',
+    });
 
     await checked.navigate(() => page.getByRole('navigation', { name: 'Menu' }).getByRole('link', { name: 'Courses' }).click());
     expect(pathOf(page.url())).toBe('/courses');

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, BrowserContext, Request, Response } from 'playwright-core';
 import { CheckedPage, launchBrowser } from './support/browser';
-import { until, withServerOutput } from './support/journey';
+import { until, withServerOutput, signUpThroughForm } from './support/journey';
 import { RunningServer, startServer } from './support/server';
 
 /**
@@ -96,13 +96,13 @@ describe('lessons (browser)', () => {
     });
 
     // Sign up.
-    await checked.goto('/sign-up', { expectStatus: 200 });
-    await page.getByLabel('Full name').fill('Lesson Tester');
-    await page.getByLabel('E-mail address').fill(`lessons.${Date.now()}.${process.pid}@example.nhs.uk`);
-    await page.getByLabel('Password').fill('correct horse battery staple');
-    await page.getByLabel('Organisation').fill('Calderdale and Huddersfield NHS Foundation Trust');
-    await page.getByLabel('Job role').fill('Clinical safety officer');
-    await checked.navigate(() => page.getByRole('button', { name: 'Create account' }).click());
+    await signUpThroughForm(checked, {
+      name: 'Lesson Tester',
+      email: `lessons.${Date.now()}.${process.pid}@example.nhs.uk`,
+      password: 'correct horse battery staple',
+      organisation: 'Calderdale and Huddersfield NHS Foundation Trust',
+      jobRole: 'Clinical safety officer',
+    });
     expect(pathOf(page.url())).toBe('/my-learning');
 
     // Search the catalogue and open the course.

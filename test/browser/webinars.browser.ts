@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, BrowserContext, Page, Request, Response } from 'playwright-core';
 import { CheckedPage, launchBrowser } from './support/browser';
-import { until, withServerOutput } from './support/journey';
+import { until, withServerOutput, signUpThroughForm } from './support/journey';
 import { RunningServer, startServer } from './support/server';
 
 /**
@@ -87,15 +87,8 @@ describe('webinars (browser)', () => {
   const sameDocument = (page: Page) => page.evaluate(() => (window as unknown as { __journeyMark?: boolean }).__journeyMark === true);
 
   async function signUp(checked: CheckedPage, name: string, email: string): Promise<void> {
-    const { page } = checked;
-    await checked.goto('/sign-up', { expectStatus: 200 });
-    await page.getByLabel('Full name').fill(name);
-    await page.getByLabel('E-mail address').fill(email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByLabel('Organisation').fill('Bradford Teaching Hospitals NHS Foundation Trust');
-    await page.getByLabel('Job role').fill('Clinical safety officer');
-    await checked.navigate(() => page.getByRole('button', { name: 'Create account' }).click());
-    expect(pathOf(page.url())).toBe('/my-learning');
+    await signUpThroughForm(checked, { name, email, password: PASSWORD, organisation: 'Bradford Teaching Hospitals NHS Foundation Trust', jobRole: 'Clinical safety officer' });
+    expect(pathOf(checked.page.url())).toBe('/my-learning');
   }
 
   /** Opens the webinar from the list of upcoming webinars and registers. */

@@ -39,6 +39,32 @@ export class AuditTrail {
       createdAt: this.clock.now(),
     });
   }
+
+  /**
+   * When a person deletes their account: earlier entries about them (an administrator changed their role, say) named
+   * them by name and address, and now say `replacement`, in their label and wherever a value in their details is their
+   * name or holds their address. Entries of what the person did as an administrator keep who did it, as an audit log
+   * must.
+   */
+  async forgetPerson(tx: EntityManager, person: { id: number; name: string; email: string }, replacement: string): Promise<void> {
+    const entries = tx.getRepository(AuditEntry);
+    const about = await entries.find({ where: { targetType: 'user', targetId: person.id }, select: { id: true, details: true } });
+    const email = person.email.toLowerCase();
+    const scrub = (value: unknown): unknown => {
+      if (typeof value === 'string') return value === person.name || value.toLowerCase().includes(email) ? replacement : value;
+      if (Array.isArray(value)) return value.map(scrub);
+      if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v)]));
+      return value;
+    };
+    const details = (text: string) => {
+      try {
+        return JSON.stringify(scrub(JSON.parse(text)));
+      } catch {
+        return '{}';
+      }
+    };
+    for (const entry of about) await entries.update({ id: entry.id }, { targetLabel: replacement, details: details(entry.details) });
+  }
 }
 
 @Module({ imports: [TypeOrmModule.forFeature([AuditEntry])], providers: [AuditTrail, AuditLogReader], exports: [AuditTrail, AuditLogReader, TypeOrmModule] })

@@ -1,12 +1,9 @@
 import { Readable } from 'node:stream';
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { AccountsService } from '../accounts/accounts.service';
 import type { CurrentUser } from '../accounts/identity';
 import { DELETED_ACCOUNT_NAME } from '../accounts/personal-data';
 import { RateLimiter } from '../accounts/rate-limiter';
-import { AuditEntry } from '../audit/audit-entry.entity';
 import { AuditTrail } from '../audit/audit-trail';
 import { Clock } from '../common/clock';
 import { Conflict, ValidationFailed } from '../common/errors';
@@ -64,7 +61,6 @@ export class PrivacyService {
     private readonly audit: AuditTrail,
     private readonly uow: UnitOfWork,
     private readonly clock: Clock,
-    @InjectRepository(AuditEntry) private readonly auditLog: Repository<AuditEntry>,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -137,7 +133,7 @@ export class PrivacyService {
       const done: ErasureResult[] = [];
       for (const section of sections) done.push((await section.erase(tx, user.id, { email: user.email, certificates, at })) ?? {});
       const counts: Record<string, number> = Object.assign({}, ...done.map((r) => r.counts ?? {}));
-      await this.forgetInAuditLog(tx.getRepository(AuditEntry), user);
+      await this.audit.forgetPerson(tx, { id: user.id, name: user.name, email: user.email }, DELETED_ACCOUNT_NAME);
       await this.audit.record(tx, { id: user.id, name: DELETED_ACCOUNT_NAME }, { action: 'user.deleted', target: { type: 'user', id: user.id, label: DELETED_ACCOUNT_NAME }, details: { certificates, counts } });
       return { results: done, counts };
     });
@@ -146,28 +142,5 @@ export class PrivacyService {
     }
     this.logger.log(`Account ${user.id} deleted at its holder's request (certificates: ${certificates})`);
     return { certificates, counts };
-  }
-
-  /**
-   * Earlier entries about the person (an administrator changed their role, say) named them by name and address: they
-   * now say "Deleted account". Entries of what the person did as an administrator keep who did it, as an audit log must.
-   */
-  private async forgetInAuditLog(entries: Repository<AuditEntry>, user: CurrentUser): Promise<void> {
-    const about = await entries.find({ where: { targetType: 'user', targetId: user.id }, select: { id: true, details: true } });
-    // In the details, a value that is their name, or holds their address, goes too.
-    const scrub = (value: unknown): unknown => {
-      if (typeof value === 'string') return value === user.name || value.toLowerCase().includes(user.email) ? DELETED_ACCOUNT_NAME : value;
-      if (Array.isArray(value)) return value.map(scrub);
-      if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v)]));
-      return value;
-    };
-    const details = (text: string) => {
-      try {
-        return JSON.stringify(scrub(JSON.parse(text)));
-      } catch {
-        return '{}';
-      }
-    };
-    for (const entry of about) await entries.update({ id: entry.id }, { targetLabel: DELETED_ACCOUNT_NAME, details: details(entry.details) });
   }
 }

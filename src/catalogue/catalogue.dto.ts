@@ -1,8 +1,9 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { COURSE_LEVELS, type CourseLevel } from './entities/course.entity';
 import { LENGTHS, SORTS, type CatalogueSort, type LengthBand } from './catalogue.service';
+import { PageNumber } from '../common/form-fields';
 
 const emptyToUndefined = () => Transform(({ value }) => (value === '' ? undefined : value));
 
@@ -39,12 +40,6 @@ export class CatalogueQueryDto {
   @IsIn(SORTS, { message: `sort must be one of ${SORTS.join(', ')}` })
   sort?: CatalogueSort;
 
-  @ApiPropertyOptional({ minimum: 1, default: 1 })
-  @emptyToUndefined()
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'page must be a whole number' })
-  @Min(1, { message: 'page must be 1 or more' })
-  @Max(10_000, { message: 'page must be at most 10000' })
+  @PageNumber()
   page?: number;
 }

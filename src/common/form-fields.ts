@@ -1,4 +1,7 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
 /** Line breaks as LF: a browser sends a textarea's as CRLF (and a lone CR as CRLF), API clients send either. */
 export const lf = (text: string) => text.replace(/\r\n?/g, '\n');
@@ -33,3 +36,13 @@ export const wholeNumber = () =>
   });
 export const emptyToUndefined = () => Transform(({ value }) => (typeof value === 'string' && value.trim() === '' ? undefined : typeof value === 'string' ? lf(value).trim() : value));
 
+/** The `page` of a paged list (1 to 10,000; empty means the first), for every list's query DTO. */
+export const PageNumber = () =>
+  applyDecorators(
+    ApiPropertyOptional({ minimum: 1, maximum: 10_000, default: 1 }),
+    wholeNumber(),
+    IsOptional(),
+    IsInt({ message: 'page must be a whole number' }),
+    Min(1, { message: 'page must be 1 or more' }),
+    Max(10_000, { message: 'page must be 10,000 or less' }),
+  );

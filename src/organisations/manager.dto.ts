@@ -1,7 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { STAFF_STATUSES, type StaffStatus } from './staff-report.service';
+import { PageNumber } from '../common/form-fields';
 
 const emptyToUndefined = () => Transform(({ value }) => (typeof value === 'string' && value.trim() === '' ? undefined : value));
 
@@ -27,12 +28,6 @@ export class StaffQueryDto {
   @IsIn(STAFF_STATUSES, { message: `status must be one of ${STAFF_STATUSES.join(', ')}` })
   status?: StaffStatus;
 
-  @ApiPropertyOptional({ minimum: 1, default: 1 })
-  @emptyToUndefined()
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'page must be a whole number' })
-  @Min(1, { message: 'page must be 1 or more' })
-  @Max(10_000, { message: 'page must be at most 10000' })
+  @PageNumber()
   page?: number;
 }

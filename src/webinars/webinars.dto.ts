@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDateString, IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min } from 'class-validator';
-import { emptyToUndefined, markdownText, trimmed, wholeNumber } from '../common/form-fields';
+import { emptyToUndefined, markdownText, PageNumber, trimmed, wholeNumber } from '../common/form-fields';
 
 const httpUrl = { protocols: ['https', 'http'], require_protocol: true, require_tld: false };
 
@@ -142,11 +142,6 @@ export class WebinarListQueryDto {
   @Matches(/^[a-z0-9-]{1,80}$/, { message: 'topic must be a topic slug, like cyber-security' })
   topic?: string;
 
-  @ApiPropertyOptional({ minimum: 1, default: 1 })
-  @wholeNumber()
-  @IsOptional()
-  @IsInt({ message: 'page must be a whole number' })
-  @Min(1, { message: 'page must be 1 or more' })
-  @Max(10_000, { message: 'page must be 10,000 or less' })
+  @PageNumber()
   page?: number;
 }

@@ -27,22 +27,16 @@ export function hasPoppler(): boolean {
 }
 
 /**
- * `describe` for specs that read PDFs with poppler. Without it they are skipped on a developer's machine (with
- * a line saying so), but in CI (CI set) they fail: CI installs poppler-utils, and a missing tool must not pass
- * as a green run.
+ * `describe` for the specs that read PDFs with Poppler (`npm run test:pdf`). Without its tools they fail, saying
+ * what to install: a missing tool must never pass as a green run, nor be skipped in silence.
  */
 export function describeWithPoppler(name: string, body: () => void): void {
   if (hasPoppler()) return describe(name, body);
-  if (process.env.CI) {
-    describe(name, () => {
-      it('needs poppler-utils (pdftotext, pdftoppm, pdffonts)', () => {
-        throw new Error('pdftotext/pdftoppm/pdffonts are missing: CI must install poppler-utils (.ci/run does)');
-      });
+  describe(name, () => {
+    it('needs poppler-utils (pdftotext, pdftoppm, pdffonts)', () => {
+      throw new Error('pdftotext/pdftoppm/pdffonts are missing: install poppler-utils (apt-get install -y poppler-utils; .ci/run does)');
     });
-    return;
-  }
-  console.warn(`Skipping "${name}": poppler-utils is not installed (apt-get install -y poppler-utils)`);
-  describe.skip(name, body);
+  });
 }
 
 function withFile<T>(pdf: Buffer, use: (file: string, dir: string) => T): T {

@@ -15,7 +15,7 @@ const crypto = require('node:crypto');
 const os = require('node:os');
 const path = require('node:path');
 const { HEARTBEAT_LEARNERS, benchLearnerPlan, connect, ensureLearningDatabase, prepareHeartbeatLearners, reachable } = require('./data/learning');
-const { deleteRedisKeys, loadNow, measure, printRow, redisReachable, request, signInAsBrowser, startAppServer } = require('./lib');
+const { deleteRedisKeys, loadNow, measure, printRow, redisReachable, request, expectStatus, signInAsBrowser, startAppServer } = require('./lib');
 
 const DEFAULT_MYSQL_URL = 'mysql://root@127.0.0.1:3306';
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -35,11 +35,6 @@ const LEARNER = {
   organisation: 'Bench Trust',
   jobRole: 'Analyst',
 };
-
-function expectStatus(res, allowed, what) {
-  if (!allowed.includes(res.status)) throw new Error(`${what} answered ${res.status}, not ${allowed.join(' or ')}: ${res.text.slice(0, 300)}`);
-  return res;
-}
 
 // ---------- the "My learning" learner ----------
 

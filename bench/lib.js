@@ -475,6 +475,12 @@ function loadNow() {
   return { oneMinute: one, fiveMinutes: five, fifteenMinutes: fifteen, cpus: os.cpus().length, text: `load average ${one.toFixed(2)} ${five.toFixed(2)} ${fifteen.toFixed(2)} on ${os.cpus().length} CPUs` };
 }
 
+/** The response, if its status is one of `allowed`; otherwise an error naming the request and the answer. */
+function expectStatus(res, allowed, what) {
+  if (!allowed.includes(res.status)) throw new Error(`${what} answered ${res.status}, not ${allowed.join(' or ')}: ${res.text.slice(0, 300)}`);
+  return res;
+}
+
 /** name=value pairs of a response's Set-Cookie headers. */
 function cookiesOf(res) {
   return Object.fromEntries([].concat(res.headers['set-cookie'] || []).map((c) => c.split(';')[0].split(/=(.*)/s).slice(0, 2)));
@@ -498,6 +504,7 @@ async function signInAsBrowser(baseUrl, email, password, next) {
 
 module.exports = {
   cookiesOf,
+  expectStatus,
   signInAsBrowser,
   loadNow,
   mysqlReachable,

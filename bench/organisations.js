@@ -18,7 +18,7 @@ const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
 const { connect, ensureLearningDatabase, reachable } = require('./data/learning');
-const { deleteRedisKeys, loadNow, measure, printRow, redisReachable, request, signInAsBrowser, startAppServer } = require('./lib');
+const { deleteRedisKeys, loadNow, measure, printRow, redisReachable, request, expectStatus, signInAsBrowser, startAppServer } = require('./lib');
 
 const DEFAULT_MYSQL_URL = 'mysql://root@127.0.0.1:3306';
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -40,11 +40,6 @@ const MANAGER = {
   organisation: 'Bench Trust',
   jobRole: 'Head of digital learning',
 };
-
-function expectStatus(res, allowed, what) {
-  if (!allowed.includes(res.status)) throw new Error(`${what} answered ${res.status}, not ${allowed.join(' or ')}: ${res.text.slice(0, 300)}`);
-  return res;
-}
 
 /**
  * The organisation, its 5,000 active members (varied job roles, joined in 2025), certificates for their

@@ -8,6 +8,7 @@ import { CatalogueModule } from './catalogue/catalogue.module';
 import { CertificatesModule } from './certificates/certificates.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { OrganisationsModule } from './organisations/organisations.module';
+import { ExchangeModule } from './exchange/exchange.module';
 import { PrivacyModule } from './privacy/privacy.module';
 import { WebinarsModule } from './webinars/webinars.module';
 import { AppConfig } from './config/config';
@@ -47,6 +48,7 @@ export class AppModule {
         WebinarsModule,
         AuditModule,
         OrganisationsModule,
+        ExchangeModule,
         PrivacyModule,
         AdminModule,
         HomeModule,

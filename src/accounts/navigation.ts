@@ -14,11 +14,14 @@ const ITEMS: NavItem[] = [
   { href: '/', text: 'Home' },
   { href: '/courses', text: 'Courses' },
   { href: '/webinars', text: 'Webinars', section: '/webinars' },
-  { href: '/my-learning', text: 'My learning', roles: ['learner', 'author', 'org_manager', 'admin'] },
-  { href: '/my-certificates', text: 'Certificates', roles: ['learner', 'author', 'org_manager', 'admin'] },
+  { href: '/exchange', text: 'Exchange', section: '/exchange' },
+  { href: '/peers', text: 'Peers', roles: ['learner', 'author', 'org_manager', 'moderator', 'admin'], section: '/peers' },
+  { href: '/my-learning', text: 'My learning', roles: ['learner', 'author', 'org_manager', 'moderator', 'admin'] },
+  { href: '/my-certificates', text: 'Certificates', roles: ['learner', 'author', 'org_manager', 'moderator', 'admin'] },
   { href: '/author/courses', text: 'Authoring', roles: ['author', 'admin'], section: '/author' },
   { href: '/organisation', text: 'Organisation', roles: ['org_manager', 'admin'], section: '/organisation' },
-  { href: '/account', text: 'Your account', roles: ['learner', 'author', 'org_manager', 'admin'] },
+  { href: '/moderation', text: 'Moderation', roles: ['moderator', 'admin'], section: '/moderation' },
+  { href: '/account', text: 'Your account', roles: ['learner', 'author', 'org_manager', 'moderator', 'admin'] },
   { href: '/admin', text: 'Admin', roles: ['admin'] },
 ];
 

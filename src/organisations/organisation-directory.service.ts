@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Brackets, DataSource, EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
+import { Brackets, DataSource, EntityManager, In, Repository, SelectQueryBuilder } from 'typeorm';
 import { Clock } from '../common/clock';
 import { ValidationFailed } from '../common/errors';
 import type { OrganisationOption } from '../common/organisation-joining';
@@ -101,6 +101,14 @@ export class OrganisationDirectory {
     if (!Number.isSafeInteger(id) || id < 1) return null;
     const row = await this.activeQuery().andWhere('o.id = :id', { id }).getOne();
     return row ? organisationOption(row) : null;
+  }
+
+  /** Organisations by id, whatever their status (for naming them on things they shared); unknown ids are left out. */
+  async describe(ids: readonly number[]): Promise<Map<number, OrganisationOption>> {
+    const wanted = [...new Set(ids.filter((id) => Number.isSafeInteger(id) && id > 0))];
+    if (!wanted.length) return new Map();
+    const rows = await this.organisations.find({ where: { id: In(wanted) }, select: { id: true, name: true, type: true, region: true, odsCode: true } });
+    return new Map(rows.map((o) => [o.id, organisationOption(o)]));
   }
 
   /** Whether the organisation can be joined (it is active), read in the caller's transaction. */

@@ -94,6 +94,8 @@ const envSchema = z.object({
     .regex(/^\s*\d{1,5}(\s*,\s*\d{1,5}){0,4}\s*$/, { error: 'WEBINAR_REMINDER_MINUTES must be up to five whole numbers of minutes separated by commas, such as 1440,60' })
     .default('1440,60'),
   WEBINAR_RECORDING_CREDIT_PERCENT: int('WEBINAR_RECORDING_CREDIT_PERCENT', 1, 100).default(75),
+  PEER_CONTACTS_PER_HOUR: int('PEER_CONTACTS_PER_HOUR', 1, 1000).default(5),
+  PEER_CONTACTS_PER_DAY: int('PEER_CONTACTS_PER_DAY', 1, 10000).default(20),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -140,6 +142,8 @@ export interface AppConfig {
     /** Share of a recording a learner must really watch for a certificate of attendance. */
     recordingCreditPercent: number;
   };
+  /** New conversations one person may start through the peer contact relay, per hour and per day (replies are not counted). */
+  peers: { contactsPerHour: number; contactsPerDay: number };
 }
 
 /** Thrown for a bad environment; its message is the one line printed before exit code 1. */
@@ -203,6 +207,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       reminderMinutes: [...new Set(e.WEBINAR_REMINDER_MINUTES.split(',').map((m) => Number(m.trim())).filter((m) => m > 0))].sort((a, b) => b - a),
       recordingCreditPercent: e.WEBINAR_RECORDING_CREDIT_PERCENT,
     },
+    peers: { contactsPerHour: e.PEER_CONTACTS_PER_HOUR, contactsPerDay: e.PEER_CONTACTS_PER_DAY },
   } satisfies AppConfig);
 }
 

@@ -1,0 +1,60 @@
+import { Controller, Get, Param, ParseIntPipe, Query, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Public } from '../../accounts/identity';
+import { NotFound } from '../../common/errors';
+import { safeFileName } from '../../catalogue/authoring/uploads';
+import { FileStorage } from '../../storage/file-storage';
+import { parseRange, serveFile } from '../../storage/serve-file';
+import { ContributionsReader } from './contributions.reader';
+import { ExchangeDownloads, NO_SUCH_FILE } from './downloads';
+import { itemPageView } from './item-view';
+
+const fileId = new ParseIntPipe({ exceptionFactory: () => new NotFound(NO_SUCH_FILE) });
+
+/** The success banners a redirect after a change asks for (`?notice=…`). */
+export const ITEM_NOTICES: Record<string, string> = {
+  created: 'Your draft has been saved. Check it, add anything missing, then submit it for review.',
+  saved: 'Your changes have been saved.',
+  unchanged: 'Nothing had changed, so nothing was saved.',
+  revision: 'Your changes have been saved as a new revision. The published revision stays up until a moderator publishes this one.',
+  submitted: 'Submitted for review. A moderator will check it and publish it or send it back with feedback.',
+  withdrawn: 'It has been withdrawn: nobody else can see it any more.',
+};
+
+/**
+ * An exchange item's page and its files: the published revision for everyone (anonymous visitors too), laid out as the
+ * NHS writes case studies; for those who may see unpublished work, its state and the latest revision
+ * (?revision=latest). Anything the viewer may not see is the same 404 as a slug that does not exist.
+ */
+@ApiExcludeController()
+@Controller('exchange')
+export class ItemPagesController {
+  constructor(
+    private readonly reader: ContributionsReader,
+    private readonly downloads: ExchangeDownloads,
+    private readonly storage: FileStorage,
+  ) {}
+
+  @Public()
+  @Get(':slug')
+  async item(@Param('slug') slug: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply, @Query('revision') revision?: string, @Query('notice') notice?: string) {
+    const viewer = request.identity?.user ?? null;
+    const detail = await this.reader.detail(viewer, slug, { latest: revision === 'latest' });
+    return reply.view('exchange/item', {
+      ...itemPageView(detail),
+      notice: typeof notice === 'string' ? ITEM_NOTICES[notice] : undefined,
+    });
+  }
+
+  @Public()
+  @Get(':slug/files/:fileId')
+  async file(@Param('slug') slug: string, @Param('fileId', fileId) id: number, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const { file, isPublic } = await this.downloads.fileFor(request.identity?.user ?? null, slug, id);
+    const extension = file.fileName.toLowerCase().match(/\.([a-z0-9]+)$/)?.[1] ?? 'bin';
+    // A download counts once: a resumed download (a range past the first byte) is the same download going on.
+    const range = parseRange(request.headers.range, file.bytes);
+    if (isPublic && (range === null || (range !== 'unsatisfiable' && range.start === 0)) && (await this.storage.size(file.storageKey)) !== null) await this.downloads.count(file);
+    return serveFile(this.storage, file.storageKey, request, reply, { contentType: file.contentType, downloadName: safeFileName(file.fileName, extension) });
+  }
+}

@@ -31,6 +31,13 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'certificate.revoked': 'Certificate revoked',
   'user.deleted': 'Account deleted by its holder',
   'audit.exported': 'Audit log exported',
+  'exchange.published': 'Exchange item published by a moderator',
+  'exchange.returned': 'Exchange item returned to its author with feedback',
+  'exchange.withdrawn': 'Exchange item withdrawn',
+  'exchange.system_added': 'System added to the exchange list',
+  'exchange.system_changed': 'System on the exchange list renamed',
+  'exchange.system_retired': 'System on the exchange list retired',
+  'exchange.system_restored': 'System on the exchange list restored',
 };
 
 /** The log's filters, as parsed from a query string. */

@@ -8,6 +8,7 @@ import { FileStorage } from '../../storage/file-storage';
 import { parseRange, serveFile } from '../../storage/serve-file';
 import { ContributionsReader } from './contributions.reader';
 import { ExchangeDownloads, NO_SUCH_FILE } from './downloads';
+import { SignalsService } from '../signals/signals.service';
 import { itemPageView } from './item-view';
 
 const fileId = new ParseIntPipe({ exceptionFactory: () => new NotFound(NO_SUCH_FILE) });
@@ -34,16 +35,19 @@ export class ItemPagesController {
     private readonly reader: ContributionsReader,
     private readonly downloads: ExchangeDownloads,
     private readonly storage: FileStorage,
+    private readonly signals: SignalsService,
   ) {}
 
   @Public()
   @Get(':slug')
-  async item(@Param('slug') slug: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply, @Query('revision') revision?: string, @Query('notice') notice?: string) {
+  async item(@Param('slug') slug: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply, @Query('revision') revision?: string, @Query('notice') notice?: string, @Query('signal') signal?: string) {
     const viewer = request.identity?.user ?? null;
     const detail = await this.reader.detail(viewer, slug, { latest: revision === 'latest' });
     return reply.view('exchange/item', {
       ...itemPageView(detail),
       notice: typeof notice === 'string' ? ITEM_NOTICES[notice] : undefined,
+      // The peer signals (signals part): counts, the viewer's own, and who adopted it; published items only.
+      signals: detail.item.status === 'published' ? await this.signals.panel(detail.item, viewer, typeof signal === 'string' ? signal : null) : null,
     });
   }
 

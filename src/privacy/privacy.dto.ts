@@ -40,7 +40,7 @@ export class PersonalDataResponse {
     type: 'object',
     additionalProperties: true,
     description:
-      'Everything held about the caller, one entry per kind: `account`, `memberships`, `requiredLearning` (requirements naming the caller, reminders, digests), `sessions`, `apiTokens` (never the tokens), `passwordResets` (dates only), `emailPreferences`, `enrolments`, `lessonProgress`, `quizAttempts` (with the answers given), `certificates`, `webinarRegistrations`, `webinarAttendance`, `webinarQuestions` (asked and voted for) and `emails` (those sent to the caller). Lists are arrays; times are ISO 8601 UTC.',
+      'Everything held about the caller, one entry per kind: `account`, `memberships`, `requiredLearning` (requirements naming the caller, reminders, digests), `sessions`, `apiTokens` (never the tokens), `passwordResets` (dates only), `emailPreferences`, `enrolments`, `lessonProgress`, `quizAttempts` (with the answers given), `certificates`, `webinarRegistrations`, `webinarAttendance`, `webinarQuestions` (asked and voted for), `exchangeSignals` (exchange items marked helpful or saved, adoptions recorded) and `emails` (those sent to the caller). Lists are arrays; times are ISO 8601 UTC.',
   })
   sections!: Record<string, unknown>;
 }

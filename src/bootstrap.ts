@@ -160,6 +160,7 @@ function mountOpenApi(app: NestFastifyApplication, config: AppConfig) {
     .addTag('webinars', 'Webinars: registrations, recordings and live questions')
     .addTag('e-mail', 'E-mail preferences and one-click unsubscribe')
     .addTag('organisations', 'Organisations: finding one to join; for their managers, staff learning and course figures')
+    .addTag('peers', 'Peers: the opt-in profiles of people in other organisations, found by the systems they run and the topics they can help with')
     .build();
   // Whoever runs this academy answers for it: its own address, not an e-mail address invented here.
   options.info.contact = { name: config.academyName, url: config.publicUrl };

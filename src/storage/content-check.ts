@@ -31,6 +31,12 @@ export const FILE_KINDS: Record<string, FileKind> = {
   zip: { extension: 'zip', mimeType: 'application/zip', label: 'ZIP archive', matches: isZip },
   csv: { extension: 'csv', mimeType: 'text/csv', label: 'CSV file', matches: (h) => h.length > 0 && isText(h) },
   vtt: { extension: 'vtt', mimeType: 'text/vtt', label: 'WebVTT captions', matches: (h) => /^(\uFEFF)?WEBVTT(\s|$)/.test(h.subarray(0, 16).toString('utf8')) },
+  // Plain text and scripts (shared as exchange tools): served as text/plain downloads, never run or shown inline.
+  txt: { extension: 'txt', mimeType: 'text/plain', label: 'text file', matches: (h) => h.length > 0 && isText(h) },
+  ps1: { extension: 'ps1', mimeType: 'text/plain', label: 'PowerShell script', matches: (h) => h.length > 0 && isText(h) },
+  sql: { extension: 'sql', mimeType: 'text/plain', label: 'SQL script', matches: (h) => h.length > 0 && isText(h) },
+  sh: { extension: 'sh', mimeType: 'text/plain', label: 'shell script', matches: (h) => h.length > 0 && isText(h) },
+  py: { extension: 'py', mimeType: 'text/plain', label: 'Python script', matches: (h) => h.length > 0 && isText(h) },
 };
 
 export const VIDEO_KINDS = ['mp4', 'webm'] as const;

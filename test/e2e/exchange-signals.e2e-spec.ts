@@ -583,7 +583,8 @@ describe('exchange signals: helpful, saves, adoptions, My saved and usage', () =
         expect(rows.reduce((sum, [, n]) => sum + (n as number), 0)).toBe(2);
         expect(rows[rows.length - 1][1]).toBe(1);
       }
-      // The panel links there for them, not for others.
+      // My contributions links each item to its usage page; the panel links there for those who may see it, not for others.
+      expect((await author.get('/exchange/mine')).body).toContain(`href="/exchange/${item.slug}/usage"`);
       expect(panelOf((await author.get(`/exchange/${item.slug}`)).body)).toContain('data-usage-link');
       expect(panelOf((await manager.get(`/exchange/${item.slug}`)).body)).toContain('data-usage-link');
       expect(panelOf((await leedsMember.get(`/exchange/${item.slug}`)).body)).not.toContain('data-usage-link');

@@ -360,6 +360,17 @@ describe('peers: profiles, "who else runs X?", and the contact relay', () => {
       expect(Object.keys(doc.components.schemas.PeerResponse.properties).sort()).toEqual(Object.keys(body.items[0]).sort());
       expect(Object.keys(doc.components.schemas.PeerOrganisationResponse.properties).sort()).toEqual(['id', 'name', 'region', 'type']);
     });
+
+    it('hides a listed profile while its person is in no organisation, keeps it listed when they save it unchanged, and shows it when they rejoin', async () => {
+      const page = await left.get('/peers/profile');
+      expect(page.body).toContain('your profile is hidden until you are');
+      const saved = await left.request('POST', '/peers/profile', { raw: urlencoded(formEntries(page.body, '/peers/profile')), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      expect(saved.headers.location).toBe('/peers/profile?notice=unchanged');
+      expect(peersOn(await ana.get(`/peers?system=${fMillennium.slug}`))).not.toContain(left.userId);
+      await ds.getRepository(Membership).update({ userId: left.userId }, { status: 'active' });
+      expect(peersOn(await ana.get(`/peers?system=${fMillennium.slug}`))).toContain(left.userId);
+      expect((await ana.get(`/peers/${left.userId}`)).status).toBe(200);
+    });
   });
 
   describe('the contact relay', () => {

@@ -88,8 +88,10 @@ export class PeerProfiles {
     const systemIds = [...new Set(form.systems)].sort((a, b) => a - b);
     const topicIds = [...new Set(form.topics)].sort((a, b) => a - b);
     const errors: FieldErrors = {};
-    if (listed && !(await this.directory.hasActiveMembership(userId))) errors.listed = NO_MEMBERSHIP_MESSAGE;
     const before = await this.own(userId);
+    // Listing needs a membership. A profile listed before its person left stays marked listed (it is hidden while
+    // they are in no organisation, and shown again when they rejoin), so saving it unchanged is not refused.
+    if (listed && !before.listed && !(await this.directory.hasActiveMembership(userId))) errors.listed = NO_MEMBERSHIP_MESSAGE;
     const current = new Set((await this.vocabulary.currentSystems()).map((s) => s.id));
     if (systemIds.some((id) => !current.has(id) && !before.systemIds.includes(id))) errors.systems = 'Choose systems from the list';
     const topics = new Set((await this.vocabulary.topics()).map((t) => t.id));

@@ -320,6 +320,24 @@ describe('exchange moderation: the review workflow', () => {
       expect(page.body).toContain('value="return"');
       expect(page.body).toContain('name="_csrf"');
       expect(page.body).not.toContain('id="changes-heading"');
+
+      // A tool shows its licence and its file (downloadable by moderators though unpublished); a hack its tip.
+      const tool = await submitted('Reading page tool', { kind: 'tool', body: 'A checklist for go-live.' });
+      const stored = await t.app.get(FileStorage).putBytes(`exchange/${tool.id}/go-live.xlsx`, Buffer.from('PK tool bytes'));
+      const toolFileId = Number((await db.getRepository(ExchangeFile).insert({ itemId: tool.id, role: 'tool', version: 1, storageKey: stored.key, fileName: 'go-live.xlsx', contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', bytes: stored.bytes, sha256: stored.sha256, uploadedById: author.userId, downloadCount: 0, createdAt: new Date() })).identifiers[0].id);
+      await db.getRepository(ExchangeRevision).update({ id: tool.latestRevisionId! }, { toolFileId });
+      const toolPage = decoded((await moderator.get(`/moderation/exchange/${tool.latestRevisionId}`)).body);
+      expect(toolPage).toContain('Open Government Licence v3.0');
+      expect(toolPage).toContain('A checklist for go-live.');
+      expect(toolPage).toContain(`href="/moderation/exchange/${tool.latestRevisionId}/files/${toolFileId}" download>go-live.xlsx</a> (1 KB, version 1)`);
+      const download = await moderator.get(`/moderation/exchange/${tool.latestRevisionId}/files/${toolFileId}`);
+      expect(download.status).toBe(200);
+      expect(download.body).toBe('PK tool bytes');
+      expect((await itemOf(tool.id)).downloadCount).toBe(0); // a moderator's reading is not a download
+      const hack = await submitted('Reading page hack', { kind: 'hack', body: 'Press *Ctrl* and F.' });
+      const hackPage = (await moderator.get(`/moderation/exchange/${hack.latestRevisionId}`)).body;
+      expect(hackPage).toContain('Press <em>Ctrl</em> and F.');
+      expect(hackPage).toContain('The tip');
     });
 
     it('refuses to publish with a box unticked, and to return without feedback, changing nothing', async () => {

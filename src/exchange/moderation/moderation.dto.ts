@@ -1,9 +1,7 @@
 import { PageNumber } from '../../common/form-fields';
 
-/** The queue's query: its page (a notice after a decision is read on its own). */
+/** The queue's query: its page (the notice after a decision is read on its own). */
 export class QueueQueryDto {
   @PageNumber()
   page?: number;
-
-  notice?: string;
 }

@@ -2,9 +2,12 @@ import 'reflect-metadata';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
 import { createLogger, createWebApp, createWorker } from './bootstrap';
+import { Clock } from './common/clock';
 import { ConfigError, loadConfig } from './config/config';
 import { seedDemo } from './demo/demo.seeder';
+import { seedStartingSystems } from './exchange/starting-systems';
 
 /** Starts the academy: PROCESS_ROLE=web (HTTP), worker (jobs) or all (both, the embedded default). */
 async function main() {
@@ -22,6 +25,9 @@ async function main() {
     await app.init();
     await seedDemo(app, config.publicUrl, (line) => process.stdout.write(`${line}\n`));
   }
+  // On every install, the moderators' list of systems starts with widely used UK ones (only while it is empty).
+  await app.init();
+  await seedStartingSystems(app.get(DataSource), app.get(Clock).now());
   await (app as NestFastifyApplication).listen({ port: config.port, host: config.host });
   logger.info(`${config.academyName} is running at ${config.publicUrl} (role ${config.role}, ${config.database.kind}, jobs ${config.redis ? 'bullmq' : 'in-process'})`);
 }

@@ -7,6 +7,7 @@ import { CourseDefinition, CourseImporter } from '../catalogue/course-importer';
 import { Clock } from '../common/clock';
 import { PROJECT_ROOT } from '../common/paths';
 import { FileStorage } from '../storage/file-storage';
+import { seedDemoExchange } from './exchange-seeder';
 import { inDemoHistory, seedDemoOrganisations } from './organisation-seeder';
 import { seedDemoWebinars } from './webinar-seeder';
 
@@ -17,8 +18,10 @@ export const DEMO_CONTENT_DIR = join(PROJECT_ROOT, 'src', 'demo', 'content');
  * shown once in the console, so no known password ships with the code) and the demo courses, written by
  * the project, in src/demo/content/; three demo organisations with their managers, staff, progress and
  * requirements (organisation-seeder.ts: a story of the past fourteen months, told through the Clock, so the
- * accounts and courses are made at its beginning); and the demo webinars (src/demo/content/webinars/, times
- * relative to the first start). Safe to run at every start: what exists is left alone.
+ * accounts and courses are made at its beginning); the demo exchange with its moderator (exchange-seeder.ts: case
+ * studies, tools and hacks shared over the same story, and peer profiles); and the demo webinars
+ * (src/demo/content/webinars/, times relative to the first start). Safe to run at every start: what exists is left
+ * alone.
  */
 export async function seedDemo(app: INestApplicationContext, publicUrl: string, print: (line: string) => void): Promise<void> {
   const accountsService = app.get(AccountsService);
@@ -33,6 +36,8 @@ export async function seedDemo(app: INestApplicationContext, publicUrl: string, 
     accounts.push(...(await seedDemoOrganisations(app, history)));
     return { accounts, authorId };
   });
+  // The exchange's story is told over the same months, after the organisations' (its clock starts again in the past).
+  if (authorId) accounts.push(...(await inDemoHistory(app.get(Clock), (history) => seedDemoExchange(app, history))));
   if (accounts.length) {
     const width = Math.max(34, ...accounts.map((a) => a.email.length));
     print('');

@@ -137,7 +137,7 @@ describe('the demo organisations (seeded with everything else, as at a first sta
   }, 120_000);
   afterAll(() => t.close());
 
-  it('prints the demo accounts and the two other managers once, no staff; puts the clock back to the present', async () => {
+  it('prints the demo accounts, the two other managers and the exchange’s moderator once, no staff; puts the clock back to the present', async () => {
     const accounts = printed.filter((l) => /^\s+\S+\s+\S+@\S+\s+\S{12}$/.test(l));
     expect(accounts.map((l) => l.trim().split(/\s+/).slice(0, 2).join(' '))).toEqual([
       'admin admin@demo.peer-academy.local',
@@ -146,6 +146,7 @@ describe('the demo organisations (seeded with everything else, as at a first sta
       'learner learner@demo.peer-academy.local',
       'org_manager nadia.rahman@riverside.demo.peer-academy.local',
       'org_manager marcus.johnson@meadowbank.demo.peer-academy.local',
+      'moderator ruth.adebayo@riverside.demo.peer-academy.local',
     ]);
     expect(Math.abs(t.app.get(Clock).now().getTime() - Date.now())).toBeLessThan(1000);
     expect(seconds).toBeLessThan(60);
@@ -184,7 +185,8 @@ describe('the demo organisations (seeded with everything else, as at a first sta
     expect(organisations.map((o: { name: string; status: string }) => `${o.name} ${o.status}`)).toEqual(['Demo Community Health NHS Trust active', 'Demo Riverside GP Federation active', 'Demo Meadowbank Care active']);
     for (const other of organisations.slice(1)) expect((await api.get(`/api/v1/organisations/${other.id}`)).status).toBe(404);
     const nadia = await t.apiClient(credentials('nadia.rahman@riverside.demo.peer-academy.local').email, credentials('nadia.rahman@riverside.demo.peer-academy.local').password);
-    expect((await nadia.get(`/api/v1/organisations/${organisations[1].id}/staff`)).json().total).toBe(6);
+    // Six staff and the exchange's moderator, Ruth Adebayo.
+    expect((await nadia.get(`/api/v1/organisations/${organisations[1].id}/staff`)).json().total).toBe(7);
     expect((await nadia.get(`/api/v1/organisations/${trustId}`)).status).toBe(404);
     const marcus = credentials('marcus.johnson@meadowbank.demo.peer-academy.local');
     expect((await (await t.apiClient(marcus.email, marcus.password)).get(`/api/v1/organisations/${organisations[2].id}/staff`)).json().total).toBe(5);

@@ -6,7 +6,7 @@ import { ExchangeItem } from '../../src/exchange/entities/exchange-item.entity';
 import { ExchangeRevisionFile } from '../../src/exchange/entities/exchange-revision-file.entity';
 import { ExchangeRevision } from '../../src/exchange/entities/exchange-revision.entity';
 import { usingRealEngines } from '../support/engines';
-import { startTestApp, TestApp, Visitor } from '../support/app';
+import { startTestApp, TestApp, Visitor, type MultipartPart } from '../support/app';
 import { topic } from '../support/courses';
 import { publishLatest } from '../support/exchange-publishing';
 import { formEntries } from '../support/html-forms';
@@ -188,7 +188,7 @@ describe('exchange contributions: attachments, tool versions and downloads', () 
 });
 
 /** The text fields of an edit form as they stand (what a browser would send back), for a multipart post. */
-function editFields(page: { body: string }, without: string[] = []): Array<{ name: string; value: string }> {
+function editFields(page: { body: string }, without: string[] = []): MultipartPart[] {
   const action = /<form method="post" action="(\/exchange\/[a-z0-9-]+\/edit)"/.exec(page.body)![1];
   return formEntries(page.body, action)
     .filter(([name]) => name !== '_csrf' && !without.includes(name))

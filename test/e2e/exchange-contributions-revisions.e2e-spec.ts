@@ -133,6 +133,29 @@ describe('exchange contributions: revisions, withdrawing, review dates, the API 
     expect((await item(slug)).status).toBe('published');
   });
 
+  it('makes one revision 2 when the same change is saved three times at once, and one attachment each when two are added at once', async () => {
+    const author = await member();
+    const slug = await caseStudy(author, 'Saved at once');
+    await publishLatest(t, slug);
+    const page = await author.get(`/exchange/${slug}/edit`);
+    const entries = fill(formEntries(page.body, `/exchange/${slug}/edit`), { lessons: 'Changed lessons.' });
+    const answers = await Promise.all([post(author, `/exchange/${slug}/edit`, entries), post(author, `/exchange/${slug}/edit`, entries), post(author, `/exchange/${slug}/edit`, entries)]);
+    expect(answers.map((a) => a.status)).toEqual([303, 303, 303]);
+    expect(answers.map((a) => String(a.headers.location).replace(/.*notice=/, '')).sort()).toEqual(['revision', 'unchanged', 'unchanged']);
+    const revisions = await revisionsOf(slug);
+    expect(revisions.map((r) => [r.number, r.status, r.lessons])).toEqual([
+      [1, 'published', 'Lessons.'],
+      [2, 'draft', 'Changed lessons.'],
+    ]);
+    await author.get(`/exchange/${slug}/attachments`);
+    const adds = await Promise.all(['a.pdf', 'b.pdf'].map((name) => author.upload(`/exchange/${slug}/attachments`, [{ name: 'file', filename: name, content: PDF }])));
+    expect(adds.map((a) => a.status)).toEqual([303, 303]);
+    const links = await ds().getRepository(ExchangeRevisionFile).find({ where: { revisionId: revisions[1].id }, order: { position: 'ASC' } });
+    expect(links).toHaveLength(2);
+    expect(new Set(links.map((l) => l.position)).size).toBe(2);
+    expect(await revisionsOf(slug)).toHaveLength(2);
+  });
+
   it('shows a returned revision’s feedback at the top of the edit page and on the item page, to the author', async () => {
     const author = await member();
     const slug = await caseStudy(author, 'Returned once');

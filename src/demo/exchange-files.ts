@@ -328,9 +328,10 @@ const workingDayBefore = (d: Date) => plusDays(d, d.getUTCDay() === 1 ? -3 : -1)
 
 type FreezeRow = [from: Date, to: Date, kind: 'Freeze' | 'Caution' | 'Change window', why: string, systems: string, exceptions: string];
 
-/** The calendar of the UK financial year (1 April to 31 March) that `at` falls in. */
+/** The calendar of a UK financial year (1 April to 31 March): the one `at` falls in, or the next when it begins within four months. */
 export function changeFreezeCalendar(at: Date): DemoFile {
-  const start = at.getUTCMonth() >= 3 ? at.getUTCFullYear() : at.getUTCFullYear() - 1;
+  const ahead = new Date(at.getTime() + 120 * DAY);
+  const start = ahead.getUTCMonth() >= 3 ? ahead.getUTCFullYear() : ahead.getUTCFullYear() - 1;
   const first = utc(start, 4, 1);
   const last = utc(start + 1, 3, 31);
   const inYear = (d: Date) => d >= first && d <= last;

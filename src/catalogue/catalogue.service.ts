@@ -214,6 +214,13 @@ export class CatalogueService {
     return rows.map(toCard);
   }
 
+  /** Published courses in any of the topics, the most enrolled first (for "related" lists elsewhere, such as the exchange). */
+  async popularInTopics(topicIds: readonly number[], limit: number): Promise<CourseCard[]> {
+    if (!topicIds.length) return [];
+    const rows = await this.courses.find({ where: { topicId: In([...topicIds]), status: 'published' }, relations: { topic: true }, order: { enrolmentCount: 'DESC', publishedAt: 'DESC', id: 'DESC' }, take: limit });
+    return rows.map(toCard);
+  }
+
   /** Title, slug and CPD minutes of any course, whatever its status (for certificates of past completions). */
   courseFacts(courseId: number): Promise<Pick<Course, 'id' | 'slug' | 'title' | 'cpdMinutes'> | null> {
     return this.courses.findOne({ where: { id: courseId }, select: { id: true, slug: true, title: true, cpdMinutes: true } });

@@ -6,6 +6,7 @@ import { LessonActivityDirectory, LessonActivityDirectoryModule } from '../commo
 import { UnitOfWork } from '../database/unit-of-work';
 import { CourseCompletedSweepJob } from './completion.jobs';
 import { PersonalDataModule } from '../common/personal-data';
+import { RelatedExchangeModule } from '../common/related-exchange';
 import { LearningPersonalData } from './personal-data';
 import { LearningApiController } from './learning.api.controller';
 import { LessonAccess } from './lesson-access';
@@ -19,7 +20,7 @@ import { LessonProgress } from './entities/lesson-progress.entity';
 import { QuizAttempt } from './entities/quiz-attempt.entity';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Enrolment, LessonProgress, QuizAttempt]), CatalogueModule, CertificateDirectoryModule, LessonActivityDirectoryModule, PersonalDataModule],
+  imports: [TypeOrmModule.forFeature([Enrolment, LessonProgress, QuizAttempt]), CatalogueModule, CertificateDirectoryModule, LessonActivityDirectoryModule, PersonalDataModule, RelatedExchangeModule],
   controllers: [LearningPagesController, LessonsPagesController, LearningApiController, LessonsApiController],
   providers: [LearningService, ProgressService, LessonAccess, UnitOfWork, CourseCompletedSweepJob, LearningPersonalData],
   exports: [LearningService, ProgressService],

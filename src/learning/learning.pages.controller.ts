@@ -5,6 +5,7 @@ import { Public, SignedInUser, type CurrentUser } from '../accounts/identity';
 import { CatalogueQueryDto } from '../catalogue/catalogue.dto';
 import { CATALOGUE_CACHE_MS, CatalogueService, LENGTHS, SORTS } from '../catalogue/catalogue.service';
 import { CertificateDirectory } from '../common/certificate-directory';
+import { RelatedExchange } from '../common/related-exchange';
 import { TtlCache } from '../common/ttl-cache';
 import { COURSE_LEVELS } from '../catalogue/entities/course.entity';
 import { parseForm } from '../common/forms';
@@ -25,6 +26,7 @@ export class LearningPagesController {
     private readonly learning: LearningService,
     private readonly progress: ProgressService,
     private readonly certificates: CertificateDirectory,
+    private readonly related: RelatedExchange,
   ) {}
 
   private readonly anonymousCatalogue = new TtlCache<string>(CATALOGUE_CACHE_MS, 500);
@@ -72,6 +74,9 @@ export class LearningPagesController {
     const lessons = course.modules.flatMap((m) => m.lessons);
     // The syllabus and this learner's progress are both at hand: no need to ask the database again.
     const nextId = enrolment ? nextLessonIn(lessons, (id) => !!done.get(id)?.completedAt) : null;
+    // "From the exchange": what organisations shared on the course's topic.
+    const topic = await this.catalogue.topicBySlug(course.topic.slug);
+    const fromExchange = topic ? await this.related.itemsOnTopics([topic.id]) : [];
     return reply.view('learning/course', {
       pageTitle: course.title,
       course: {
@@ -86,6 +91,7 @@ export class LearningPagesController {
       whoForHtml: renderMarkdown(course.whoFor, { demoteHeadings: true }),
       enrolment,
       preview: course.status !== 'published',
+      related: { exchangeItems: fromExchange, exploreHref: `/exchange?topic=${encodeURIComponent(course.topic.slug)}` },
     });
   }
 

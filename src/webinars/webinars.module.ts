@@ -7,6 +7,7 @@ import { CertificatesModule } from '../certificates/certificates.module';
 import { CertificatesService } from '../certificates/certificates.service';
 import { CertificateDirectoryModule } from '../common/certificate-directory';
 import { PersonalDataModule } from '../common/personal-data';
+import { RelatedExchange, RelatedExchangeModule } from '../common/related-exchange';
 import { UnitOfWork } from '../database/unit-of-work';
 import { MailModule } from '../mail/mail.module';
 import { AttendanceService } from './attendance.service';
@@ -26,7 +27,7 @@ import { WebinarCreditSweepJob, WebinarReminderJob, WebinarRemindersSweepJob } f
 import { WebinarsService } from './webinars.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Webinar, WebinarRegistration, WebinarAttendance, WebinarQuestion, WebinarQuestionVote]), AccountsModule, CatalogueModule, MailModule, CertificatesModule, CertificateDirectoryModule, PersonalDataModule],
+  imports: [TypeOrmModule.forFeature([Webinar, WebinarRegistration, WebinarAttendance, WebinarQuestion, WebinarQuestionVote]), AccountsModule, CatalogueModule, MailModule, CertificatesModule, CertificateDirectoryModule, PersonalDataModule, RelatedExchangeModule],
   controllers: [WebinarsApiController, WebinarCalendarController, WebinarsPagesController, WebinarsAuthoringController],
   providers: [
     WebinarsService,
@@ -49,10 +50,16 @@ export class WebinarsModule implements OnModuleInit {
     private readonly certificates: CertificatesService,
     private readonly attendance: AttendanceService,
     @InjectRepository(Webinar) private readonly webinars: Repository<Webinar>,
+    private readonly related: RelatedExchange,
+    private readonly webinarsService: WebinarsService,
   ) {}
 
-  /** Certificates of attendance go through the certificates job, like certificates of completion. */
+  /**
+   * Certificates of attendance go through the certificates job, like certificates of completion; an exchange item's
+   * page lists the webinars on its topics.
+   */
   onModuleInit(): void {
     this.certificates.registerSubject(new WebinarCertificateSubject(this.attendance, this.webinars));
+    this.related.useWebinars(async (topicIds, limit) => (await this.webinarsService.onTopics(topicIds, limit)).map((w) => ({ ...w, href: `/webinars/${w.slug}` })));
   }
 }

@@ -6,6 +6,7 @@ import { In, Repository } from 'typeorm';
 import { Public, SignedInUser, type CurrentUser } from '../accounts/identity';
 import { CertificateDirectory } from '../common/certificate-directory';
 import { Clock } from '../common/clock';
+import { RelatedExchange } from '../common/related-exchange';
 import { DomainError, NotFound, ValidationFailed } from '../common/errors';
 import { errorView, parseForm } from '../common/forms';
 import { londonDateTime } from '../common/london-time';
@@ -76,6 +77,7 @@ export class WebinarsPagesController {
     private readonly certificates: CertificateDirectory,
     private readonly storage: FileStorage,
     private readonly clock: Clock,
+    private readonly related: RelatedExchange,
     @InjectRepository(Webinar) private readonly webinarRows: Repository<Webinar>,
     @InjectRepository(WebinarQuestion) private readonly questionRows: Repository<WebinarQuestion>,
   ) {}
@@ -165,6 +167,8 @@ export class WebinarsPagesController {
     const open = phase === 'scheduled' || phase === 'live';
     const manager = canManage(webinar, viewer);
     const video = viewer && phase === 'ended' && webinar.recordingKey ? await this.recordingView(viewer, webinar) : null;
+    // "From the exchange": what organisations shared on the webinar's topic.
+    const fromExchange = webinar.topicId === null ? [] : await this.related.itemsOnTopics([webinar.topicId]);
     return reply.view('webinars/webinar', {
       pageTitle: webinar.title,
       notice: notice && Object.hasOwn(NOTICES, notice) ? NOTICES[notice] : undefined,
@@ -189,6 +193,7 @@ export class WebinarsPagesController {
       video,
       recordingLink: phase === 'ended' && !webinar.recordingKey ? webinar.recordingUrl : null,
       signInToWatch: !viewer && phase === 'ended' && !!webinar.recordingKey,
+      related: { exchangeItems: fromExchange, exploreHref: card.topic ? `/exchange?topic=${encodeURIComponent(card.topic.slug)}` : '/exchange' },
     });
   }
 

@@ -153,6 +153,21 @@ export class WebinarsService {
     return webinar;
   }
 
+  /**
+   * Published webinars on any of the topics, for "related" lists elsewhere (the exchange): those to come or live now,
+   * soonest first, then those that ended, latest first; at most `limit`. Two indexed queries of at most a few rows.
+   */
+  async onTopics(topicIds: readonly number[], limit: number): Promise<Array<{ slug: string; title: string; startsAt: Date; upcoming: boolean }>> {
+    if (!topicIds.length || limit < 1) return [];
+    const now = this.clock.now();
+    const horizon = new Date(now.getTime() - MAX_DURATION_MINUTES * 60_000);
+    const where = { status: 'scheduled' as const, topicId: In([...topicIds]) };
+    const soon = await this.webinars.find({ where: { ...where, startsAt: MoreThan(horizon) }, order: { startsAt: 'ASC', id: 'ASC' }, take: limit + 10 });
+    const upcoming = soon.filter((w) => endsAt(w) > now).slice(0, limit);
+    const past = upcoming.length < limit ? (await this.webinars.find({ where: { ...where, startsAt: LessThan(now) }, order: { startsAt: 'DESC', id: 'DESC' }, take: limit + 10 })).filter((w) => endsAt(w) <= now) : [];
+    return [...upcoming.map((w) => ({ w, upcoming: true })), ...past.map((w) => ({ w, upcoming: false }))].slice(0, limit).map(({ w, upcoming: isUpcoming }) => ({ slug: w.slug, title: w.title, startsAt: w.startsAt, upcoming: isUpcoming }));
+  }
+
   registrationOf(userId: number, webinarId: number): Promise<WebinarRegistration | null> {
     return this.registrations.findOneBy({ userId, webinarId });
   }

@@ -9,6 +9,7 @@ import { parseRange, serveFile } from '../../storage/serve-file';
 import { ContributionsReader } from './contributions.reader';
 import { ExchangeDownloads, NO_SUCH_FILE } from './downloads';
 import { SignalsService } from '../signals/signals.service';
+import { RelatedService } from '../search/related.service';
 import { itemPageView } from './item-view';
 
 const fileId = new ParseIntPipe({ exceptionFactory: () => new NotFound(NO_SUCH_FILE) });
@@ -36,6 +37,7 @@ export class ItemPagesController {
     private readonly downloads: ExchangeDownloads,
     private readonly storage: FileStorage,
     private readonly signals: SignalsService,
+    private readonly related: RelatedService,
   ) {}
 
   @Public()
@@ -48,6 +50,8 @@ export class ItemPagesController {
       notice: typeof notice === 'string' ? ITEM_NOTICES[notice] : undefined,
       // The peer signals (signals part): counts, the viewer's own, and who adopted it; published items only.
       signals: detail.item.status === 'published' ? await this.signals.panel(detail.item, viewer, typeof signal === 'string' ? signal : null) : null,
+      // Courses and webinars on its topics (search part); published items only.
+      related: detail.item.status === 'published' ? await this.related.panelFor(detail.item.id) : null,
     });
   }
 

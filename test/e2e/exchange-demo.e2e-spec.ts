@@ -350,6 +350,50 @@ describe('the demo exchange (seeded with everything else, as at a first start)',
     expect(Math.abs(t.app.get(Clock).now().getTime() - Date.now())).toBeLessThan(1000);
   });
 
+  it('reads as a living exchange: every published item’s page is public, the moderator has her queue, the learner her saved items', async () => {
+    const credentials = (email: string) => {
+      const [, , password] = printed.find((l) => l.includes(` ${email} `))!.trim().split(/\s+/);
+      return { email, password };
+    };
+    const anonymous = t.visitor();
+    for (const item of items.filter((i) => i.status === 'published')) {
+      const page = await anonymous.get(`/exchange/${item.slug}`);
+      expect(page.status).toBe(200);
+      expect(page.body).toContain(item.title.replace(/&/g, '&amp;').replace(/'/g, '&#x27;'));
+    }
+    // Not published: the same 404 as a slug that does not exist, on the page and on the API.
+    expect((await anonymous.get(`/exchange/${slugOf('whatsapp-handover')}`)).status).toBe(404);
+    expect((await anonymous.get(`/api/v1/exchange/${slugOf('whatsapp-handover')}`)).status).toBe(404);
+    // The tool's API answer: both versions, the second current.
+    const tool = (await anonymous.get(`/api/v1/exchange/${slugOf('dspt-evidence-checklist')}`)).json();
+    expect(tool.tool.versions.map((v: { version: number; current: boolean }) => [v.version, v.current])).toEqual([
+      [2, true],
+      [1, false],
+    ]);
+    expect(tool.counts).toEqual({ helpful: 8, adoptions: 2, saves: 3, downloads: 99 });
+
+    const moderator = t.visitor();
+    const ruth = credentials(DEMO_MODERATOR_EMAIL);
+    await moderator.signIn(ruth.email, ruth.password);
+    const queue = await moderator.get('/moderation');
+    expect(queue.status).toBe(200);
+    expect(queue.body.match(/data-revision="/g)).toHaveLength(1);
+    expect(queue.body).toContain('Cutting phishing clicks from 19% to 4% in a year');
+    expect(queue.body).toContain('Revision 2 of a published item');
+    // She may read the hack she returned; the public may not.
+    const returned = await moderator.get(`/exchange/${slugOf('whatsapp-handover')}`);
+    expect(returned.status).toBe(200);
+    expect(returned.body).toContain('A group chat for quick shift handovers');
+
+    const learner = t.visitor();
+    const priya = credentials('learner@demo.peer-academy.local');
+    await learner.signIn(priya.email, priya.password);
+    const saved = await learner.get('/exchange/saved');
+    expect(saved.status).toBe(200);
+    for (const key of ['dspt-evidence-checklist', 'shared-care-record-safety-case', 'high-risk-discharges-list']) expect(saved.body).toContain(`/exchange/${slugOf(key)}`);
+    expect((await learner.get('/moderation')).status).toBe(403);
+  });
+
   it('changes nothing when it runs again, nor does the starting list once it has rows', async () => {
     const before = await counts();
     const keys = (await db.getRepository(ExchangeFile).find()).map((f) => f.storageKey);

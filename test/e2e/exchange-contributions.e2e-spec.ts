@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { ExchangeFile } from '../../src/exchange/entities/exchange-file.entity';
 import { ExchangeItem } from '../../src/exchange/entities/exchange-item.entity';
 import { ExchangeRevision } from '../../src/exchange/entities/exchange-revision.entity';
+import { PeerProfile } from '../../src/exchange/entities/peer.entities';
 import { Answer, startTestApp, TestApp, Visitor } from '../support/app';
 import { topic } from '../support/courses';
 import { createItem, createSystem } from '../support/exchange';
@@ -322,5 +323,32 @@ describe('exchange contributions: writing and who sees what', () => {
     // Only the author gets the author's actions.
     expect((await author.get(`/exchange/${draft.slug}`)).body).toContain('data-author-actions');
     expect((await allowed[1].get(`/exchange/${draft.slug}`)).body).not.toContain('data-author-actions');
+  });
+
+  it('names who shared a published item to signed-in members (linking their peer profile when they listed one), never to anonymous visitors, and gives moderators their ways in', async () => {
+    const author = await t.signedIn('learner', { name: 'Priya Shared-By' });
+    await addMember(t, trust.id, author.userId);
+    const item = await createItem(t, { authorId: author.userId, organisationId: trust.id, title: 'Who shared this' });
+    const reader = await member(other.id);
+
+    expect((await t.visitor().get(`/exchange/${item.slug}`)).body).not.toContain('Priya Shared-By');
+    const unlisted = await reader.get(`/exchange/${item.slug}`);
+    expect(unlisted.body).toMatch(/data-shared-by>Shared by Priya Shared-By, Tester\.<\/p>/);
+    expect(unlisted.body).not.toContain(`/peers/${author.userId}`);
+
+    await ds().getRepository(PeerProfile).insert({ userId: author.userId, listed: true, bio: 'EPR lead', openToContact: true, createdAt: new Date(), updatedAt: new Date() });
+    const listed = await reader.get(`/exchange/${item.slug}`);
+    expect(listed.body).toContain(`<a href="/peers/${author.userId}">Contact them through their peer profile`);
+    expect(listed.body).not.toContain('data-moderator-actions');
+    expect(listed.body).not.toContain('/moderation/exchange/items/');
+
+    const moderator = await t.signedIn('moderator');
+    const asModerator = await moderator.get(`/exchange/${item.slug}`);
+    expect(asModerator.body).toContain(`/moderation/exchange/items/${item.id}/withdraw`);
+    const waiting = await createItem(t, { authorId: author.userId, organisationId: trust.id, title: 'Waiting for a moderator', status: 'submitted' });
+    const review = await moderator.get(`/exchange/${waiting.slug}`);
+    expect(review.body).toContain(`href="/moderation/exchange/${waiting.latestRevisionId}"`);
+
+    expect((await author.get(`/exchange/${item.slug}?notice=review-confirmed`)).body).toContain('it is marked as still current');
   });
 });

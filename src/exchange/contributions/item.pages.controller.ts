@@ -10,6 +10,9 @@ import { ContributionsReader } from './contributions.reader';
 import { ExchangeDownloads, NO_SUCH_FILE } from './downloads';
 import { SignalsService } from '../signals/signals.service';
 import { RelatedService } from '../search/related.service';
+import { PeerDirectory } from '../peers/peer-directory.service';
+import type { CurrentUser } from '../../accounts/identity';
+import type { ItemDetail } from './contributions.reader';
 import { itemPageView } from './item-view';
 
 const fileId = new ParseIntPipe({ exceptionFactory: () => new NotFound(NO_SUCH_FILE) });
@@ -22,6 +25,7 @@ export const ITEM_NOTICES: Record<string, string> = {
   revision: 'Your changes have been saved as a new revision. The published revision stays up until a moderator publishes this one.',
   submitted: 'Submitted for review. A moderator will check it and publish it or send it back with feedback.',
   withdrawn: 'It has been withdrawn: nobody else can see it any more.',
+  'review-confirmed': 'Thank you: it is marked as still current. Its author will be asked again in 24 months.',
 };
 
 /**
@@ -38,6 +42,7 @@ export class ItemPagesController {
     private readonly storage: FileStorage,
     private readonly signals: SignalsService,
     private readonly related: RelatedService,
+    private readonly peers: PeerDirectory,
   ) {}
 
   @Public()
@@ -52,7 +57,22 @@ export class ItemPagesController {
       signals: detail.item.status === 'published' ? await this.signals.panel(detail.item, viewer, typeof signal === 'string' ? signal : null) : null,
       // Courses and webinars on its topics (search part); published items only.
       related: detail.item.status === 'published' ? await this.related.panelFor(detail.item.id) : null,
+      sharedBy: await this.sharedBy(viewer, detail),
+      moderator: moderatorActions(viewer, detail),
     });
+  }
+
+  /**
+   * Who shared it, for signed-in members (peers are personal data, as on /peers): their name and job role, and their
+   * peer profile to contact them through when they listed one. Nothing once their account is gone.
+   */
+  private async sharedBy(viewer: CurrentUser | null, detail: ItemDetail) {
+    const authorId = detail.item.authorId;
+    if (!viewer || !authorId || detail.isAuthor || detail.item.status !== 'published') return null;
+    const profile = await this.peers.listed(authorId);
+    if (profile) return { name: profile.name, jobRole: profile.jobRole, profileHref: `/peers/${authorId}`, openToContact: profile.openToContact };
+    const person = (await this.peers.people([authorId])).get(authorId);
+    return person && !person.deactivated ? { name: person.name, jobRole: person.jobRole, profileHref: null, openToContact: false } : null;
   }
 
   @Public()
@@ -65,4 +85,14 @@ export class ItemPagesController {
     if (isPublic && (range === null || (range !== 'unsatisfiable' && range.start === 0)) && (await this.storage.size(file.storageKey)) !== null) await this.downloads.count(file);
     return serveFile(this.storage, file.storageKey, request, reply, { contentType: file.contentType, downloadName: safeFileName(file.fileName, extension) });
   }
+}
+
+/** A moderator's ways in from the item page: the revision waiting for them, and taking the item down. */
+function moderatorActions(viewer: CurrentUser | null, detail: ItemDetail) {
+  if (!viewer || (viewer.role !== 'moderator' && viewer.role !== 'admin')) return null;
+  const latest = detail.newer ?? detail.revision;
+  return {
+    reviewHref: latest.status === 'submitted' ? `/moderation/exchange/${latest.id}` : null,
+    withdrawHref: detail.item.status !== 'withdrawn' ? `/moderation/exchange/items/${detail.item.id}/withdraw` : null,
+  };
 }

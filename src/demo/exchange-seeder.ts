@@ -13,6 +13,7 @@ import { PROJECT_ROOT } from '../common/paths';
 import { slugify } from '../common/slug';
 import { isUniqueViolation } from '../database/errors';
 import { UnitOfWork } from '../database/unit-of-work';
+import { hackSummary, keyFiguresJson, type KeyFigure } from '../exchange/contributions/contribution-rules';
 import { ExchangeFile } from '../exchange/entities/exchange-file.entity';
 import { ExchangeItem } from '../exchange/entities/exchange-item.entity';
 import { ExchangeRevisionFile } from '../exchange/entities/exchange-revision-file.entity';
@@ -57,13 +58,6 @@ const HOUR = 60 * MINUTE;
 
 type OrgKey = (typeof DEMO_ORGANISATIONS)[number]['key'];
 
-interface KeyFigureDefinition {
-  label: string;
-  before: number;
-  after: number;
-  unit: string;
-}
-
 /** One revision as written in the item's JSON; a later revision keeps every field of the one before it unless it says otherwise. */
 export interface RevisionDefinition {
   /** Where it ends: `superseded` was published, then replaced by a later one. */
@@ -78,7 +72,7 @@ export interface RevisionDefinition {
   context?: string;
   actions?: string;
   results?: string;
-  keyFigures?: KeyFigureDefinition[];
+  keyFigures?: KeyFigure[];
   lessons?: string;
   differently?: string;
   purpose?: string;
@@ -158,17 +152,6 @@ export function resolvedRevisions(item: ItemDefinition): RevisionDefinition[] {
 export function demoItemSlug(item: ItemDefinition): string {
   const suffix = createHash('sha256').update(`peer-academy-demo-exchange:${item.key}`).digest('hex').slice(0, 6);
   return `${slugify(item.revisions[0].title ?? item.key, 100)}-${suffix}`;
-}
-
-/** A hack's summary, as the contribution form makes it: the start of its tip, as plain words. */
-function hackSummary(tip: string): string {
-  const plain = tip
-    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
-    .replace(/[*_`#>]/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  const chars = [...plain];
-  return chars.length <= 280 ? plain : `${chars.slice(0, 279).join('').trimEnd()}…`;
 }
 
 interface Person {
@@ -402,12 +385,12 @@ class ExchangeStory {
         status: published ? 'published' : r.status,
         authorId: author.id,
         title: r.title ?? '',
-        summary: definition.kind === 'hack' ? hackSummary(r.tip ?? '') : (r.summary ?? ''),
+        summary: definition.kind === 'hack' ? hackSummary(r.tip ?? null) : (r.summary ?? ''),
         careSetting: r.careSetting ?? null,
         context: r.context ?? null,
         actions: r.actions ?? null,
         results: r.results ?? null,
-        keyFigures: r.keyFigures?.length ? JSON.stringify(r.keyFigures.map(({ label, before, after, unit }) => ({ label, before, after, unit }))) : null,
+        keyFigures: keyFiguresJson(r.keyFigures ?? []),
         lessons: r.lessons ?? null,
         differently: r.differently ?? null,
         purpose: r.purpose ?? null,

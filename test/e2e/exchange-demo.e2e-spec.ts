@@ -361,6 +361,17 @@ describe('the demo exchange (seeded with everything else, as at a first start)',
       expect(page.status).toBe(200);
       expect(page.body).toContain(item.title.replace(/&/g, '&amp;').replace(/'/g, '&#x27;'));
     }
+    // The search API finds them, with the facets a newcomer filters by.
+    const all = (await anonymous.get('/api/v1/exchange')).json();
+    expect(all.total).toBe(16);
+    expect(Object.fromEntries(all.facets.kind.map((v: { value: string; count: number }) => [v.value, v.count]))).toEqual({ case_study: 6, tool: 4, hack: 6 });
+    expect(all.facets.organisationType.map((v: { value: string }) => v.value).sort()).toEqual(['care_provider', 'gp_federation', 'nhs_trust']);
+    const systmOne = (await anonymous.get('/api/v1/exchange?system=tpp-systmone')).json();
+    expect(systmOne.items.map((i: { slug: string }) => i.slug).sort()).toEqual(items.filter((i) => i.status === 'published' && /SystmOne/.test(i.searchText ?? '')).map((i) => i.slug).sort());
+    const supplier = (await anonymous.get(`/api/v1/exchange?q=${encodeURIComponent('Person Centred Software')}`)).json();
+    expect(supplier.items.map((i: { slug: string }) => i.slug).sort()).toEqual([slugOf('care-home-digital-records'), slugOf('pin-the-care-app'), slugOf('wifi-walk')].sort());
+    const adopted = (await anonymous.get('/api/v1/exchange?sort=most_adopted')).json();
+    expect(adopted.items[0].slug).toBe(slugOf('dspt-evidence-checklist'));
     // Not published: the same 404 as a slug that does not exist, on the page and on the API.
     expect((await anonymous.get(`/exchange/${slugOf('whatsapp-handover')}`)).status).toBe(404);
     expect((await anonymous.get(`/api/v1/exchange/${slugOf('whatsapp-handover')}`)).status).toBe(404);

@@ -4,6 +4,8 @@ import ExcelJS from 'exceljs';
 import { DataSource } from 'typeorm';
 import { searchWords, whereFullTextMatches } from '../../src/common/full-text';
 import { Clock } from '../../src/common/clock';
+import { loadConfig } from '../../src/config/config';
+import { dataSourceOptions } from '../../src/database/data-source';
 import { seedDemo } from '../../src/demo/demo.seeder';
 import { DEMO_FILE_GENERATORS } from '../../src/demo/exchange-files';
 import { DEMO_MODERATOR_EMAIL, demoExchangeItems, demoItemSlug, demoPeers, resolvedRevisions } from '../../src/demo/exchange-seeder';
@@ -21,6 +23,8 @@ import { seedStartingSystems, STARTING_SYSTEMS, startingSystemSlug } from '../..
 import { FILE_KINDS } from '../../src/storage/content-check';
 import { FileStorage } from '../../src/storage/file-storage';
 import { startTestApp, TestApp } from '../support/app';
+import { provisionEngines, TestEngines } from '../support/engines';
+import { freePort, run, waitForHealth } from '../support/processes';
 import { createSystem } from '../support/exchange';
 
 const definitions = demoExchangeItems();
@@ -446,4 +450,48 @@ describe('the starting list of systems, on an install without demo data', () => 
     expect(await seedStartingSystems(db, new Date())).toBe(0);
     expect(await systems.count()).toBe(1);
   });
+});
+
+describe('the starting list, through the web process of a new install without demo data', () => {
+  let engines: TestEngines;
+  beforeAll(async () => {
+    engines = await provisionEngines();
+  });
+  afterAll(() => engines.dispose());
+
+  /** Starts the web process (src/main.ts, as `npm start` runs it), waits until it is healthy, stops it. */
+  const startAndStop = async () => {
+    const port = String(await freePort());
+    const web = run('src/main.ts', { ...engines.env, DEMO_DATA: 'false', PORT: port, HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${port}` });
+    try {
+      await waitForHealth(`http://127.0.0.1:${port}`, web.child);
+    } finally {
+      web.child.kill('SIGTERM');
+      expect(await web.exited).toBe(0);
+    }
+  };
+  const withDatabase = async <T>(work: (db: DataSource) => Promise<T>): Promise<T> => {
+    const db = await new DataSource(await dataSourceOptions(loadConfig(engines.env))).initialize();
+    try {
+      return await work(db);
+    } finally {
+      await db.destroy();
+    }
+  };
+
+  it('has the 25 starting systems after the first start, and a second start leaves the moderators’ changes alone', async () => {
+    await startAndStop();
+    const first = await withDatabase(async (db) => {
+      const rows: Array<{ slug: string }> = await db.query('SELECT slug FROM exchange_systems');
+      expect(Number((await db.query('SELECT COUNT(*) AS n FROM users'))[0].n)).toBe(0);
+      // A moderator takes one off the list (nothing names it yet).
+      await db.query("DELETE FROM exchange_systems WHERE slug = 'clinisys-ice-order-communications'");
+      return rows.map((r) => r.slug).sort();
+    });
+    expect(first).toEqual(STARTING_SYSTEMS.map(startingSystemSlug).sort());
+    await startAndStop();
+    const second = await withDatabase(async (db) => (await db.query('SELECT slug FROM exchange_systems')).map((r: { slug: string }) => r.slug));
+    expect(second).toHaveLength(STARTING_SYSTEMS.length - 1);
+    expect(second).not.toContain('clinisys-ice-order-communications');
+  }, 120_000);
 });

@@ -22,11 +22,10 @@ describe('jsonNestedDeeperThan', () => {
     expect(jsonNestedDeeperThan(`["\\"", ${nested(3)}]`, 3)).toBe(true);
   });
 
-  it('scans 900 KB of nested arrays in a few milliseconds', () => {
-    const body = nested(450_000);
-    const started = performance.now();
-    expect(jsonNestedDeeperThan(body, 32)).toBe(true);
+  // Its speed is not asserted here (timings belong in npm run bench): what matters is that it answers without recursing,
+  // where a parser would overflow its stack on 450,000 levels.
+  it('answers for 900 KB of nested arrays, and for 900 KB of string, without recursing', () => {
+    expect(jsonNestedDeeperThan(nested(450_000), 32)).toBe(true);
     expect(jsonNestedDeeperThan(JSON.stringify({ text: 'x'.repeat(900_000) }), 32)).toBe(false);
-    expect(performance.now() - started).toBeLessThan(100);
   });
 });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ValidationFailed } from '../common/errors';
-import { assertStrongPassword, PASSWORD_PERSONAL_MESSAGE, passwordProblem } from './password-policy';
+import { assertStrongPassword, PASSWORD_PERSONAL_MESSAGE, passwordProblem, ESTIMATED_PREFIX } from './password-policy';
 
 const priya = { email: 'priya.shah@example.nhs.uk', name: 'Priya Shah' };
 
@@ -53,18 +53,10 @@ describe('password policy (zxcvbn with the common and English dictionaries)', ()
     expect(Object.keys((error as ValidationFailed).fieldErrors)).toEqual(['newPassword']);
   });
 
-  it('stays cheap for 128 characters of random text or keyboard walk (unbounded, zxcvbn took 0.7-1.6 s for these)', () => {
-    passwordProblem('warm the estimator up', priya);
+  // Its cost is measured in npm run bench, not asserted here (a timing in a Jest assertion fails on a loaded machine). What
+  // keeps it cheap is that the estimator sees a bounded prefix: the verdict on 128 characters is the one on the prefix.
+  it('judges 128 characters of random text or keyboard walk by a bounded prefix (unbounded, zxcvbn took 0.7-1.6 s for these)', () => {
     const costly = ['x'.repeat(128), randomBytes(96).toString('base64url'), '1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik,9ol.0p;/'.repeat(3), '!1|l!1|l@4a@4a$5s$5s0o0o3e3e7t7t'.repeat(4)];
-    for (const password of costly) {
-      // The fastest of three, so that a busy machine does not make the test flaky; alone, each takes under 100 ms.
-      const times = [0, 1, 2].map(() => {
-        const started = performance.now();
-        passwordProblem(password, priya);
-        return performance.now() - started;
-      });
-      expect([password.slice(0, 12), Math.min(...times)]).toEqual([password.slice(0, 12), expect.any(Number)]);
-      expect(Math.min(...times)).toBeLessThan(400);
-    }
+    for (const password of costly) expect([password.slice(0, 12), passwordProblem(password, priya)]).toEqual([password.slice(0, 12), passwordProblem(password.slice(0, ESTIMATED_PREFIX), priya)]);
   });
 });

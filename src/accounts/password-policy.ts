@@ -27,13 +27,16 @@ export interface PasswordOwner {
  * A check then costs a few milliseconds, and under 100 for the worst 128 characters (a random or keyboard-walk
  * string of 128 took 0.7-1.6 s of CPU with the defaults: a cheap way to stall the process through sign-up).
  */
+/** How many characters of a password the estimator reads (its cost grows fast with length). */
+export const ESTIMATED_PREFIX = 64;
+
 let estimator: ZxcvbnFactory | undefined;
 function zxcvbn(): ZxcvbnFactory {
   estimator ??= new ZxcvbnFactory({
     translations: english.translations,
     graphs: common.adjacencyGraphs,
     dictionary: { ...common.dictionary, ...english.dictionary },
-    maxLength: 64,
+    maxLength: ESTIMATED_PREFIX,
     l33tMaxSubstitutions: 6,
   });
   return estimator;

@@ -57,7 +57,9 @@ describe('certificates', () => {
   it('issues one certificate in the background, stores its PDF and e-mails the learner', async () => {
     const done = await completedCourse('Mary Seacole');
     const before = await done.learner.get(`/courses/${done.course.slug}`);
-    expect(before.body).toContain('Your certificate is being prepared');
+    // Until the job has run the page says so; a BullMQ worker may already have issued it, and then the page offers it.
+    expect(before.body).toMatch(/Your certificate is being prepared|Download your certificate/);
+    if (!before.body.includes('Your certificate is being prepared')) expect(await ds.getRepository(Certificate).existsBy({ userId: done.learner.userId })).toBe(true);
 
     await t.drainJobs();
     const certificate = await ds.getRepository(Certificate).findOneByOrFail({ userId: done.learner.userId });

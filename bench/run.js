@@ -6,7 +6,7 @@
  * enrolments, heartbeat ingest). Run with `npm run bench` (builds first); BENCH_DURATION=30 for longer runs.
  * Always exits 0 once measurements are made: budgets are reported, not enforced.
  *
- * One bench alone (after a build): `node bench/run.js learning|certificates|webinars|organisations`.
+ * One bench alone (after a build): `node bench/run.js learning|certificates|webinars|organisations|exchange`.
  */
 
 const fs = require('node:fs');
@@ -17,6 +17,7 @@ const { runLearningBenches } = require('./learning');
 const { benchCertificates } = require('./certificates');
 const { benchWebinars } = require('./webinars');
 const { benchOrganisations } = require('./organisations');
+const { benchExchange } = require('./exchange');
 const { fetchRaw, formatTable, loadNow, measure, startAppServer, startBareServer, stopAll } = require('./lib');
 
 const PAGES = [
@@ -168,12 +169,22 @@ async function main() {
     mariadbError = mariadbError || err;
   }
 
+  // Exchange (issue 14): search over 100,000 published items.
+  let exchange;
+  try {
+    exchange = await benchExchange(settings, { resultsDir: RESULTS_DIR });
+  } catch (err) {
+    exchange = { error: String(err && err.message ? err.message : err) };
+    mariadbError = mariadbError || err;
+  }
+
   const budgeted = [
     ...pages.filter((p) => p.pass !== null),
     ...(mariadb.budgets || []),
     ...certificateBudget,
     ...((webinars && webinars.budgets) || []),
     ...((organisations && organisations.budgets) || []),
+    ...((exchange && exchange.budgets) || []),
   ];
   const met = budgeted.filter((p) => p.pass).length;
   const report = {
@@ -188,6 +199,7 @@ async function main() {
     certificates,
     webinars,
     organisations,
+    exchange,
     budgets: { met, total: budgeted.length },
   };
   const file = path.join(RESULTS_DIR, 'latest.json');
@@ -215,6 +227,7 @@ async function runOne(name) {
     certificates: () => benchCertificates(),
     webinars: () => benchWebinars(),
     organisations: () => benchOrganisations(settings, { resultsDir: RESULTS_DIR }),
+    exchange: () => benchExchange(settings, { resultsDir: RESULTS_DIR }),
   };
   if (!benches[name]) throw new Error(`No bench called "${name}": choose one of ${Object.keys(benches).join(', ')}`);
   const report = await benches[name]();

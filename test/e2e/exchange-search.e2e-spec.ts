@@ -402,11 +402,11 @@ describe('exchange search: /exchange, GET /api/v1/exchange, facets and related i
       const section = /<section[^>]*data-related-exchange[\s\S]*?<\/section>/.exec(html);
       return section ? [...section[0].matchAll(/class="nhsuk-card__link" href="\/exchange\/[^"]+">([^<]+)</g)].map((m) => decodeHtml(m[1])) : [];
     };
-    /** The three published items on topic alpha most adopted (then most helpful, then newest): never the withdrawn one. */
+    /** The three published items on a topic most adopted (then the newest): never the withdrawn one. */
     const topThree = (topicId: number) =>
       arranged
         .filter((i) => i.topics.includes(topicId))
-        .sort((a, b) => b.adopted - a.adopted || b.helpful - a.helpful || b.publishedAt - a.publishedAt)
+        .sort((a, b) => b.adopted - a.adopted || b.publishedAt - a.publishedAt)
         .slice(0, 3)
         .map((i) => i.title);
 

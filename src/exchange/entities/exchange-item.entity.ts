@@ -18,6 +18,8 @@ import type { CareSetting, ExchangeKind, ItemStatus } from '../exchange-kinds';
 @Index('idx_exchange_items_author', ['authorId', 'status'])
 @Index('idx_exchange_items_organisation', ['organisationId', 'status'])
 @Index('idx_exchange_items_review_due', ['status', 'reviewDueAt'])
+// Every facet column, counter and last change of the published items, so search reads them without the rows (migration 1765230000000).
+@Index('idx_exchange_items_search_list', ['status', 'kind', 'careSetting', 'publishedAt', 'helpfulCount', 'adoptionCount', 'updatedAt'])
 // InnoDB FULLTEXT over the searchable text, made by the migration on MySQL only; on SQLite an FTS5 table kept in step
 // by triggers does the same (see migrations/1765200000000-peer-exchange.ts and common/full-text.ts).
 @Index('ft_exchange_items_search', { synchronize: false })

@@ -1,33 +1,30 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, In, Repository, type SelectQueryBuilder } from 'typeorm';
+import { DataSource, Repository } from 'typeorm';
 import { Clock } from '../../common/clock';
+import { TtlCache } from '../../common/ttl-cache';
 import type { FieldErrors } from '../../common/errors';
 import { searchWords, whereFullTextMatches, type FullTextTarget } from '../../common/full-text';
-import { OrganisationDirectory } from '../../organisations/organisation-directory.service';
 import { isOrganisationType, isRegion, ORGANISATION_TYPES, REGIONS } from '../../organisations/organisation-kinds';
 import { ExchangeItemOrganisation, ExchangeItemSystem, ExchangeItemTopic } from '../entities/exchange-item-facets.entity';
 import { ExchangeItem } from '../entities/exchange-item.entity';
 import { ExchangeSystem } from '../entities/exchange-system.entity';
-import { CARE_SETTINGS, EXCHANGE_KINDS, EXCHANGE_SORTS, isCareSetting, isExchangeKind, isExchangeSort, type CareSetting, type ExchangeKind, type ExchangeSort } from '../exchange-kinds';
+import { CARE_SETTINGS, EXCHANGE_KINDS, EXCHANGE_SORTS, isCareSetting, isExchangeKind, isExchangeSort, type ExchangeKind } from '../exchange-kinds';
 import { ExchangeVocabulary, systemOption, type SystemOption } from '../exchange-vocabulary';
-import { countFacets, emptyCounts, pageOf, sortedHits, type FacetCounts, type SearchHit } from './hit-list';
+import { PublishedIndex, type FacetCounts, type FacetRow, type MatchSet } from './published-index';
 import { RefreshingCache } from './refreshing-cache';
 import {
   defaultSort,
   EXCHANGE_PAGE_SIZE,
   FACET_LIMIT,
-  FACETS,
   filterValues,
   FIXED_FACET_LABELS,
   MAX_SEARCH_HITS,
   QUERY_MAX_LENGTH,
-  withoutFacet,
   type ExchangeSearch,
   type Facet,
   type Facets,
   type FacetValue,
-  type FilterValues,
 } from './search-query';
 
 /** The search as it arrives (query parameters), before any check. */
@@ -76,19 +73,25 @@ const SEARCH_TARGET: FullTextTarget = { alias: 'i', table: 'exchange_items', col
  */
 export const SEARCH_FRESH_MS = 30_000;
 export const SEARCH_STALE_MS = 2 * 60_000;
-/** The matches held across all searches (about 150 bytes each). */
-const MAX_HELD_HITS = 400_000;
+/** The longest the index is used without being read whole (changes of organisations' types and regions show then). */
+const FULL_READ_MS = 10 * 60_000;
+/** How long the same search is answered with the same page (popular searches are asked many times a second). */
+export const RESULT_CACHE_MS = 5_000;
+/**
+ * The bytes of matches held across all searches: a search's ids (4 bytes each) and, for the index in use, their
+ * positions (4 bytes each) and a bitset (a bit per published item). 64 MB hold the 500 broadest searches or more.
+ */
+const MAX_HELD_MATCH_BYTES = 64 * 1024 * 1024;
 
 const SLUG = /^[a-z0-9-]{1,120}$/;
+const LABEL_ORDER = new Intl.Collator('en-GB');
 const asDate = (value: unknown): Date => (value instanceof Date ? value : new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(String(value)) ? String(value) : `${String(value).replace(' ', 'T')}Z`));
-const idsOf = (list: unknown): number[] => (typeof list === 'string' && list ? list.split(',').map(Number).filter((n) => Number.isSafeInteger(n) && n > 0) : []);
-const codesOf = <T extends string>(list: unknown, is: (v: unknown) => v is T): T[] => (typeof list === 'string' && list ? [...new Set(list.split(','))].filter(is) : []);
 
+/** A search's matches: their ids, best first, and those of them in an index as positions and bits. */
 interface Matches {
-  hits: SearchHit[];
+  ids: Int32Array;
   capped: boolean;
-  /** The hits in each order, sorted when first asked for. */
-  sorted: Partial<Record<ExchangeSort, SearchHit[]>>;
+  within(index: PublishedIndex): MatchSet;
 }
 
 /**
@@ -101,8 +104,12 @@ interface Matches {
 @Injectable()
 export class ExchangeSearchService {
   private readonly logger = new Logger('ExchangeSearch');
-  private readonly matches: RefreshingCache<Matches>;
-  private readonly browseCounts: RefreshingCache<Map<string | number, number>>;
+  private readonly indexes: RefreshingCache<PublishedIndex>;
+  private readonly matchLists: RefreshingCache<Matches>;
+  private lastIndex: PublishedIndex | null = null;
+  private lastLook = '';
+  private lastFullRead = 0;
+  private readonly answers: TtlCache<ExchangeSearchResult>;
   private readonly systemList: RefreshingCache<Map<number, SystemOption>>;
 
   constructor(
@@ -110,13 +117,13 @@ export class ExchangeSearchService {
     @InjectRepository(ExchangeSystem) private readonly systemRows: Repository<ExchangeSystem>,
     private readonly dataSource: DataSource,
     private readonly vocabulary: ExchangeVocabulary,
-    private readonly organisations: OrganisationDirectory,
     private readonly clock: Clock,
   ) {
     const now = () => this.clock.now().getTime();
     const onRefreshError = (key: string, err: unknown) => this.logger.warn(`Could not refresh the search cache entry ${key}: ${(err as Error).message}`);
-    this.matches = new RefreshingCache({ freshMs: SEARCH_FRESH_MS, staleMs: SEARCH_STALE_MS, maxWeight: MAX_HELD_HITS, weigh: (m) => m.hits.length, now, onRefreshError });
-    this.browseCounts = new RefreshingCache({ freshMs: SEARCH_FRESH_MS, staleMs: SEARCH_STALE_MS, maxWeight: 2_000, now, onRefreshError });
+    this.indexes = new RefreshingCache({ freshMs: SEARCH_FRESH_MS, staleMs: SEARCH_STALE_MS, maxWeight: 1, now, onRefreshError });
+    this.matchLists = new RefreshingCache({ freshMs: SEARCH_FRESH_MS, staleMs: SEARCH_STALE_MS, maxWeight: MAX_HELD_MATCH_BYTES, weigh: (m) => m.ids.length * 8 + Math.ceil((this.lastIndex?.size ?? 0) / 8), now, onRefreshError });
+    this.answers = new TtlCache(RESULT_CACHE_MS, 2_000, now);
     this.systemList = new RefreshingCache({ freshMs: 60_000, staleMs: 10 * 60_000, maxWeight: 1, now, onRefreshError });
   }
 
@@ -198,124 +205,131 @@ export class ExchangeSearchService {
   // ---- Searching ------------------------------------------------------------------------------------------
 
   async search(search: ExchangeSearch): Promise<ExchangeSearchResult> {
+    if (search.q !== null && !search.words.length) return this.labelled(search, { ids: [], hasNext: false, total: 0, capped: false, counts: null });
+    const index = await this.index();
     const filters = filterValues(search);
-    if (search.q !== null && !search.words.length) return this.labelled(search, { ids: [], hasNext: false, total: 0, capped: false, counts: emptyCounts() });
-    if (search.words.length) {
-      const matches = await this.matchesOf(search.words);
-      const sorted = (matches.sorted[search.sort] ??= sortedHits(matches.hits, search.sort));
-      const { ids, hasNext, total } = pageOf(sorted, filters, search.page, EXCHANGE_PAGE_SIZE);
-      return this.labelled(search, { ids, hasNext, total, capped: matches.capped, counts: countFacets(matches.hits, filters) });
-    }
-    const [ids, counts] = await Promise.all([this.browsePage(filters, search.sort, search.page), this.browseFacets(filters)]);
-    const hasNext = ids.length > EXCHANGE_PAGE_SIZE;
-    // Every published item has one kind: the kind facet (which leaves out its own filter) counts the whole list.
-    const total = filters.kind === null ? [...counts.kind.values()].reduce((a, b) => a + b, 0) : (counts.kind.get(filters.kind) ?? 0);
-    return this.labelled(search, { ids: ids.slice(0, EXCHANGE_PAGE_SIZE), hasNext, total, capped: false, counts });
+    const key = `${index.version}|${search.words.join(' ')}|${JSON.stringify(filters)}|${search.sort}|${search.page}`;
+    // The same search again within RESULT_CACHE_MS: the same answer (its cards' counters that much old at most).
+    const answer = await this.answers.remember(key, async () => {
+      const matches = search.words.length ? await this.matchesOf(search.words, index.contentVersion) : null;
+      const within = matches ? matches.within(index) : null;
+      const { ids, hasNext, total } = index.page(filters, within, search.sort, search.page, EXCHANGE_PAGE_SIZE);
+      const counts = index.counts(filters, within, `${search.words.join(' ')}|${JSON.stringify(filters)}`);
+      return this.labelled(search, { ids, hasNext, total, capped: matches?.capped ?? false, counts });
+    });
+    return { ...answer, search };
   }
 
-  /** A search's matches (published items only), best first, read once per SEARCH_FRESH_MS for the same words. */
-  private matchesOf(words: string[]): Promise<Matches> {
-    return this.matches.get(words.join(' '), async () => {
-      const best = this.items
-        .createQueryBuilder('i')
-        .select('i.id', 'id')
-        .addSelect('i.kind', 'kind')
-        .addSelect('i.careSetting', 'careSetting')
-        .addSelect('i.publishedAt', 'publishedAt')
-        .addSelect('i.helpfulCount', 'helpful')
-        .addSelect('i.adoptionCount', 'adopted')
-        .where('i.status = :published', { published: 'published' });
-      const score = whereFullTextMatches(best, SEARCH_TARGET, words);
-      best.addSelect(score, 'score').orderBy('score', 'DESC').addOrderBy('i.id', 'DESC').limit(MAX_SEARCH_HITS + 1);
-      const [bestSql, parameters] = best.getQueryAndParameters();
-      // The facet values of the best matches only, each a short list the engine joins with commas.
-      const rows: Array<Record<string, unknown>> = await this.dataSource.query(
-        `SELECT h.*,
-           (SELECT GROUP_CONCAT(t.topic_id) FROM exchange_item_topics t WHERE t.item_id = h.id) AS topics,
-           (SELECT GROUP_CONCAT(s.system_id) FROM exchange_item_systems s WHERE s.item_id = h.id) AS systems,
-           (SELECT GROUP_CONCAT(o.type) FROM exchange_item_organisations eo INNER JOIN organisations o ON o.id = eo.organisation_id WHERE eo.item_id = h.id) AS types,
-           (SELECT GROUP_CONCAT(o.region) FROM exchange_item_organisations eo INNER JOIN organisations o ON o.id = eo.organisation_id WHERE eo.item_id = h.id) AS regions
-         FROM (${bestSql}) h`,
-        parameters,
-      );
-      const hits: SearchHit[] = rows.slice(0, MAX_SEARCH_HITS).map((r) => ({
+  /**
+   * A search's matches, best first, as the engine finds and ranks them: one query for their ids (at most
+   * MAX_SEARCH_HITS), read again only once the published items have changed (`contentVersion`: one published,
+   * withdrawn or republished), and served meanwhile. Their facet values and counters are the index's.
+   */
+  private matchesOf(words: string[], contentVersion: string): Promise<Matches> {
+    return this.matchLists.get(
+      words.join(' '),
+      async () => {
+        const best = this.items.createQueryBuilder('i').select('i.id', 'id').where('i.status = :published', { published: 'published' });
+        const score = whereFullTextMatches(best, SEARCH_TARGET, words);
+        // Ties to the newest, then the highest id, as every order of the exchange.
+        const rows = await best.addSelect(score, 'score').orderBy('score', 'DESC').addOrderBy('i.publishedAt', 'DESC').addOrderBy('i.id', 'DESC').limit(MAX_SEARCH_HITS + 1).getRawMany<{ id: unknown }>();
+        const ids = Int32Array.from(rows.slice(0, MAX_SEARCH_HITS), (r) => Number(r.id));
+        const byIndex = new WeakMap<PublishedIndex, MatchSet>();
+        return {
+          ids,
+          capped: rows.length > MAX_SEARCH_HITS,
+          within(index) {
+            let set = byIndex.get(index);
+            if (!set) byIndex.set(index, (set = index.matches(ids)));
+            return set;
+          },
+        };
+      },
+      contentVersion,
+    );
+  }
+
+  /**
+   * Every published item with its facet values, for filtering, counting, sorting and paging in memory: four reads of
+   * narrow indexes (the items' list index and the three facet tables), once per SEARCH_FRESH_MS, rather than six
+   * GROUP BYs over the exchange for every search and combination of filters.
+   */
+  private index(): Promise<PublishedIndex> {
+    return this.indexes.get('published', async () => {
+      // First a look at whether anything changed (a few sums over the same narrow indexes, one row back): on most
+      // refreshes nothing did, and the index in use stays. Organisations' types and regions are not in the look, so
+      // the index is read whole at least every FULL_READ_MS.
+      const look = await this.lookAtPublished();
+      if (this.lastIndex && look === this.lastLook && this.clock.now().getTime() - this.lastFullRead < FULL_READ_MS) return this.lastIndex;
+      const readAt = this.clock.now().getTime();
+      const readFacet = (entity: typeof ExchangeItemTopic | typeof ExchangeItemSystem, column: string) =>
+        this.dataSource.createQueryBuilder().select('f.item_id', 'itemId').addSelect(`f.${column}`, 'value').from(entity, 'f').getRawMany<{ itemId: unknown; value: unknown }>();
+      const [rows, topics, systems, organisations] = await Promise.all([
+        this.items
+          .createQueryBuilder('i')
+          .select('i.id', 'id')
+          .addSelect('i.kind', 'kind')
+          .addSelect('i.careSetting', 'careSetting')
+          .addSelect('i.publishedAt', 'publishedAt')
+          .addSelect('i.helpfulCount', 'helpful')
+          .addSelect('i.adoptionCount', 'adopted')
+          .addSelect('i.updatedAt', 'updatedAt')
+          .where('i.status = :published', { published: 'published' })
+          .getRawMany<Record<string, unknown>>(),
+        readFacet(ExchangeItemTopic, 'topic_id'),
+        readFacet(ExchangeItemSystem, 'system_id'),
+        this.dataSource
+          .createQueryBuilder()
+          .select('eo.item_id', 'itemId')
+          .addSelect('o.type', 'type')
+          .addSelect('o.region', 'region')
+          .from(ExchangeItemOrganisation, 'eo')
+          .innerJoin('organisations', 'o', 'o.id = eo.organisation_id')
+          .getRawMany<{ itemId: unknown; type: unknown; region: unknown }>(),
+      ]);
+      const ids = (list: Array<{ itemId: unknown; value: unknown }>): FacetRow[] => list.map((r) => ({ itemId: Number(r.itemId), value: Number(r.value) }));
+      const items = rows.map((r) => ({
         id: Number(r.id),
-        score: Number(r.score),
-        kind: r.kind as ExchangeKind,
-        careSetting: (r.careSetting as CareSetting | null) ?? null,
+        kind: String(r.kind),
+        careSetting: (r.careSetting as string | null) ?? null,
         publishedAt: r.publishedAt ? asDate(r.publishedAt).getTime() : 0,
         helpful: Number(r.helpful),
         adopted: Number(r.adopted),
-        topics: [...new Set(idsOf(r.topics))],
-        systems: [...new Set(idsOf(r.systems))],
-        organisationTypes: codesOf(r.types, isOrganisationType),
-        regions: codesOf(r.regions, isRegion),
+        updatedAt: asDate(r.updatedAt).getTime(),
       }));
-      return { hits, capped: rows.length > MAX_SEARCH_HITS, sorted: {} };
+      const facetRows = {
+        topic: ids(topics),
+        system: ids(systems),
+        organisationType: organisations.map((r) => ({ itemId: Number(r.itemId), value: String(r.type) })),
+        region: organisations.flatMap((r) => (r.region ? [{ itemId: Number(r.itemId), value: String(r.region) }] : [])),
+      };
+      this.lastLook = look;
+      this.lastFullRead = readAt;
+      // Nothing changed since the last read: the index in use stays, with everything it has worked out.
+      const versions = PublishedIndex.versionsOf(items, facetRows);
+      if (this.lastIndex?.version === versions.full) return this.lastIndex;
+      return (this.lastIndex = await PublishedIndex.build(items, facetRows, versions));
     });
   }
 
-  // ---- Lists without words ---------------------------------------------------------------------------------
-
-  /** Published items passing every filter (`except` one facet's), on `alias` (an exchange_items row). */
-  private filtered<T extends object>(qb: SelectQueryBuilder<T>, filters: FilterValues): SelectQueryBuilder<T> {
-    qb.andWhere('i.status = :published', { published: 'published' });
-    if (filters.kind !== null) qb.andWhere('i.kind = :kind', { kind: filters.kind });
-    if (filters.careSetting !== null) qb.andWhere('i.careSetting = :careSetting', { careSetting: filters.careSetting });
-    if (filters.topic !== null) qb.andWhere('EXISTS (SELECT 1 FROM exchange_item_topics ft WHERE ft.item_id = i.id AND ft.topic_id = :topicId)', { topicId: filters.topic });
-    if (filters.system !== null) qb.andWhere('EXISTS (SELECT 1 FROM exchange_item_systems fs WHERE fs.item_id = i.id AND fs.system_id = :systemId)', { systemId: filters.system });
-    if (filters.organisationType !== null) {
-      qb.andWhere('EXISTS (SELECT 1 FROM exchange_item_organisations fot INNER JOIN organisations ot ON ot.id = fot.organisation_id WHERE fot.item_id = i.id AND ot.type = :organisationType)', {
-        organisationType: filters.organisationType,
-      });
-    }
-    if (filters.region !== null) {
-      qb.andWhere('EXISTS (SELECT 1 FROM exchange_item_organisations fre INNER JOIN organisations re ON re.id = fre.organisation_id WHERE fre.item_id = i.id AND re.region = :region)', { region: filters.region });
-    }
-    return qb;
-  }
-
-  /** One page of ids (and one more, to know whether a next page exists), in the order asked for. */
-  private async browsePage(filters: FilterValues, sort: ExchangeSort, page: number): Promise<number[]> {
-    const qb = this.filtered(this.items.createQueryBuilder('i').select('i.id', 'id'), filters);
-    if (sort === 'most_adopted') qb.orderBy('i.adoptionCount', 'DESC').addOrderBy('i.publishedAt', 'DESC');
-    else if (sort === 'most_helpful') qb.orderBy('i.helpfulCount', 'DESC').addOrderBy('i.publishedAt', 'DESC');
-    else qb.orderBy('i.publishedAt', 'DESC');
-    qb.addOrderBy('i.id', 'DESC')
-      .limit(EXCHANGE_PAGE_SIZE + 1)
-      .offset((page - 1) * EXCHANGE_PAGE_SIZE);
-    return (await qb.getRawMany<{ id: unknown }>()).map((r) => Number(r.id));
-  }
-
-  /** Each facet's counts over the published items passing the other facets' filters, kept per combination. */
-  private async browseFacets(filters: FilterValues): Promise<FacetCounts> {
-    const entries = await Promise.all(FACETS.map(async (facet) => [facet, await this.browseFacet(facet, withoutFacet(filters, facet))] as const));
-    return Object.fromEntries(entries) as FacetCounts;
-  }
-
-  private browseFacet(facet: Facet, filters: FilterValues): Promise<Map<string | number, number>> {
-    return this.browseCounts.get(`${facet}:${JSON.stringify(filters)}`, async () => {
-      const qb = this.items.createQueryBuilder('i');
-      let counted = 'COUNT(*)';
-      if (facet === 'kind') qb.select('i.kind', 'value').groupBy('i.kind');
-      else if (facet === 'careSetting') qb.select('i.careSetting', 'value').where('i.careSetting IS NOT NULL').groupBy('i.careSetting');
-      else if (facet === 'topic') qb.innerJoin(ExchangeItemTopic, 'fx', 'fx.itemId = i.id').select('fx.topicId', 'value').groupBy('fx.topicId');
-      else if (facet === 'system') qb.innerJoin(ExchangeItemSystem, 'fx', 'fx.itemId = i.id').select('fx.systemId', 'value').groupBy('fx.systemId');
-      else {
-        const column = facet === 'organisationType' ? 'type' : 'region';
-        qb.innerJoin(ExchangeItemOrganisation, 'fx', 'fx.itemId = i.id').innerJoin('organisations', 'fo', 'fo.id = fx.organisationId').select(`fo.${column}`, 'value').groupBy(`fo.${column}`);
-        if (column === 'region') qb.where('fo.region IS NOT NULL');
-        // An item with two organisations of one type (or region) counts once for it.
-        counted = 'COUNT(DISTINCT i.id)';
-      }
-      const rows = await this.filtered(qb.addSelect(counted, 'n'), filters).getRawMany<{ value: unknown; n: unknown }>();
-      return new Map(rows.map((r) => [facet === 'topic' || facet === 'system' ? Number(r.value) : String(r.value), Number(r.n)]));
-    });
+  /** The published items' count, latest change, id and counter sums, and the facet tables' row counts and sums, as one string. */
+  private async lookAtPublished(): Promise<string> {
+    const [row] = await this.dataSource.query(
+      `SELECT
+         (SELECT COUNT(*) FROM exchange_items WHERE status = 'published') AS n,
+         (SELECT MAX(updated_at) FROM exchange_items WHERE status = 'published') AS latest,
+         (SELECT SUM(id) + 3 * SUM(helpful_count) + 7 * SUM(adoption_count) FROM exchange_items WHERE status = 'published') AS sums,
+         (SELECT COUNT(*) + SUM(item_id) + 5 * SUM(topic_id) FROM exchange_item_topics) AS topics,
+         (SELECT COUNT(*) + SUM(item_id) + 5 * SUM(system_id) FROM exchange_item_systems) AS systems,
+         (SELECT COUNT(*) + SUM(item_id) + 5 * SUM(organisation_id) FROM exchange_item_organisations) AS organisations`,
+    );
+    const r = row as Record<string, unknown>;
+    return [r.n, r.latest instanceof Date ? r.latest.getTime() : r.latest, r.sums, r.topics, r.systems, r.organisations].map(String).join(':');
   }
 
   // ---- What the page and the API show -----------------------------------------------------------------------
 
-  private async labelled(search: ExchangeSearch, found: { ids: number[]; hasNext: boolean; total: number; capped: boolean; counts: FacetCounts }): Promise<ExchangeSearchResult> {
+  private async labelled(search: ExchangeSearch, found: { ids: number[]; hasNext: boolean; total: number; capped: boolean; counts: FacetCounts | null }): Promise<ExchangeSearchResult> {
     const [items, facets] = await Promise.all([this.cards(found.ids), this.facetValues(search, found.counts)]);
     return { search, items, facets, page: search.page, hasNext: found.hasNext, total: found.total, capped: found.capped };
   }
@@ -323,40 +337,44 @@ export class ExchangeSearchService {
   /** The cards of these items, in this order; one query, and one for their organisations. Not published: left out. */
   async cards(ids: number[]): Promise<ExchangeCard[]> {
     if (!ids.length) return [];
-    const rows = await this.items.find({
-      where: { id: In(ids), status: 'published' },
-      select: { id: true, slug: true, kind: true, title: true, summary: true, organisationId: true, publishedAt: true, helpfulCount: true, adoptionCount: true, saveCount: true, downloadCount: true },
-    });
-    const organisations = await this.organisations.describe(rows.map((r) => r.organisationId));
-    const byId = new Map(rows.map((r) => [r.id, r]));
+    const rows = await this.items
+      .createQueryBuilder('i')
+      .innerJoin('organisations', 'o', 'o.id = i.organisation_id')
+      .select(['i.id AS id', 'i.slug AS slug', 'i.kind AS kind', 'i.title AS title', 'i.summary AS summary', 'i.published_at AS publishedAt'])
+      .addSelect(['i.helpful_count AS helpful', 'i.adoption_count AS adoptions', 'i.save_count AS saves', 'i.download_count AS downloads'])
+      .addSelect(['o.id AS organisationId', 'o.name AS organisationName', 'o.type AS organisationType', 'o.region AS organisationRegion'])
+      .where('i.id IN (:...ids)', { ids })
+      .andWhere('i.status = :published', { published: 'published' })
+      .getRawMany<Record<string, unknown>>();
+    const byId = new Map(rows.map((r) => [Number(r.id), r]));
     return ids.flatMap((id) => {
       const r = byId.get(id);
       if (!r) return [];
-      const o = organisations.get(r.organisationId);
+      const kind = r.kind as ExchangeKind;
       return [
         {
-          id: r.id,
-          slug: r.slug,
-          kind: r.kind,
-          kindLabel: EXCHANGE_KINDS[r.kind] ?? r.kind,
-          title: r.title,
-          summary: r.summary,
-          organisation: { id: r.organisationId, name: o?.name ?? '', type: o?.type ?? 'other', region: o?.region ?? null },
-          publishedAt: r.publishedAt!,
-          counts: { helpful: r.helpfulCount, adoptions: r.adoptionCount, saves: r.saveCount, downloads: r.downloadCount },
+          id,
+          slug: String(r.slug),
+          kind,
+          kindLabel: EXCHANGE_KINDS[kind] ?? kind,
+          title: String(r.title),
+          summary: String(r.summary),
+          organisation: { id: Number(r.organisationId), name: String(r.organisationName), type: String(r.organisationType), region: (r.organisationRegion as string | null) ?? null },
+          publishedAt: asDate(r.publishedAt),
+          counts: { helpful: Number(r.helpful), adoptions: Number(r.adoptions), saves: Number(r.saves), downloads: Number(r.downloads) },
         },
       ];
     });
   }
 
   /** Each facet's values with their counts and labels, most found first, at most FACET_LIMIT (the selected one always). */
-  private async facetValues(search: ExchangeSearch, counts: FacetCounts): Promise<Facets> {
+  private async facetValues(search: ExchangeSearch, counts: FacetCounts | null): Promise<Facets> {
     const [topics, systems] = await Promise.all([this.vocabulary.topics(), this.systems()]);
     const topicById = new Map(topics.map((t) => [t.id, t]));
     const selected: Record<Facet, string | number | null> = filterValues(search);
     const list = (facet: Facet, describe: (key: string | number) => { value: string; label: string } | null): FacetValue[] => {
       const values: FacetValue[] = [];
-      for (const [key, count] of counts[facet]) {
+      for (const [key, count] of counts?.[facet] ?? []) {
         const described = describe(key);
         if (described) values.push({ ...described, count, selected: key === selected[facet] });
       }
@@ -365,7 +383,7 @@ export class ExchangeSearchService {
         const described = describe(chosen);
         if (described) values.push({ ...described, count: 0, selected: true });
       }
-      values.sort((a, b) => b.count - a.count || a.label.localeCompare(b.label));
+      values.sort((a, b) => b.count - a.count || LABEL_ORDER.compare(a.label, b.label));
       const top = values.slice(0, FACET_LIMIT);
       const chosenValue = values.find((v) => v.selected);
       if (chosenValue && !top.includes(chosenValue)) top[top.length - 1] = chosenValue;

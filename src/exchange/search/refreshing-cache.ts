@@ -20,6 +20,7 @@ interface Entry<V> {
   value: V;
   at: number;
   weight: number;
+  version: string | undefined;
 }
 
 export class RefreshingCache<V> {
@@ -34,19 +35,26 @@ export class RefreshingCache<V> {
     this.weigh = options.weigh ?? (() => 1);
   }
 
-  async get(key: string, compute: () => Promise<V>): Promise<V> {
+  /**
+   * The value for `key`. With a `version` (what the value was computed from, such as the data's version), an entry of
+   * that version is fresh however old it is, and one of another version is stale (served for up to `staleMs` while it
+   * is computed again); without, freshness goes by age alone.
+   */
+  async get(key: string, compute: () => Promise<V>, version?: string): Promise<V> {
     const entry = this.entries.get(key);
     const age = entry ? this.now() - entry.at : Infinity;
-    if (entry && age < this.options.staleMs) {
+    const current = version !== undefined && entry?.version === version;
+    if (entry && (current || age < this.options.staleMs)) {
       // Most recently used last, so eviction takes the least recently used first.
       this.entries.delete(key);
       this.entries.set(key, entry);
-      if (age >= this.options.freshMs && !this.inFlight.has(key)) {
-        this.refresh(key, compute).catch((err: unknown) => this.options.onRefreshError?.(key, err));
+      const fresh = version === undefined ? age < this.options.freshMs : current;
+      if (!fresh && !this.inFlight.has(key)) {
+        this.refresh(key, compute, version).catch((err: unknown) => this.options.onRefreshError?.(key, err));
       }
       return entry.value;
     }
-    return this.inFlight.get(key) ?? this.refresh(key, compute);
+    return this.inFlight.get(key) ?? this.refresh(key, compute, version);
   }
 
   /** How many entries are held (for tests and figures). */
@@ -59,12 +67,12 @@ export class RefreshingCache<V> {
     this.weight = 0;
   }
 
-  private refresh(key: string, compute: () => Promise<V>): Promise<V> {
+  private refresh(key: string, compute: () => Promise<V>, version: string | undefined): Promise<V> {
     const startedAt = this.now();
     const promise = compute().then(
       (value) => {
         this.inFlight.delete(key);
-        this.set(key, value, startedAt);
+        this.set(key, value, startedAt, version);
         return value;
       },
       (err: unknown) => {
@@ -76,14 +84,14 @@ export class RefreshingCache<V> {
     return promise;
   }
 
-  private set(key: string, value: V, at: number): void {
+  private set(key: string, value: V, at: number, version: string | undefined): void {
     const old = this.entries.get(key);
     if (old) {
       this.weight -= old.weight;
       this.entries.delete(key);
     }
     const weight = Math.max(1, this.weigh(value));
-    this.entries.set(key, { value, at, weight });
+    this.entries.set(key, { value, at, weight, version });
     this.weight += weight;
     for (const [oldest, entry] of this.entries) {
       if (this.weight <= this.options.maxWeight || oldest === key) break;

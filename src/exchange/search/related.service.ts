@@ -53,7 +53,7 @@ export class RelatedService implements OnModuleInit {
     this.related.useExchange((topicIds, limit) => this.itemsOnTopics(topicIds, limit));
   }
 
-  /** Published items on any of the topics: the most adopted first, then the most helpful, then the newest. */
+  /** Published items on any of the topics: the most adopted first, then the newest. */
   itemsOnTopics(topicIds: readonly number[], limit: number): Promise<RelatedExchangeItem[]> {
     const ids = [...new Set(topicIds)].filter((id) => Number.isSafeInteger(id) && id > 0).sort((a, b) => a - b);
     if (!ids.length || limit < 1) return Promise.resolve([]);
@@ -63,8 +63,8 @@ export class RelatedService implements OnModuleInit {
         .select(['i.id', 'i.slug', 'i.kind', 'i.title', 'i.summary', 'i.organisationId'])
         .where('i.status = :published', { published: 'published' })
         .andWhere('EXISTS (SELECT 1 FROM exchange_item_topics ft WHERE ft.item_id = i.id AND ft.topic_id IN (:...topicIds))', { topicIds: ids })
+        // The order of idx_exchange_items_status_adopted: read backwards, it stops at the first `limit` on the topics.
         .orderBy('i.adoptionCount', 'DESC')
-        .addOrderBy('i.helpfulCount', 'DESC')
         .addOrderBy('i.publishedAt', 'DESC')
         .addOrderBy('i.id', 'DESC')
         .limit(limit)

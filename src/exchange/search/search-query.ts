@@ -65,11 +65,6 @@ export const filterValues = (s: ExchangeSearch): FilterValues => ({
   region: s.region,
 });
 
-/** The filters without one facet's own: a facet counts what choosing another of its values would find. */
-export function withoutFacet(filters: FilterValues, facet: Facet): FilterValues {
-  return { ...filters, [facet]: null };
-}
-
 /** The default sort: relevance when there is something to be relevant to, else the newest first. */
 export const defaultSort = (hasSearch: boolean): ExchangeSort => (hasSearch ? 'relevance' : 'newest');
 

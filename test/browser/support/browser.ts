@@ -38,6 +38,36 @@ export async function checkAccessibility(page: Page, label = page.url()): Promis
   throw new Error(`Accessibility violations (axe, ${AXE_TAGS.join(', ')}) on ${label}:\n${lines.join('\n')}`);
 }
 
+/**
+ * axe on a page of a context with JavaScript turned off: Chromium runs no timers there, so axe cannot run in it.
+ * The page's document as it is now is loaded at the same address in a fresh context of the same browser, where
+ * axe can run but the page's own scripts cannot (a `script-src 'none'` policy) and `<noscript>` content is shown,
+ * as a person without JavaScript sees it.
+ */
+async function checkAccessibilityWithoutScripts(page: Page, label: string): Promise<void> {
+  const url = page.url();
+  const html = (await page.content()).replace(/<(\/?)noscript\b/gi, '<$1div');
+  const browser = page.context().browser();
+  if (!browser) throw new Error('checkAccessibilityWithoutScripts needs a page of a launched browser');
+  const mirrorContext = await browser.newContext({ viewport: page.viewportSize() ?? undefined, locale: 'en-GB' });
+  try {
+    const mirror = await mirrorContext.newPage();
+    const origin = new URL(url).origin;
+    await mirror.route(
+      (u) => u.href === url,
+      (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', headers: { 'content-security-policy': "script-src 'none'" }, body: html }),
+    );
+    await mirror.route(
+      (u) => u.origin !== origin && /^https?:$/.test(u.protocol),
+      (route) => route.abort('internetdisconnected'),
+    );
+    await mirror.goto(url, { waitUntil: 'load' });
+    await checkAccessibility(mirror, `${label} (without JavaScript)`);
+  } finally {
+    await mirrorContext.close();
+  }
+}
+
 const checkedPages = new WeakMap<BrowserContext, Map<Page, CheckedPage>>();
 
 /**
@@ -67,6 +97,8 @@ export class CheckedPage {
   private constructor(
     readonly page: Page,
     private readonly baseUrl: string,
+    /** The context was made with `javaScriptEnabled: false` (see checkAccessibilityWithoutScripts). */
+    private readonly withoutJavaScript = false,
   ) {
     const external = (url: string) => /^https?:/.test(url) && new URL(url).origin !== new URL(baseUrl).origin;
     page.on('console', (message: ConsoleMessage) => {
@@ -109,8 +141,11 @@ export class CheckedPage {
     });
   }
 
-  /** Opens a new checked page in `context` (which may hold several). */
-  static async open(context: BrowserContext, baseUrl: string): Promise<CheckedPage> {
+  /**
+   * Opens a new checked page in `context` (which may hold several). Pass `javaScriptEnabled: false` when the
+   * context was made so: its pages' checks then wait for no script and run axe on a copy of the page.
+   */
+  static async open(context: BrowserContext, baseUrl: string, options: { javaScriptEnabled?: boolean } = {}): Promise<CheckedPage> {
     let pages = checkedPages.get(context);
     if (!pages) {
       const known = new Map<Page, CheckedPage>();
@@ -127,7 +162,7 @@ export class CheckedPage {
       });
     }
     const page = await context.newPage();
-    const checked = new CheckedPage(page, baseUrl);
+    const checked = new CheckedPage(page, baseUrl, options.javaScriptEnabled === false);
     pages.set(page, checked);
     const origin = new URL(baseUrl).origin;
     await page.route(
@@ -172,6 +207,11 @@ export class CheckedPage {
   async check(): Promise<void> {
     const label = this.page.url();
     this.visited.push(label);
+    if (this.withoutJavaScript) {
+      this.assertNoProblems(label);
+      await checkAccessibilityWithoutScripts(this.page, label);
+      return;
+    }
     // Let late console messages (for example from module scripts) arrive before judging.
     await this.page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))));
     this.assertNoProblems(label);

@@ -15,8 +15,8 @@ import { RunningServer, startServer } from './support/server';
  * it, downloads the attachment, records that their organisation adopted it with a note, and contacts its author
  * through the peer relay: the e-mail reaches the author without the sender’s address, and its link opens the message
  * for them. A second journey, with JavaScript turned off, creates and submits a case study with an attachment and
- * a tool with its file through the plain forms. Every page on the way is checked with axe (WCAG 2.2 AA) and must log no console error, script error
- * or CSP violation.
+ * a tool with its file through the plain forms. Every page on the way is checked with axe (WCAG 2.2 AA) and must log
+ * no console error, script error or CSP violation.
  */
 
 const PASSWORD = 'correct horse battery staple';

@@ -103,7 +103,9 @@ export class PublishedIndex {
   private readonly publishedAt: Float64Array;
   private readonly helpful: Int32Array;
   private readonly adopted: Int32Array;
-  private readonly positions: Map<number, number>;
+  /** Each item's position, by id: a table when the ids are dense enough (they are: withdrawn ones leave small gaps), else a map. */
+  private readonly positionById: Int32Array | null;
+  private readonly positionMap: Map<number, number> | null;
   /** Each facet's values, and their numbers in this index. */
   private readonly values = Object.fromEntries(FACETS.map((f) => [f, [] as FacetKey[]])) as Record<Facet, FacetKey[]>;
   private readonly valueNumbers = Object.fromEntries(FACETS.map((f) => [f, new Map<FacetKey, number>()])) as Record<Facet, Map<FacetKey, number>>;
@@ -123,7 +125,10 @@ export class PublishedIndex {
     this.publishedAt = new Float64Array(size);
     this.helpful = new Int32Array(size);
     this.adopted = new Int32Array(size);
-    this.positions = new Map();
+    let maxId = 0;
+    for (const row of items) maxId = Math.max(maxId, row.id);
+    this.positionById = maxId <= 4 * size + 1_000_000 ? new Int32Array(maxId + 1).fill(-1) : null;
+    this.positionMap = this.positionById ? null : new Map();
     this.single = { kind: new Int16Array(size).fill(-1), careSetting: new Int16Array(size).fill(-1) };
     for (let p = 0; p < size; p++) {
       const row = items[p];
@@ -131,7 +136,8 @@ export class PublishedIndex {
       this.publishedAt[p] = row.publishedAt;
       this.helpful[p] = row.helpful;
       this.adopted[p] = row.adopted;
-      this.positions.set(row.id, p);
+      if (this.positionById) this.positionById[row.id] = p;
+      else this.positionMap!.set(row.id, p);
     }
     this.contentVersion = versions.content;
     this.version = versions.full;
@@ -178,8 +184,8 @@ export class PublishedIndex {
       const offsets = new Int32Array(index.size + 1);
       for (let i = 0; i < rows.length; i++) {
         if (i % CHUNK === CHUNK - 1) await yieldToRequests();
-        const p = index.positions.get(rows[i].itemId);
-        if (p === undefined || !VALID[facet](rows[i].value)) continue;
+        const p = index.positionOf(rows[i].itemId);
+        if (p < 0 || !VALID[facet](rows[i].value)) continue;
         const bits = index.bitsOf(facet, rows[i].value);
         if (has(bits.bits, p)) continue;
         set(bits.bits, p);
@@ -194,6 +200,12 @@ export class PublishedIndex {
       index.multi[facet] = { offsets, list };
     }
     return index;
+  }
+
+  /** The position of the item with this id, or -1 when it is not in the index. */
+  private positionOf(id: number): number {
+    if (this.positionById) return id >= 0 && id < this.positionById.length ? this.positionById[id] : -1;
+    return this.positionMap!.get(id) ?? -1;
   }
 
   private bitsOf(facet: Facet, value: FacetKey): { bits: Bits; number: number } {
@@ -222,8 +234,8 @@ export class PublishedIndex {
     const found = new Int32Array(ids.length);
     let n = 0;
     for (let i = 0; i < ids.length; i++) {
-      const p = this.positions.get(ids[i]);
-      if (p === undefined || has(bits, p)) continue;
+      const p = this.positionOf(ids[i]);
+      if (p < 0 || has(bits, p)) continue;
       set(bits, p);
       found[n++] = p;
     }
@@ -271,22 +283,42 @@ export class PublishedIndex {
 
   /** By the matches, one at a time: one failing no filter counts in every facet, one failing just F's in F alone. */
   private countSparse(filters: FilterValues, within: MatchSet): FacetCounts {
-    const active = FACETS.flatMap((f) => (filters[f] === null ? [] : [{ bit: FACET_BIT[f], bits: this.itemsWith(f, filters[f]) }]));
+    // Everything the loop reads, in locals and plain arrays: it runs once per match.
+    const activeBits: Bits[] = [];
+    const activeMask: number[] = [];
+    for (const f of FACETS) {
+      const value = filters[f];
+      if (value === null) continue;
+      activeBits.push(this.itemsWith(f, value));
+      activeMask.push(FACET_BIT[f]);
+    }
     const tallies = Object.fromEntries(FACETS.map((f) => [f, new Int32Array(this.values[f].length)])) as Record<Facet, Int32Array>;
-    for (let i = 0; i < within.positions.length; i++) {
-      const p = within.positions[i];
+    const kinds = this.single.kind;
+    const cares = this.single.careSetting;
+    const kindTally = tallies.kind;
+    const careTally = tallies.careSetting;
+    const KIND = FACET_BIT.kind;
+    const CARE = FACET_BIT.careSetting;
+    const multi = MULTI.map((f) => ({ bit: FACET_BIT[f], offsets: this.multi[f].offsets, list: this.multi[f].list, tally: tallies[f] }));
+    const positions = within.positions;
+    for (let i = 0; i < positions.length; i++) {
+      const p = positions[i];
       let failed = 0;
-      for (const a of active) if (!has(a.bits, p)) failed |= a.bit;
+      for (let a = 0; a < activeBits.length; a++) if ((activeBits[a][p >>> 5] & (1 << (p & 31))) === 0) failed |= activeMask[a];
       if (failed & (failed - 1)) continue;
-      for (const facet of SINGLE) {
-        if (failed !== 0 && failed !== FACET_BIT[facet]) continue;
-        const number = this.single[facet][p];
-        if (number >= 0) tallies[facet][number]++;
+      if (failed === 0 || failed === KIND) {
+        const n = kinds[p];
+        if (n >= 0) kindTally[n]++;
       }
-      for (const facet of MULTI) {
-        if (failed !== 0 && failed !== FACET_BIT[facet]) continue;
-        const { offsets, list } = this.multi[facet];
-        for (let k = offsets[p]; k < offsets[p + 1]; k++) tallies[facet][list[k]]++;
+      if (failed === 0 || failed === CARE) {
+        const n = cares[p];
+        if (n >= 0) careTally[n]++;
+      }
+      for (let m = 0; m < multi.length; m++) {
+        const facet = multi[m];
+        if (failed !== 0 && failed !== facet.bit) continue;
+        const end = facet.offsets[p + 1];
+        for (let k = facet.offsets[p]; k < end; k++) facet.tally[facet.list[k]]++;
       }
     }
     const result = {} as FacetCounts;

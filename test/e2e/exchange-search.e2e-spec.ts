@@ -366,6 +366,11 @@ describe('exchange search: /exchange, GET /api/v1/exchange, facets and related i
       expect(summary).toContain('There is no topic “nowhere”');
       expect(summary).toContain('We have ignored it.');
       expect(page.body).toContain('href="#kind-any"');
+      // With nothing to list under a facet, its message links to the filters.
+      const empty = await anonymous.get('/exchange?kind=banana&q=nothingmatchesthisword');
+      expect(empty.status).toBe(200);
+      expect(empty.body).toContain('href="#filters"');
+      expect(empty.body).toContain('id="filters"');
       // The rest of the search still runs: every facetword item, best first.
       expect([...page.body.matchAll(/data-exchange-item="([^"]+)"/g)].length).toBe(expected('facetword', {}).length);
       // Relevance without words is ignored: the newest first.

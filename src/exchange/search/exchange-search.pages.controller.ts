@@ -49,7 +49,8 @@ export class ExchangeSearchPagesController {
     return reply.view('exchange/search/list', {
       pageTitle: search.q ? `Exchange items matching “${search.q}”` : 'The exchange',
       ...this.view(result),
-      errorList: Object.entries(problems).map(([field, text]) => ({ href: FIELD_ANCHORS[field] ?? `#${field}-any`, text: `${text}. We have ignored it.` })),
+      // A facet's message links to its "Any" radio, or to the filters when the facet has nothing to list.
+      errorList: Object.entries(problems).map(([field, text]) => ({ href: FIELD_ANCHORS[field] ?? (result.facets[field as Facet]?.length ? `#${field}-any` : '#filters'), text: `${text}. We have ignored it.` })),
       share: viewer ? (sharing.length ? { href: '/exchange/new' } : { notMember: true }) : { signIn: `/sign-in?next=${encodeURIComponent('/exchange/new')}` },
     });
   }

@@ -143,7 +143,7 @@ export class ExchangeSearchService {
     const onRefreshError = (key: string, err: unknown) => this.logger.warn(`Could not refresh the search cache entry ${key}: ${(err as Error).message}`);
     this.indexes = new RefreshingCache({ freshMs: SEARCH_FRESH_MS, staleMs: SEARCH_STALE_MS, maxWeight: 1, now, onRefreshError });
     this.matchLists = new RefreshingCache({ freshMs: SEARCH_FRESH_MS, staleMs: SEARCH_STALE_MS, maxWeight: MAX_HELD_MATCH_BYTES, weigh: (m) => m.ids.length * 8 + Math.ceil((this.lastIndex?.size ?? 0) / 8), now, onRefreshError });
-    this.answers = new TtlCache(RESULT_CACHE_MS, 2_000, now);
+    this.answers = new TtlCache(RESULT_CACHE_MS, 1_000, now);
     this.cardCache = new TtlCache(RESULT_CACHE_MS, 20_000, now);
     this.systemList = new RefreshingCache({ freshMs: 60_000, staleMs: 10 * 60_000, maxWeight: 1, now, onRefreshError });
   }

@@ -10,6 +10,7 @@ import { NotificationsModule } from '../notifications/notifications.module';
 import { OrganisationsModule } from '../organisations/organisations.module';
 import { EXCHANGE_ENTITIES } from './entities';
 import { ExchangeVocabulary } from './exchange-vocabulary';
+import { PublishedChanges } from './published-changes';
 import { CONTRIBUTIONS_CONTROLLERS, CONTRIBUTIONS_EXPORTS, CONTRIBUTIONS_PROVIDERS } from './contributions';
 import { MODERATION_CONTROLLERS, MODERATION_EXPORTS, MODERATION_PROVIDERS } from './moderation';
 import { PEERS_CONTROLLERS, PEERS_EXPORTS, PEERS_PROVIDERS } from './peers';
@@ -26,7 +27,7 @@ import { SIGNALS_CONTROLLERS, SIGNALS_EXPORTS, SIGNALS_PROVIDERS } from './signa
   // Each part lists its own in its index.ts. Search's controllers come last: /exchange/{slug} must not shadow the
   // fixed paths the others declare (Fastify prefers static segments anyway; the order keeps the intent visible).
   controllers: [...CONTRIBUTIONS_CONTROLLERS, ...MODERATION_CONTROLLERS, ...SIGNALS_CONTROLLERS, ...PEERS_CONTROLLERS, ...SEARCH_CONTROLLERS],
-  providers: [ExchangeVocabulary, UnitOfWork, ...CONTRIBUTIONS_PROVIDERS, ...MODERATION_PROVIDERS, ...SIGNALS_PROVIDERS, ...PEERS_PROVIDERS, ...SEARCH_PROVIDERS],
+  providers: [ExchangeVocabulary, PublishedChanges, UnitOfWork, ...CONTRIBUTIONS_PROVIDERS, ...MODERATION_PROVIDERS, ...SIGNALS_PROVIDERS, ...PEERS_PROVIDERS, ...SEARCH_PROVIDERS],
   exports: [ExchangeVocabulary, ...CONTRIBUTIONS_EXPORTS, ...MODERATION_EXPORTS, ...SIGNALS_EXPORTS, ...PEERS_EXPORTS, ...SEARCH_EXPORTS],
 })
 export class ExchangeModule {}

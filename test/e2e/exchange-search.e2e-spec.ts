@@ -4,6 +4,8 @@ import { Clock } from '../../src/common/clock';
 import { ExchangeItem } from '../../src/exchange/entities/exchange-item.entity';
 import type { CareSetting, ExchangeKind, ExchangeSort } from '../../src/exchange/exchange-kinds';
 import { SEARCH_STALE_MS } from '../../src/exchange/search/exchange-search.service';
+import { ModerationService } from '../../src/exchange/moderation/moderation.service';
+import { REVIEW_CHECKS } from '../../src/exchange/exchange-kinds';
 import type { Organisation } from '../../src/organisations/entities/organisation.entity';
 import { startTestApp, TestApp, Visitor } from '../support/app';
 import { course, topic } from '../support/courses';
@@ -460,5 +462,17 @@ describe('exchange search: /exchange, GET /api/v1/exchange, facets and related i
       expect(untopicalPage.status).toBe(200);
       expect(untopicalPage.body).not.toContain('data-related-learning');
     });
+  });
+
+  it('finds an item on this instance as soon as a moderator publishes it, and no more once it is withdrawn, without waiting for the cache', async () => {
+    const found = async () => (await api({ q: 'novaquellword' })).body.total;
+    expect(await found()).toBe(0);
+    const waiting = await createItem(t, { authorId, organisationId: trust.id, title: 'Novaquellword rota', summary: 'novaquellword', status: 'submitted' });
+    const signedIn = await t.signedIn('moderator');
+    const moderator = { id: signedIn.userId, email: signedIn.email, name: 'Test moderator', role: 'moderator' as const, jobRole: 'Tester', organisationId: null, organisationName: null, emailVerified: true };
+    await t.app.get(ModerationService).decide(moderator, waiting.latestRevisionId!, { decision: 'publish', checks: [...REVIEW_CHECKS], feedback: '' });
+    expect(await found()).toBe(1);
+    await t.app.get(ModerationService).withdraw(moderator, waiting.id, 'A test of withdrawing');
+    expect(await found()).toBe(0);
   });
 });

@@ -23,6 +23,7 @@ import { ContributionForms, contentOf, sameContent, type ContributionInput, type
 import { kindLower, LIMITS, missingForSubmission } from './contribution-rules';
 import { NO_SUCH_ITEM } from './contributions.reader';
 import { ExchangeAccess } from './exchange-access';
+import { PublishedChanges } from '../published-changes';
 
 /** Words never used as slugs: /exchange/new, /exchange/mine and /exchange/saved are pages. */
 export const RESERVED_SLUGS = new Set(['new', 'mine', 'saved']);
@@ -91,6 +92,7 @@ export class ContributionsService {
     private readonly clock: Clock,
     private readonly storage: FileStorage,
     private readonly access: ExchangeAccess,
+    private readonly published: PublishedChanges,
     private readonly forms: ContributionForms,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
@@ -231,6 +233,7 @@ export class ContributionsService {
       if (latest.status === 'submitted') await tx.getRepository(ExchangeRevision).update({ id: latest.id }, { status: 'draft', submittedAt: null, updatedAt: now });
       await tx.getRepository(ExchangeItem).update({ id: locked.id }, { status: 'withdrawn', updatedAt: now });
     });
+    if (item.status === 'published') this.published.changed();
     return { ...item, status: 'withdrawn' };
   }
 

@@ -20,6 +20,7 @@ import { ExchangeRevisionFile } from '../entities/exchange-revision-file.entity'
 import { ExchangeRevision } from '../entities/exchange-revision.entity';
 import { EXCHANGE_KINDS, REVIEW_CHECKS, type ExchangeKind, type ItemStatus, type ReviewCheck, type RevisionStatus } from '../exchange-kinds';
 import { ExchangeVocabulary } from '../exchange-vocabulary';
+import { PublishedChanges } from '../published-changes';
 import { projectPublishedRevision, reviewDueFrom, revisionLists } from '../search-projection';
 import { changesBetween, revisionFacts, type Change, type RevisionFacts, type RevisionFile } from './revision-content';
 
@@ -145,6 +146,7 @@ export class ModerationService {
     private readonly mail: MailService,
     private readonly jobs: JobsService,
     private readonly vocabulary: ExchangeVocabulary,
+    private readonly published: PublishedChanges,
     private readonly organisations: OrganisationDirectory,
     @InjectRepository(ExchangeItem) private readonly items: Repository<ExchangeItem>,
     @InjectRepository(ExchangeRevision) private readonly revisions: Repository<ExchangeRevision>,
@@ -402,6 +404,7 @@ export class ModerationService {
       }
       return { decision: input.decision, title: revision.title, slug: item.slug, itemId: item.id };
     });
+    if (outcome.decision === 'publish') this.published.changed();
     await this.deliver(messageIds);
     this.logger.log(`Exchange revision ${revisionId} of item ${outcome.itemId} ${outcome.decision === 'publish' ? 'published' : 'returned'} by ${moderator.id}`);
     return outcome;
@@ -501,6 +504,7 @@ export class ModerationService {
         if (message) messageIds.push(message.id);
       }
     });
+    this.published.changed();
     await this.deliver(messageIds);
     this.logger.log(`Exchange item ${itemId} withdrawn by moderator ${moderator.id}`);
     return { title: summary.title };

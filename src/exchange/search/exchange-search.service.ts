@@ -13,6 +13,7 @@ import { CARE_SETTINGS, EXCHANGE_KINDS, EXCHANGE_SORTS, isCareSetting, isExchang
 import { ExchangeVocabulary, systemOption, type SystemOption } from '../exchange-vocabulary';
 import { PublishedIndex, type FacetCounts, type FacetRow, type MatchSet } from './published-index';
 import { RefreshingCache } from './refreshing-cache';
+import { PublishedChanges } from '../published-changes';
 import {
   defaultSort,
   EXCHANGE_PAGE_SIZE,
@@ -138,6 +139,7 @@ export class ExchangeSearchService {
     private readonly dataSource: DataSource,
     private readonly vocabulary: ExchangeVocabulary,
     private readonly clock: Clock,
+    published: PublishedChanges,
   ) {
     const now = () => this.clock.now().getTime();
     const onRefreshError = (key: string, err: unknown) => this.logger.warn(`Could not refresh the search cache entry ${key}: ${(err as Error).message}`);
@@ -146,6 +148,16 @@ export class ExchangeSearchService {
     this.answers = new TtlCache(RESULT_CACHE_MS, 1_000, now);
     this.cardCache = new TtlCache(RESULT_CACHE_MS, 20_000, now);
     this.systemList = new RefreshingCache({ freshMs: 60_000, staleMs: 10 * 60_000, maxWeight: 1, now, onRefreshError });
+    // Published, republished or withdrawn here: the next search reads the index and its matches again, at once.
+    published.onChange(() => this.forgetPublished());
+  }
+
+  private forgetPublished(): void {
+    this.indexes.clear();
+    this.matchLists.clear();
+    this.answers.clear();
+    this.cardCache.clear();
+    this.lastLook = '';
   }
 
   // ---- Reading a search from query parameters ---------------------------------------------------------------

@@ -1,3 +1,4 @@
+import { isCodeOf } from '../common/label-codes';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Brackets, EntityManager, IsNull, Repository } from 'typeorm';
@@ -13,7 +14,7 @@ import { ROLES, type Role } from './roles';
 /** The states an administrator filters people by. */
 export const USER_STATUSES = { active: 'Active', unverified: 'E-mail address not verified', deactivated: 'Deactivated' } as const;
 export type UserStatus = keyof typeof USER_STATUSES;
-export const isUserStatus = (value: unknown): value is UserStatus => typeof value === 'string' && Object.hasOwn(USER_STATUSES, value);
+export const isUserStatus = isCodeOf(USER_STATUSES);
 export const isRole = (value: unknown): value is Role => typeof value === 'string' && (ROLES as readonly string[]).includes(value);
 
 export const PEOPLE_PER_PAGE = 25;

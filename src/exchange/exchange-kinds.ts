@@ -1,3 +1,5 @@
+import { isCodeOf } from '../common/label-codes';
+
 /** The three kinds of contribution. The labels are what people see; the codes are stored and in URLs. */
 export const EXCHANGE_KINDS = {
   case_study: 'Case study',
@@ -5,7 +7,7 @@ export const EXCHANGE_KINDS = {
   hack: 'Hack',
 } as const;
 export type ExchangeKind = keyof typeof EXCHANGE_KINDS;
-export const isExchangeKind = (value: unknown): value is ExchangeKind => typeof value === 'string' && Object.hasOwn(EXCHANGE_KINDS, value);
+export const isExchangeKind = isCodeOf(EXCHANGE_KINDS);
 
 /**
  * An item's state as the public sees it. `draft`: never submitted; `submitted`: waiting for a moderator; `returned`:
@@ -35,7 +37,7 @@ export const CARE_SETTINGS = {
   any: 'Any care setting',
 } as const;
 export type CareSetting = keyof typeof CARE_SETTINGS;
-export const isCareSetting = (value: unknown): value is CareSetting => typeof value === 'string' && Object.hasOwn(CARE_SETTINGS, value);
+export const isCareSetting = isCodeOf(CARE_SETTINGS);
 
 /** The licences a tool may be shared under. */
 export const TOOL_LICENCES = {
@@ -45,7 +47,7 @@ export const TOOL_LICENCES = {
   all_rights_reserved: 'All rights reserved',
 } as const;
 export type ToolLicence = keyof typeof TOOL_LICENCES;
-export const isToolLicence = (value: unknown): value is ToolLicence => typeof value === 'string' && Object.hasOwn(TOOL_LICENCES, value);
+export const isToolLicence = isCodeOf(TOOL_LICENCES);
 
 /** What a tool is. */
 export const TOOL_TYPES = {
@@ -57,7 +59,7 @@ export const TOOL_TYPES = {
   other: 'Other',
 } as const;
 export type ToolType = keyof typeof TOOL_TYPES;
-export const isToolType = (value: unknown): value is ToolType => typeof value === 'string' && Object.hasOwn(TOOL_TYPES, value);
+export const isToolType = isCodeOf(TOOL_TYPES);
 
 /** What a system on the moderators' list is. */
 export const SYSTEM_CATEGORIES = {
@@ -75,7 +77,7 @@ export const SYSTEM_CATEGORIES = {
   other: 'Other',
 } as const;
 export type SystemCategory = keyof typeof SYSTEM_CATEGORIES;
-export const isSystemCategory = (value: unknown): value is SystemCategory => typeof value === 'string' && Object.hasOwn(SYSTEM_CATEGORIES, value);
+export const isSystemCategory = isCodeOf(SYSTEM_CATEGORIES);
 
 /** The moderator's checklist: every box is ticked before an item is published. */
 export const REVIEW_CHECKLIST = {
@@ -101,4 +103,4 @@ export const EXCHANGE_SORTS = {
   most_helpful: 'Most helpful',
 } as const;
 export type ExchangeSort = keyof typeof EXCHANGE_SORTS;
-export const isExchangeSort = (value: unknown): value is ExchangeSort => typeof value === 'string' && Object.hasOwn(EXCHANGE_SORTS, value);
+export const isExchangeSort = isCodeOf(EXCHANGE_SORTS);

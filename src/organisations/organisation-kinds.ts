@@ -1,3 +1,5 @@
+import { isCodeOf } from '../common/label-codes';
+
 /** What an organisation is. The labels are what people see; the codes are stored. */
 export const ORGANISATION_TYPES = {
   nhs_trust: 'NHS trust',
@@ -11,7 +13,7 @@ export const ORGANISATION_TYPES = {
   other: 'Other',
 } as const;
 export type OrganisationType = keyof typeof ORGANISATION_TYPES;
-export const isOrganisationType = (value: unknown): value is OrganisationType => typeof value === 'string' && Object.hasOwn(ORGANISATION_TYPES, value);
+export const isOrganisationType = isCodeOf(ORGANISATION_TYPES);
 
 /** NHS England's seven regions, and the devolved nations. */
 export const REGIONS = {
@@ -27,7 +29,7 @@ export const REGIONS = {
   northern_ireland: 'Northern Ireland',
 } as const;
 export type Region = keyof typeof REGIONS;
-export const isRegion = (value: unknown): value is Region => typeof value === 'string' && Object.hasOwn(REGIONS, value);
+export const isRegion = isCodeOf(REGIONS);
 
 /**
  * `active`: usable by everyone; `requested`: asked for at sign-up, waiting for an administrator;

@@ -21,12 +21,10 @@
  * into InnoDB's full-text cache. A finished load writes its description to `bench_dataset`; the next run reuses
  * the database when that description and the row counts match.
  */
-const crypto = require('node:crypto');
-const os = require('node:os');
-const path = require('node:path');
 
 const VERSION = 3;
-const ROOT = path.resolve(__dirname, '..', '..');
+// The server connection and the app's migrations, as the learning bench's data uses them.
+const { connect, databaseUrl, migrate } = require('./learning');
 const PUBLISHED = 100_000;
 const UNPUBLISHED = 4_000;
 const WITHDRAWN = 2_000;
@@ -387,29 +385,6 @@ function world(seed = SEED) {
 }
 
 // ---------- the database ----------
-
-function serverOptions(serverUrl) {
-  const u = new URL(serverUrl);
-  return { host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username || 'root'), password: decodeURIComponent(u.password || ''), connectTimeout: 3000 };
-}
-
-function databaseUrl(serverUrl, name) {
-  const u = new URL(serverUrl);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-async function connect(serverUrl, database) {
-  const mysql = require('mysql2/promise');
-  return mysql.createConnection({ ...serverOptions(serverUrl), ...(database ? { database } : {}), multipleStatements: true, dateStrings: true });
-}
-
-async function migrate(url) {
-  const { loadConfig } = require(path.join(ROOT, 'dist', 'src', 'config', 'config.js'));
-  const { migrate: run } = require(path.join(ROOT, 'dist', 'src', 'database', 'data-source.js'));
-  const config = loadConfig({ NODE_ENV: 'production', SESSION_SECRET: crypto.randomBytes(24).toString('hex'), DATA_DIR: os.tmpdir(), DATABASE_URL: url, LOG_LEVEL: 'warn' });
-  return run(config);
-}
 
 const spec = () => ({ version: VERSION, seed: SEED, published: PUBLISHED, unpublished: UNPUBLISHED, withdrawn: WITHDRAWN, organisations: ORGANISATIONS, systems: SYSTEMS.length, topics: TOPICS.length });
 

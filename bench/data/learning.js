@@ -365,6 +365,7 @@ module.exports = {
   specFor,
   databaseUrl,
   connect,
+  migrate,
   reachable,
   ensureLearningDatabase,
   benchLearnerPlan,

@@ -17,6 +17,7 @@ import { CertificateRecipientIdentity1765160000000 } from './1765160000000-certi
 import { ManagerDigestPreference1765170000000 } from './1765170000000-manager-digest-preference';
 import { PeerExchange1765200000000 } from './1765200000000-peer-exchange';
 import { ExchangeSearch1765230000000 } from './1765230000000-exchange-search';
+import { Discussions1765300000000 } from './1765300000000-discussions';
 
 /** Every migration, in order. Listed here (not globbed) so ts and compiled runs load exactly the same set. */
-export const migrations = [AccountsAndMail1764000000000, CoursesAndLearning1764100000000, LessonCaptions1764200000000, ProgressTracking1764250000000, Certificates1764500000000, MailPreferences1764600000000, Webinars1764700000000, MailDeliveryLease1764800000000, RegistrationSequence1764900000000, CertificateRecipientSalt1765000000000, Organisations1765100000000, RequiredLearning1765120000000, ManagerView1765130000000, Administration1765140000000, PersonalData1765150000000, CertificateRecipientIdentity1765160000000, ManagerDigestPreference1765170000000, PeerExchange1765200000000, ExchangeSearch1765230000000];
+export const migrations = [AccountsAndMail1764000000000, CoursesAndLearning1764100000000, LessonCaptions1764200000000, ProgressTracking1764250000000, Certificates1764500000000, MailPreferences1764600000000, Webinars1764700000000, MailDeliveryLease1764800000000, RegistrationSequence1764900000000, CertificateRecipientSalt1765000000000, Organisations1765100000000, RequiredLearning1765120000000, ManagerView1765130000000, Administration1765140000000, PersonalData1765150000000, CertificateRecipientIdentity1765160000000, ManagerDigestPreference1765170000000, PeerExchange1765200000000, ExchangeSearch1765230000000, Discussions1765300000000];

@@ -8,6 +8,7 @@ import { CatalogueModule } from './catalogue/catalogue.module';
 import { CertificatesModule } from './certificates/certificates.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { OrganisationsModule } from './organisations/organisations.module';
+import { DiscussionsModule } from './discussions/discussions.module';
 import { ExchangeModule } from './exchange/exchange.module';
 import { PrivacyModule } from './privacy/privacy.module';
 import { WebinarsModule } from './webinars/webinars.module';
@@ -49,6 +50,7 @@ export class AppModule {
         AuditModule,
         OrganisationsModule,
         ExchangeModule,
+        DiscussionsModule,
         PrivacyModule,
         AdminModule,
         HomeModule,

@@ -30,6 +30,19 @@ export const ACCOUNT_DEACTIVATED_MESSAGE = 'This account has been deactivated by
 /** A new account's details; the organisation picked on the form, or named by text (the API, the command line, tests). */
 export type RegisterInput = Omit<SignUpDto, 'organisation'> & { organisation: string | OrganisationPick };
 
+/** A person as others see them (AccountsService.peopleOf). */
+export interface PersonCard {
+  id: number;
+  name: string;
+  role: Role;
+  jobRole: string;
+  organisationId: number | null;
+  organisationName: string | null;
+  joinedAt: Date;
+  emailVerified: boolean;
+  active: boolean;
+}
+
 @Injectable()
 export class AccountsService {
   private readonly logger = new Logger('Accounts');
@@ -296,6 +309,27 @@ export class AccountsService {
     if (!userIds.length) return new Map();
     const rows = await this.users.find({ where: { id: In(userIds) }, select: { id: true, name: true, email: true } });
     return new Map(rows.map((u) => [u.id, { name: u.name, email: u.email }]));
+  }
+
+  /**
+   * How several people appear where others meet them (discussions: who is in a thread, who may be mentioned): name,
+   * role, job role, organisation, and what posting rules need (when they joined, whether their address is verified,
+   * whether the account is active). One query.
+   */
+  async peopleOf(userIds: readonly number[]): Promise<Map<number, PersonCard>> {
+    if (!userIds.length) return new Map();
+    const rows = await this.users
+      .createQueryBuilder('u')
+      .leftJoin('u.organisation', 'o')
+      .select(['u.id', 'u.name', 'u.role', 'u.jobRole', 'u.organisationId', 'u.createdAt', 'u.emailVerifiedAt', 'u.deactivatedAt', 'o.id', 'o.name'])
+      .where('u.id IN (:...ids)', { ids: [...new Set(userIds)] })
+      .getMany();
+    return new Map(
+      rows.map((u) => [
+        u.id,
+        { id: u.id, name: u.name, role: u.role, jobRole: u.jobRole, organisationId: u.organisationId, organisationName: u.organisation?.name ?? null, joinedAt: u.createdAt, emailVerified: u.emailVerifiedAt !== null, active: u.deactivatedAt === null },
+      ]),
+    );
   }
 
   async userIdByEmail(email: string): Promise<number | null> {

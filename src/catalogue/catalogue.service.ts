@@ -226,6 +226,11 @@ export class CatalogueService {
     return this.courses.findOne({ where: { id: courseId }, select: { id: true, slug: true, title: true, cpdMinutes: true } });
   }
 
+  /** Slug, title, status and author of any course (discussions decide who sees what); null if there is none. */
+  courseSubject(courseId: number): Promise<Pick<Course, 'id' | 'slug' | 'title' | 'status' | 'authorId'> | null> {
+    return this.courses.findOne({ where: { id: courseId }, select: { id: true, slug: true, title: true, status: true, authorId: true } });
+  }
+
   /** Whether a learner may enrol: the course exists and is published. */
   async requirePublished(courseId: number): Promise<Course> {
     const course = await this.courses.findOne({ where: { id: courseId, status: 'published' }, select: { id: true, slug: true, title: true } });

@@ -122,6 +122,13 @@ export class LearningService {
     return course ? { enrolment, course: { slug: course.slug, title: course.title } } : null;
   }
 
+  /** Of these people, those enrolled in the course now or who completed it (not withdrawn): who may read its discussion. */
+  async enrolledAmong(courseId: number, userIds: readonly number[]): Promise<Set<number>> {
+    if (!userIds.length) return new Set();
+    const rows = await this.enrolments.find({ where: { courseId, userId: In([...new Set(userIds)]), status: In(['active', 'completed']) }, select: { userId: true } });
+    return new Set(rows.map((r) => r.userId));
+  }
+
   enrolmentFor(userId: number, courseId: number): Promise<Enrolment | null> {
     return this.enrolments.findOne({ where: { userId, courseId } });
   }

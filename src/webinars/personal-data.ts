@@ -4,7 +4,7 @@ import { In, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
 import { PersonalDataRegistry } from '../common/personal-data';
 import { Webinar, WebinarAttendance, WebinarQuestion, WebinarQuestionVote, WebinarRegistration } from './entities';
-import { LiveEvents } from './live-events';
+import { LiveEvents } from '../live/live-events';
 import { questionsChannel } from './questions.service';
 import { webinarPhase } from './webinar-phase';
 import { WebinarsService } from './webinars.service';

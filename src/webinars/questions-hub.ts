@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { EventStream } from './event-stream';
-import { LiveEvents, type Subscription } from './live-events';
+import type { EventStream } from '../live/event-stream';
+import { LiveEvents, type Subscription } from '../live/live-events';
 import { questionsChannel, QuestionsService, type QuestionView } from './questions.service';
 
 interface Room {

@@ -8,7 +8,7 @@ import { Conflict, Forbidden, NotFound } from '../common/errors';
 import { isUniqueViolation } from '../database/errors';
 import { UnitOfWork } from '../database/unit-of-work';
 import { Webinar, WebinarQuestion, WebinarQuestionVote, WebinarRegistration, type QuestionStatus } from './entities';
-import { LiveEvents } from './live-events';
+import { LiveEvents } from '../live/live-events';
 import { joinWindowOpen } from './webinar-phase';
 import { canManage } from './webinars.service';
 import type { Moderation } from './webinars.dto';

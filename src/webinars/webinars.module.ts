@@ -9,12 +9,11 @@ import { CertificateDirectoryModule } from '../common/certificate-directory';
 import { PersonalDataModule } from '../common/personal-data';
 import { RelatedExchange, RelatedExchangeModule } from '../common/related-exchange';
 import { UnitOfWork } from '../database/unit-of-work';
+import { LiveModule } from '../live/live.module';
 import { MailModule } from '../mail/mail.module';
 import { AttendanceService } from './attendance.service';
 import { WebinarCalendarController } from './calendar.controller';
 import { Webinar, WebinarAttendance, WebinarQuestion, WebinarQuestionVote, WebinarRegistration } from './entities';
-import { EventStreamSlots } from './event-stream';
-import { liveEventsProvider } from './live-events';
 import { QuestionsHub } from './questions-hub';
 import { QuestionsService } from './questions.service';
 import { WebinarMailer } from './webinar-mailer';
@@ -27,17 +26,15 @@ import { WebinarCreditSweepJob, WebinarReminderJob, WebinarRemindersSweepJob } f
 import { WebinarsService } from './webinars.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Webinar, WebinarRegistration, WebinarAttendance, WebinarQuestion, WebinarQuestionVote]), AccountsModule, CatalogueModule, MailModule, CertificatesModule, CertificateDirectoryModule, PersonalDataModule, RelatedExchangeModule],
+  imports: [TypeOrmModule.forFeature([Webinar, WebinarRegistration, WebinarAttendance, WebinarQuestion, WebinarQuestionVote]), AccountsModule, CatalogueModule, MailModule, CertificatesModule, CertificateDirectoryModule, LiveModule, PersonalDataModule, RelatedExchangeModule],
   controllers: [WebinarsApiController, WebinarCalendarController, WebinarsPagesController, WebinarsAuthoringController],
   providers: [
     WebinarsService,
     AttendanceService,
     QuestionsService,
     QuestionsHub,
-    EventStreamSlots,
     WebinarMailer,
     UnitOfWork,
-    liveEventsProvider,
     WebinarReminderJob,
     WebinarRemindersSweepJob,
     WebinarCreditSweepJob,

@@ -15,7 +15,7 @@ import { FileStorage } from '../storage/file-storage';
 import { serveFile } from '../storage/serve-file';
 import { AttendanceService } from './attendance.service';
 import { Webinar, WebinarQuestion } from './entities';
-import { EventStreamSlots, openEventStream } from './event-stream';
+import { EventStreamSlots, openEventStream } from '../live/event-stream';
 import { QuestionsHub } from './questions-hub';
 import { QuestionsService, type QuestionView } from './questions.service';
 import { joinWindowOpen, webinarPhase, type WebinarPhase } from './webinar-phase';

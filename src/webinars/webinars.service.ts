@@ -168,6 +168,18 @@ export class WebinarsService {
     return [...upcoming.map((w) => ({ w, upcoming: true })), ...past.map((w) => ({ w, upcoming: false }))].slice(0, limit).map(({ w, upcoming: isUpcoming }) => ({ slug: w.slug, title: w.title, startsAt: w.startsAt, upcoming: isUpcoming }));
   }
 
+  /** Of these people, those registered for the webinar (or on its waiting list): who may read its discussion. */
+  async registeredAmong(webinarId: number, userIds: readonly number[]): Promise<Set<number>> {
+    if (!userIds.length) return new Set();
+    const rows = await this.registrations.find({ where: { webinarId, userId: In([...new Set(userIds)]), status: In(['registered', 'waitlisted']) }, select: { userId: true } });
+    return new Set(rows.map((r) => r.userId));
+  }
+
+  /** Any webinar by id, whatever its status (discussions decide who sees what); null if there is none. */
+  webinarById(id: number): Promise<Webinar | null> {
+    return this.webinars.findOne({ where: { id } });
+  }
+
   registrationOf(userId: number, webinarId: number): Promise<WebinarRegistration | null> {
     return this.registrations.findOneBy({ userId, webinarId });
   }

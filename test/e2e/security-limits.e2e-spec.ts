@@ -8,7 +8,7 @@ import { PASSWORD_PERSONAL_MESSAGE } from '../../src/accounts/password-policy';
 import { hashToken, newToken } from '../../src/accounts/session-store';
 import { JSON_TOO_DEEP_MESSAGE } from '../../src/common/json-body';
 import { RedisConnection } from '../../src/redis/redis.module';
-import { EventStreamSlots, MAX_STREAMS_PER_SESSION, TooManyStreams } from '../../src/webinars/event-stream';
+import { EventStreamSlots, MAX_STREAMS_PER_SESSION, TooManyStreams } from '../../src/live/event-stream';
 import { PASSWORD, startTestApp, TestApp, uniqueEmail, Visitor } from '../support/app';
 import { run } from '../support/processes';
 import { saveWebinar } from '../support/webinars';

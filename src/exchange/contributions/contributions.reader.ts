@@ -114,6 +114,11 @@ export class ContributionsReader {
     private readonly clock: Clock,
   ) {}
 
+  /** Slug, title and status of an item by id, for its discussion; null if there is none. */
+  itemSubject(id: number): Promise<Pick<ExchangeItem, 'id' | 'slug' | 'title' | 'status'> | null> {
+    return this.items.findOne({ where: { id }, select: { id: true, slug: true, title: true, status: true } });
+  }
+
   /** The item with this slug, or null. Slugs are lower-case ASCII; anything else names nothing. */
   async bySlug(slug: string): Promise<ExchangeItem | null> {
     if (typeof slug !== 'string' || !/^[a-z0-9-]{1,120}$/.test(slug)) return null;

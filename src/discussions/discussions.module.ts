@@ -13,6 +13,13 @@ import { NotificationsModule } from '../notifications/notifications.module';
 import { WebinarsModule } from '../webinars/webinars.module';
 import { CORE_EXPORTS, CORE_PROVIDERS } from './core';
 import { DISCUSSION_ENTITIES } from './entities';
+import { THREADS_CONTROLLERS, THREADS_EXPORTS, THREADS_PROVIDERS } from './threads';
+import { ENTRY_CONTROLLERS, ENTRY_EXPORTS, ENTRY_PROVIDERS } from './entry';
+import { SEARCH_CONTROLLERS, SEARCH_EXPORTS, SEARCH_PROVIDERS } from './search';
+import { COMMUNITIES_CONTROLLERS, COMMUNITIES_EXPORTS, COMMUNITIES_PROVIDERS } from './communities';
+import { MODERATION_CONTROLLERS, MODERATION_EXPORTS, MODERATION_PROVIDERS } from './moderation';
+import { FAN_OUT_CONTROLLERS, FAN_OUT_EXPORTS, FAN_OUT_PROVIDERS } from './fan-out';
+import { LIVE_CONTROLLERS, LIVE_EXPORTS, LIVE_PROVIDERS } from './live';
 
 /**
  * Discussions: a discussion on every course, lesson, webinar and exchange item, and communities (topic spaces made by
@@ -33,8 +40,8 @@ import { DISCUSSION_ENTITIES } from './entities';
     PersonalDataModule,
     WebinarsModule,
   ],
-  controllers: [],
-  providers: [UnitOfWork, ...CORE_PROVIDERS],
-  exports: [...CORE_EXPORTS],
+  controllers: [...THREADS_CONTROLLERS, ...ENTRY_CONTROLLERS, ...SEARCH_CONTROLLERS, ...COMMUNITIES_CONTROLLERS, ...MODERATION_CONTROLLERS, ...FAN_OUT_CONTROLLERS, ...LIVE_CONTROLLERS],
+  providers: [UnitOfWork, ...CORE_PROVIDERS, ...THREADS_PROVIDERS, ...ENTRY_PROVIDERS, ...SEARCH_PROVIDERS, ...COMMUNITIES_PROVIDERS, ...MODERATION_PROVIDERS, ...FAN_OUT_PROVIDERS, ...LIVE_PROVIDERS],
+  exports: [...CORE_EXPORTS, ...THREADS_EXPORTS, ...ENTRY_EXPORTS, ...SEARCH_EXPORTS, ...COMMUNITIES_EXPORTS, ...MODERATION_EXPORTS, ...FAN_OUT_EXPORTS, ...LIVE_EXPORTS],
 })
 export class DiscussionsModule {}

@@ -6,6 +6,8 @@ declare module '../../jobs/job-registry' {
   interface JobRegistry {
     /** Notifies the followers and mentioned readers of a post that became visible (new, or approved by a moderator). */
     'discussions.fan-out': { postId: number };
+    /** Tells a reply's author that the asker (or a moderator) accepted it as the answer. */
+    'discussions.accepted': { postId: number };
   }
 }
 
@@ -39,6 +41,12 @@ export class PostEvents {
   async published(post: { id: number; threadId: number }): Promise<void> {
     await this.jobs.tryEnqueue('discussions.fan-out', { postId: post.id }, { jobId: fanOutJobId(post.id), attempts: 8, rerunFinished: true });
     await this.tell({ type: 'post', threadId: post.threadId, postId: post.id });
+  }
+
+  /** A reply was accepted as the answer to its question: tell its author (once per post, whatever is accepted later). */
+  async accepted(post: { id: number; threadId: number }): Promise<void> {
+    await this.jobs.tryEnqueue('discussions.accepted', { postId: post.id }, { jobId: `discussions.accepted:${post.id}`, attempts: 8 });
+    await this.tell({ type: 'post-changed', threadId: post.threadId, postId: post.id });
   }
 
   /** A post or the thread changed in a way open pages should show. */

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { User } from '../../src/accounts/entities/user.entity';
 import { renderMarkdown } from '../../src/common/markdown';
 import { ConductAcceptance, DiscussionPost, DiscussionSpace, DiscussionSpaceMember, DiscussionThread, type SpaceAccess, type ThreadKind } from '../../src/discussions/entities';
 import type { TestApp } from './app';
@@ -87,4 +88,14 @@ export async function saveThread(t: TestApp, fields: { spaceId: number; authorId
   thread.openingPostId = opening.id;
   if (status === 'visible') await repo(t, DiscussionSpace).increment({ id: fields.spaceId }, 'threadCount', 1);
   return { thread, opening };
+}
+
+/**
+ * Makes an account one whose posts are not held for review: its address verified, created two days ago, and the code
+ * of conduct accepted. (New or unverified accounts' posts wait for a moderator.)
+ */
+export async function trustedPoster(t: TestApp, userId: number): Promise<void> {
+  const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600 * 1000);
+  await t.app.get(DataSource).getRepository(User).update({ id: userId }, { emailVerifiedAt: twoDaysAgo, createdAt: twoDaysAgo });
+  if (!(await repo(t, ConductAcceptance).exists({ where: { userId } }))) await acceptConduct(t, userId);
 }

@@ -34,8 +34,9 @@ export class AppModule {
         ConfigModule.forRoot(config),
         ClockModule,
         TypeOrmModule.forRootAsync({
-          useFactory: async () => ({ ...(await dataSourceOptions(config)), autoLoadEntities: true, migrationsRun: config.migrateOnBoot, retryAttempts: 3, retryDelay: 2000 }),
-          dataSourceFactory: async (options) => initialiseDataSource(new DataSource(options!)),
+          useFactory: async () => ({ ...(await dataSourceOptions(config)), autoLoadEntities: true, retryAttempts: 3, retryDelay: 2000 }),
+          // Migrations run after connecting, under a lock, rather than through TypeORM's migrationsRun (which takes none).
+          dataSourceFactory: async (options) => initialiseDataSource(new DataSource(options!), { migrate: config.migrateOnBoot }),
         }),
         RedisModule,
         JobsModule,

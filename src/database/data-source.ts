@@ -62,14 +62,46 @@ async function serverFlavour(url: string): Promise<'mysql' | 'mariadb'> {
 }
 
 /**
- * Connects (running migrations if the options say so). On SQLite every statement then goes through one gate;
- * on MySQL/MariaDB work inside a transaction may not ask the pool for a second connection.
+ * Connects, and applies pending migrations when `migrate` says so (see runMigrationsExclusively). On SQLite every
+ * statement then goes through one gate; on MySQL/MariaDB work inside a transaction may not ask the pool for a second
+ * connection.
  */
-export async function initialiseDataSource(dataSource: DataSource): Promise<DataSource> {
+export async function initialiseDataSource(dataSource: DataSource, options: { migrate?: boolean } = {}): Promise<DataSource> {
   await dataSource.initialize();
+  if (options.migrate) await runMigrationsExclusively(dataSource);
   if (isSqlite(dataSource)) serialiseSqlite(dataSource);
   else refuseQueriesBesideTransactions(dataSource);
   return dataSource;
+}
+
+/** How long a process waits for another one's migrations before it gives up starting. */
+export const MIGRATIONS_LOCK_WAIT_SECONDS = 600;
+
+/**
+ * Applies pending migrations, one process at a time. On MySQL/MariaDB a named lock (GET_LOCK, held by one
+ * connection of this process until the migrations are done, and freed by the server if the process dies) makes the
+ * processes that boot together on one database take turns: the first applies each migration once, the others wait,
+ * then find nothing left to do. SQLite is one process's file; it needs no lock. Returns the names it ran.
+ */
+export async function runMigrationsExclusively(dataSource: DataSource, waitSeconds = MIGRATIONS_LOCK_WAIT_SECONDS): Promise<string[]> {
+  const apply = async () => (await dataSource.runMigrations({ transaction: 'each' })).map((m) => m.name);
+  if (isSqlite(dataSource)) return apply();
+  const holder = dataSource.createQueryRunner();
+  await holder.connect();
+  try {
+    const [{ name }] = (await holder.query('SELECT DATABASE() AS name')) as Array<{ name: string }>;
+    // Lock names are server-wide: one per database, so that two academies on one server do not wait for each other.
+    const lock = `peer-academy:migrations:${name}`.slice(0, 64);
+    const [{ acquired }] = (await holder.query('SELECT GET_LOCK(?, ?) AS acquired', [lock, waitSeconds])) as Array<{ acquired: number | string | null }>;
+    if (Number(acquired) !== 1) throw new Error(`Another process has been applying migrations to ${name} for over ${waitSeconds} s; not starting`);
+    try {
+      return await apply();
+    } finally {
+      await holder.query('SELECT RELEASE_LOCK(?)', [lock]);
+    }
+  } finally {
+    await holder.release();
+  }
 }
 
 /** Applies pending migrations; returns the names it ran. */
@@ -77,8 +109,7 @@ export async function migrate(config: AppConfig): Promise<string[]> {
   // Migrations run alone and open their own transactions, so this DataSource is not gated.
   const dataSource = await new DataSource(await dataSourceOptions(config)).initialize();
   try {
-    const ran = await dataSource.runMigrations({ transaction: 'each' });
-    return ran.map((m) => m.name);
+    return await runMigrationsExclusively(dataSource);
   } finally {
     await dataSource.destroy();
   }

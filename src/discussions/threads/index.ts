@@ -1,6 +1,8 @@
 import type { Provider, Type } from '@nestjs/common';
+import { Conduct } from './conduct';
+import { ThreadsService } from './threads.service';
 
 /** The threads part of discussions: what it adds to DiscussionsModule. */
 export const THREADS_CONTROLLERS: Type[] = [];
-export const THREADS_PROVIDERS: Provider[] = [];
-export const THREADS_EXPORTS: Array<Type | string | symbol> = [];
+export const THREADS_PROVIDERS: Provider[] = [Conduct, ThreadsService];
+export const THREADS_EXPORTS: Array<Type | string | symbol> = [Conduct, ThreadsService];

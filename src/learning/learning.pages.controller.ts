@@ -92,6 +92,8 @@ export class LearningPagesController {
       enrolment,
       preview: course.status !== 'published',
       related: { exchangeItems: fromExchange, exploreHref: `/exchange?topic=${encodeURIComponent(course.topic.slug)}` },
+      // Who reads the course's discussion: its learners, its author, administrators and moderators (discussions' rule).
+      discussionHref: canOpenLessons || user?.role === 'moderator' ? `/courses/${course.slug}/discussion` : null,
     });
   }
 

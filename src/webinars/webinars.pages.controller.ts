@@ -194,6 +194,8 @@ export class WebinarsPagesController {
       recordingLink: phase === 'ended' && !webinar.recordingKey ? webinar.recordingUrl : null,
       signInToWatch: !viewer && phase === 'ended' && !!webinar.recordingKey,
       related: { exchangeItems: fromExchange, exploreHref: card.topic ? `/exchange?topic=${encodeURIComponent(card.topic.slug)}` : '/exchange' },
+      // Who reads the webinar's discussion: its registrants and waiting list, its author, administrators and moderators.
+      discussionHref: viewer && (registration || manager || viewer.role === 'moderator') ? `/webinars/${webinar.slug}/discussion` : null,
     });
   }
 

@@ -299,6 +299,11 @@ export class ThreadsService {
   async replyPermission(viewer: Actor, thread: DiscussionThread, access: SpaceAccessView): Promise<ThreadPageData['canReply']> {
     if (thread.locked && !access.canModerate) return { allowed: false, reason: 'locked', message: new ThreadLocked().message };
     if (thread.status !== 'visible' && !access.canModerate) return { allowed: false, reason: 'closed', message: new ThreadClosed().message };
+    return this.posterPermission(viewer);
+  }
+
+  /** Whether the person may post anywhere now: the code of conduct accepted and no suspension in force. */
+  async posterPermission(viewer: Actor): Promise<ThreadPageData['canReply']> {
     const [accepted, suspension] = await Promise.all([this.conduct.hasAccepted(viewer.id), this.activeSuspension(viewer.id)]);
     if (suspension) return { allowed: false, reason: 'suspended', message: new PostingSuspended(suspension.endsAt, suspension.reason).message };
     if (!accepted) return { allowed: false, reason: 'conduct', message: new ConductNotAccepted().message };
@@ -635,6 +640,13 @@ export class ThreadsService {
     return query;
   }
 
+  /** The page of the thread a reply is on for this viewer (1 for the opening post and the accepted answer, shown on every page). */
+  async pageOfPost(viewer: Actor, postId: number): Promise<{ thread: DiscussionThread; page: number }> {
+    const { post, thread, access } = await this.readablePost(viewer, postId);
+    if (post.isOpening || post.id === thread.acceptedPostId) return { thread, page: 1 };
+    return { thread, page: (await this.pagesOf(thread, viewer, access, [post])).get(post.id) ?? 1 };
+  }
+
   /** The page of the replies list each of these posts is on for this viewer (one query whatever their number). */
   private async pagesOf(thread: DiscussionThread, viewer: Actor, access: SpaceAccessView, posts: Array<Pick<DiscussionPost, 'id' | 'createdAt'>>): Promise<Map<number, number>> {
     const pages = new Map<number, number>();
@@ -648,7 +660,11 @@ export class ThreadsService {
     return pages;
   }
 
-  /** People as discussions show them, in one query. */
+  /** People as discussions show them (name, role, organisation, handle), in one query. */
+  peopleViews(ids: Array<number | null>): Promise<Map<number, PersonView>> {
+    return this.people(ids);
+  }
+
   private async people(ids: Array<number | null>): Promise<Map<number, PersonView>> {
     const cards = await this.accounts.peopleOf(ids.filter((id): id is number => id !== null));
     return new Map([...cards.values()].map((c) => [c.id, personView(c)]));

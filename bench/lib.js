@@ -118,6 +118,8 @@ async function startAppServer(env = {}, { readyTimeoutMs = 60000, stopTimeoutMs 
     PORT: String(port),
     DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
+    // No load balancer to drain from: stop at once.
+    SHUTDOWN_DRAIN_SECONDS: '0',
     ...env,
   });
   if (childEnv.PORT !== String(port)) throw new Error('startAppServer chooses the port itself; do not pass PORT');

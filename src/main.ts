@@ -8,6 +8,7 @@ import { Clock } from './common/clock';
 import { ConfigError, loadConfig } from './config/config';
 import { seedDemo } from './demo/demo.seeder';
 import { seedStartingSystems } from './exchange/starting-systems';
+import { Readiness } from './health/readiness';
 
 /** Starts the academy: PROCESS_ROLE=web (HTTP), worker (jobs) or all (both, the embedded default). */
 async function main() {
@@ -15,7 +16,7 @@ async function main() {
   const logger = createLogger(config);
 
   const app = config.role === 'worker' ? await createWorker(config, logger) : await createWebApp(config, logger);
-  stopGracefullyOnSignal(app, config.shutdownTimeoutSeconds, logger);
+  stopGracefullyOnSignal(app, { timeoutSeconds: config.shutdownTimeoutSeconds, drainSeconds: config.role === 'worker' ? 0 : config.shutdownDrainSeconds }, logger);
   if (config.role === 'worker') {
     logger.info('Worker started');
     return;
@@ -33,11 +34,18 @@ async function main() {
 }
 
 /**
- * On SIGTERM or SIGINT: stop taking requests, let in-flight requests and running jobs finish, close
- * connections, exit 0. If that takes longer than SHUTDOWN_TIMEOUT_SECONDS, exit 1 anyway.
+ * On SIGTERM: first drain (a web process answers /health/ready with 503 for SHUTDOWN_DRAIN_SECONDS while it goes on
+ * serving, so the load balancer takes it out of rotation before it stops listening), then stop taking requests, let
+ * in-flight requests and running jobs finish, close connections, exit 0. SIGINT (Ctrl+C) skips the drain. If the
+ * stop takes longer than SHUTDOWN_TIMEOUT_SECONDS, exit 1 anyway.
  */
-function stopGracefullyOnSignal(app: INestApplicationContext, timeoutSeconds: number, logger: Logger) {
+function stopGracefullyOnSignal(app: INestApplicationContext, { timeoutSeconds, drainSeconds }: { timeoutSeconds: number; drainSeconds: number }, logger: Logger) {
   const stop = async (signal: NodeJS.Signals) => {
+    if (signal === 'SIGTERM' && drainSeconds > 0) {
+      logger.info(`${signal} received: draining for ${drainSeconds} s (/health/ready answers 503)`);
+      app.get(Readiness, { strict: false }).drain();
+      await new Promise((resolve) => setTimeout(resolve, drainSeconds * 1000));
+    }
     logger.info(`${signal} received: finishing in-flight work`);
     setTimeout(() => {
       logger.error(`Still busy after ${timeoutSeconds} s; exiting anyway`);

@@ -10,7 +10,7 @@ import { navigationFor } from './navigation';
 
 const STATIC_PREFIXES = ['/assets/', '/public/', '/favicon.ico'];
 /** Needs no identity, and must answer for itself when a store is down. */
-const isHealthCheck = (url: string) => url === '/health' || url.startsWith('/health?');
+const isHealthCheck = (url: string) => url === '/health' || url.startsWith('/health?') || url.startsWith('/health/');
 
 /**
  * Works out who is asking, once per request and before any route runs: a bearer token, or a session cookie.

@@ -85,6 +85,7 @@ const envSchema = z.object({
   DEMO_DATA: bool('DEMO_DATA').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
   SHUTDOWN_TIMEOUT_SECONDS: int('SHUTDOWN_TIMEOUT_SECONDS', 1, 600).default(25),
+  SHUTDOWN_DRAIN_SECONDS: int('SHUTDOWN_DRAIN_SECONDS', 0, 120).default(5),
   UPLOAD_MAX_MB: int('UPLOAD_MAX_MB', 1, 10_000).default(500),
   VIDEO_COMPLETION_PERCENT: int('VIDEO_COMPLETION_PERCENT', 1, 100).default(90),
   VERIFY_RATE_LIMIT_PER_MINUTE: int('VERIFY_RATE_LIMIT_PER_MINUTE', 1, 100000).default(30),
@@ -129,6 +130,8 @@ export interface AppConfig {
   demoData: boolean;
   logLevel: string;
   shutdownTimeoutSeconds: number;
+  /** On SIGTERM, how long a web process answers /health/ready with 503 (still serving) before it stops taking requests. */
+  shutdownDrainSeconds: number;
   uploads: { maxBytes: number };
   /** Share of a video's duration a learner must really have watched for the lesson to count as complete. */
   videoCompletionPercent: number;
@@ -199,6 +202,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     demoData: e.DEMO_DATA ?? (!e.DATABASE_URL && e.NODE_ENV !== 'production'),
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
+    shutdownDrainSeconds: e.SHUTDOWN_DRAIN_SECONDS,
     uploads: { maxBytes: e.UPLOAD_MAX_MB * 1024 * 1024 },
     videoCompletionPercent: e.VIDEO_COMPLETION_PERCENT,
     verifyRateLimitPerMinute: e.VERIFY_RATE_LIMIT_PER_MINUTE,

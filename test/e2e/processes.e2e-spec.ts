@@ -43,6 +43,25 @@ describe('processes', () => {
     expect(bad.output().stderr).toContain('email: Enter an e-mail address in the correct format');
   });
 
+  it('on SIGTERM, drains first: /health/ready answers 503 while pages and /health/live are still served, then exits 0', async () => {
+    const port = String(await freePort());
+    const base = `http://127.0.0.1:${port}`;
+    const web = run('src/main.ts', { ...engines.env, PORT: port, HOST: '127.0.0.1', PUBLIC_URL: base, SHUTDOWN_DRAIN_SECONDS: '3' });
+    await waitForHealth(base, web.child);
+    expect((await fetch(`${base}/health/ready`)).status).toBe(200);
+    web.child.kill('SIGTERM');
+    let ready = await fetch(`${base}/health/ready`);
+    for (let i = 0; i < 20 && ready.status === 200; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      ready = await fetch(`${base}/health/ready`);
+    }
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ status: 'draining' });
+    expect((await fetch(`${base}/health/live`)).status).toBe(200);
+    expect((await fetch(`${base}/sign-in`)).status).toBe(200);
+    expect(await web.exited).toBe(0);
+  });
+
   if (!process.env.DATABASE_URL) {
     it('on embedded defaults, prints the demo accounts once, at the first start only', async () => {
       const port = String(await freePort());

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { Readiness } from '../../src/health/readiness';
 import { startTestApp, TestApp } from '../support/app';
 
 describe('page shell, errors and operations', () => {
@@ -66,7 +67,23 @@ describe('page shell, errors and operations', () => {
     expect(body.database.status).toBe('up');
     expect(body.database.engine).toBe(t.config.database.kind);
     expect(body.redis.status).toBe(t.config.redis ? 'up' : 'not configured');
-    expect(body.queue.driver).toBe(t.config.redis ? 'bullmq' : 'in-process');
+    expect(body.queue).toEqual({ status: 'up', driver: t.config.redis ? 'bullmq' : 'in-process' });
+  });
+
+  it('answers the liveness probe with no dependencies, and the readiness probe with the database, Redis and the workers', async () => {
+    const live = await t.visitor().get('/health/live');
+    expect(live.status).toBe(200);
+    expect(live.json()).toEqual({ status: 'ok' });
+    const ready = await t.visitor().get('/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.headers['cache-control']).toBe('no-store');
+    const body = ready.json();
+    expect(body).toMatchObject({ status: 'ready', database: { status: 'up' }, redis: { status: t.config.redis ? 'up' : 'not configured' } });
+    // This test app consumes its own jobs (role all): it is a live worker, on BullMQ through its heartbeat key in Redis.
+    expect(body.workers).toEqual({ status: 'up', count: 1 });
+    // How many jobs wait or failed is for administrators (the admin page), not for anyone who asks a probe.
+    expect(JSON.stringify(body)).not.toMatch(/waiting|failed|delayed/);
+    expect(JSON.stringify((await t.visitor().get('/health')).json())).not.toMatch(/waiting|failed|delayed/);
   });
 
   it('tags every response with a request id, keeping a sane one the client sent', async () => {
@@ -85,6 +102,23 @@ describe('page shell, errors and operations', () => {
   });
 });
 
+describe('while draining for a shutdown', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('answers 503 on /health/ready, and goes on serving and answering /health/live', async () => {
+    t.app.get(Readiness).drain();
+    const ready = await t.visitor().get('/health/ready');
+    expect(ready.status).toBe(503);
+    expect(ready.json()).toMatchObject({ status: 'draining', detail: 'Shutting down: not taking new requests.' });
+    expect((await t.visitor().get('/health/live')).status).toBe(200);
+    expect((await t.visitor().get('/')).status).toBe(200);
+  });
+});
+
 describe('when the database is gone', () => {
   let t: TestApp;
   beforeAll(async () => {
@@ -99,6 +133,11 @@ describe('when the database is gone', () => {
     const health = await visitor.get('/health');
     expect(health.status).toBe(503);
     expect(health.json().database.status).toBe('down');
+    const ready = await visitor.get('/health/ready');
+    expect(ready.status).toBe(503);
+    expect(ready.json()).toMatchObject({ status: 'unavailable', unavailable: ['database'], detail: 'Unavailable: the database.' });
+    // The process itself is fine: a liveness probe must not have it restarted for a dependency's outage.
+    expect((await visitor.get('/health/live')).status).toBe(200);
     const page = await visitor.submit('/sign-in', { email: 'someone@example.nhs.uk', password: 'whatever password' });
     expect(page.status).toBe(500);
     expect(page.body).toContain('Sorry, there is a problem with the service');

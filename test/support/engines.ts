@@ -28,6 +28,8 @@ export async function provisionEngines(): Promise<TestEngines> {
     SESSION_SECRET: randomBytes(32).toString('hex'),
     DEMO_DATA: 'false',
     PUBLIC_URL: 'http://academy.test',
+    // Processes the tests stop need not wait for a load balancer (processes.e2e-spec.ts tests the drain itself).
+    SHUTDOWN_DRAIN_SECONDS: '0',
   };
   let dropDatabase = async () => {};
   if (process.env.DATABASE_URL) {

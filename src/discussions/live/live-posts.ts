@@ -2,26 +2,29 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { AccountsService } from '../../accounts/accounts.service';
-import type { Viewer } from '../core/discussion-access';
-import { DiscussionAccess, NO_SUCH_DISCUSSION } from '../core/discussion-access';
-import { DiscussionSpaces } from '../core/discussion-spaces';
-import { NotFound } from '../../common/errors';
 import { londonDateTime } from '../../common/london-time';
-import { ROLE_LABELS } from '../../accounts/roles';
-import { DiscussionPost, DiscussionThread, type PostStatus } from '../entities';
+import { DiscussionPost, type PostStatus } from '../entities';
+import { REPLIES_PER_PAGE } from '../threads/posting-rules';
+import { personView, threadHref, ThreadsService, type Actor } from '../threads/threads.service';
 
 /** What an open thread page is sent for a new visible reply (`event: post`): everything it needs to show it. */
 export interface LivePostView {
   id: number;
   threadId: number;
-  /** Null when the author's account is gone. */
-  author: { name: string; roleLabel: string; organisationName: string | null } | null;
+  /** As the thread page shows people (ThreadsService's personView); null when the author's account is gone. */
+  author: { name: string; roleLabel: string; organisationName: string | null; handle: string } | null;
   /** Sanitised when the post was written (common/markdown.ts): safe to insert as HTML. */
   bodyHtml: string;
   createdAt: string;
   /** "24 November 2026 at 3:05pm", London time. */
   createdLabel: string;
   href: string;
+  /**
+   * The thread's last page as readers page it (THREADS's REPLIES_PER_PAGE, placeholders of hidden and deleted replies
+   * included), where a new reply is: what a page other than the last links to. A moderator who also sees held replies
+   * may have one more page; the thread page shows the last one for any page past it.
+   */
+  lastPageHref: string;
   /** The thread's visible replies, this one included. */
   replyCount: number;
 }
@@ -49,25 +52,18 @@ export const CATCH_UP_LIMIT = 50;
 @Injectable()
 export class LivePosts {
   constructor(
-    @InjectRepository(DiscussionThread) private readonly threads: Repository<DiscussionThread>,
     @InjectRepository(DiscussionPost) private readonly posts: Repository<DiscussionPost>,
-    private readonly spaces: DiscussionSpaces,
-    private readonly access: DiscussionAccess,
+    private readonly threadsService: ThreadsService,
     private readonly accounts: AccountsService,
   ) {}
 
   /**
-   * The thread's id and whether the viewer sees it in any state, or 404: readers of the space see a visible thread;
-   * a held or hidden one only its author and the space's moderators; a deleted one only moderators.
+   * The thread, if the viewer may read it (ThreadsService's rule: 404 otherwise), and whether they may also see it
+   * while it is held or hidden (its author, the space's moderators).
    */
-  async readableThread(viewer: Viewer, threadId: number): Promise<{ threadId: number; viewer: StreamViewer }> {
-    const thread = Number.isSafeInteger(threadId) && threadId > 0 ? await this.threads.findOne({ where: { id: threadId }, select: { id: true, spaceId: true, authorId: true, status: true } }) : null;
-    if (!thread) throw new NotFound(NO_SUCH_DISCUSSION);
-    const access = await this.access.requireReader(viewer, await this.spaces.byId(thread.spaceId));
-    const privileged = access.canModerate || (thread.authorId !== null && thread.authorId === viewer.id);
-    const seen = thread.status === 'visible' || (thread.status === 'deleted' ? access.canModerate : privileged);
-    if (!seen) throw new NotFound(NO_SUCH_DISCUSSION);
-    return { threadId: thread.id, viewer: { privileged } };
+  async readableThread(viewer: Actor, threadId: number): Promise<{ threadId: number; viewer: StreamViewer }> {
+    const { thread, access } = await this.threadsService.readableThread(viewer, threadId);
+    return { threadId: thread.id, viewer: { privileged: access.canModerate || (thread.authorId !== null && thread.authorId === viewer.id) } };
   }
 
   /**
@@ -111,17 +107,30 @@ export class LivePosts {
 
   /** One look-up of every author's card, however many posts. */
   private async views(rows: Array<{ id: number; threadId: number; authorId: number | null; bodyHtml: string; createdAt: Date; replyCount: number }>): Promise<LivePostView[]> {
-    const people = await this.accounts.peopleOf(rows.map((r) => r.authorId).filter((id): id is number => id !== null));
+    if (!rows.length) return [];
+    const threadId = rows[0].threadId;
+    const [people, listed] = await Promise.all([
+      this.accounts.peopleOf(rows.map((r) => r.authorId).filter((id): id is number => id !== null)),
+      // What a reader's list of replies holds (ThreadsService pages it): all but the opening, the accepted answer (shown above) and held ones.
+      this.posts
+        .createQueryBuilder('p')
+        .innerJoin('p.thread', 't')
+        .where("p.threadId = :threadId AND p.isOpening = :no AND p.status IN ('visible', 'hidden', 'deleted')", { threadId, no: false })
+        .andWhere('(t.acceptedPostId IS NULL OR p.id <> t.acceptedPostId)')
+        .getCount(),
+    ]);
+    const lastPageHref = threadHref(threadId, Math.max(1, Math.ceil(listed / REPLIES_PER_PAGE)));
     return rows.map((r) => {
       const card = r.authorId === null ? undefined : people.get(r.authorId);
       return {
         id: r.id,
         threadId: r.threadId,
-        author: card ? { name: card.name, roleLabel: card.jobRole || ROLE_LABELS[card.role], organisationName: card.organisationName } : null,
+        author: card ? (({ name, roleLabel, organisationName, handle }) => ({ name, roleLabel, organisationName, handle }))(personView(card)) : null,
         bodyHtml: r.bodyHtml,
         createdAt: r.createdAt.toISOString(),
         createdLabel: londonDateTime(r.createdAt),
         href: `/discussions/threads/${r.threadId}#post-${r.id}`,
+        lastPageHref: `${lastPageHref}#post-${r.id}`,
         replyCount: r.replyCount,
       };
     });

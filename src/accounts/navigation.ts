@@ -16,6 +16,7 @@ const ITEMS: NavItem[] = [
   { href: '/webinars', text: 'Webinars', section: '/webinars' },
   { href: '/exchange', text: 'Exchange', section: '/exchange' },
   { href: '/peers', text: 'Peers', roles: ['learner', 'author', 'org_manager', 'moderator', 'admin'], section: '/peers' },
+  { href: '/communities', text: 'Communities', roles: ['learner', 'author', 'org_manager', 'moderator', 'admin'], section: '/communities' },
   { href: '/my-learning', text: 'My learning', roles: ['learner', 'author', 'org_manager', 'moderator', 'admin'] },
   { href: '/my-certificates', text: 'Certificates', roles: ['learner', 'author', 'org_manager', 'moderator', 'admin'] },
   { href: '/author/courses', text: 'Authoring', roles: ['author', 'admin'], section: '/author' },

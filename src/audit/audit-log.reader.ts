@@ -38,6 +38,13 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'exchange.system_changed': 'System on the exchange list renamed',
   'exchange.system_retired': 'System on the exchange list retired',
   'exchange.system_restored': 'System on the exchange list restored',
+  'discussion.community.created': 'Discussion community created',
+  'discussion.community.edited': 'Discussion community edited',
+  'discussion.member.approved': 'Request to join a community approved',
+  'discussion.member.declined': 'Request to join a community declined',
+  'discussion.member.removed': 'Member removed from a community',
+  'discussion.member.moderator-appointed': 'Community moderator appointed',
+  'discussion.member.moderator-removed': 'Community moderator stood down',
 };
 
 /** The log's filters, as parsed from a query string. */

@@ -3,7 +3,7 @@
 //   #discussion-replies        the list of replies: data-events-url (the stream), data-live="append" on the
 //                              thread's last page (new replies are added to it) or "notice" on earlier pages
 //   #discussion-live-status    a polite live region: what arrived is said there
-//   #discussion-reply-count    the number of replies, kept up to date
+//   #discussion-reply-count    the number of replies, kept up to date (and the word after it)
 // Names and roles are user text: only ever set with textContent. bodyHtml was sanitised by the server when the
 // post was written (common/markdown.ts), exactly as the page itself shows it. Focus is never moved.
 const list = document.getElementById('discussion-replies');
@@ -21,7 +21,7 @@ if (list && list.dataset.eventsUrl && 'EventSource' in window) {
   source.addEventListener('post', (event) => {
     const post = parse(event.data);
     if (!post || !Number.isInteger(post.id) || post.id <= 0) return;
-    if (Number.isInteger(post.replyCount) && count) count.textContent = String(post.replyCount);
+    if (Number.isInteger(post.replyCount)) showCount(post.replyCount);
     const name = post.author && typeof post.author.name === 'string' ? post.author.name : 'a former member';
     if (!append) {
       notice('discussion-live-replies', 'New replies', ' — ', 'go to the last page', safeHref(post.lastPageHref || post.href));
@@ -30,6 +30,8 @@ if (list && list.dataset.eventsUrl && 'EventSource' in window) {
     }
     if (document.getElementById(`post-${post.id}`)) return;
     list.append(item(post));
+    const none = document.querySelector('[data-no-replies]');
+    if (none) none.hidden = true;
     say(`New reply from ${name}`);
   });
   source.addEventListener('changed', () => {
@@ -64,20 +66,23 @@ if (list && list.dataset.eventsUrl && 'EventSource' in window) {
     list.before(box);
   }
 
-  /** A reply as the thread page shows one: who, when, what, and where to act on it (after a reload). */
+  /** A reply as the thread page shows one (views/discussions/threads/thread.hbs): who, when, what, and where to act on it. */
   function item(post) {
-    const li = element('li', 'discussion-post discussion-post--live');
+    const li = element('li', 'discussion-post');
     li.id = `post-${post.id}`;
     li.dataset.postId = String(post.id);
-    const article = element('article', 'nhsuk-card nhsuk-u-margin-bottom-3');
+    li.dataset.status = 'visible';
+    const card = element('div', 'nhsuk-card nhsuk-u-margin-bottom-4');
     const content = element('div', 'nhsuk-card__content');
 
-    const meta = element('p', 'nhsuk-body-s nhsuk-u-secondary-text-color nhsuk-u-margin-bottom-2');
-    const who = element('strong', 'discussion-post__author');
+    const meta = element('p', 'nhsuk-body-s academy-course-meta');
+    meta.dataset.postAuthor = '';
+    const who = document.createElement('strong');
     who.textContent = post.author && typeof post.author.name === 'string' ? post.author.name : 'A former member';
     meta.append(who);
-    const about = [post.author && post.author.roleLabel, post.author && post.author.organisationName].filter((v) => typeof v === 'string' && v);
-    if (about.length) meta.append(`, ${about.join(', ')}`);
+    for (const about of [post.author && post.author.roleLabel, post.author && post.author.organisationName]) {
+      if (typeof about === 'string' && about) meta.append(` · ${about}`);
+    }
     if (typeof post.createdAt === 'string') {
       const time = document.createElement('time');
       time.dateTime = post.createdAt;
@@ -86,21 +91,31 @@ if (list && list.dataset.eventsUrl && 'EventSource' in window) {
     }
     content.append(meta);
 
-    const body = element('div', 'discussion-post__body');
+    const body = element('div', 'academy-prose discussion-post__body');
     // Sanitised by the server when the post was written; the page renders the same HTML.
     body.innerHTML = typeof post.bodyHtml === 'string' ? post.bodyHtml : '';
     content.append(body);
 
-    const actions = element('p', 'nhsuk-body-s nhsuk-u-margin-bottom-0');
-    const reload = element('a', 'nhsuk-link');
-    reload.href = safeHref(post.href);
-    reload.textContent = 'Reload to reply, quote or vote';
-    actions.append(reload);
-    content.append(actions);
+    const links = element('ul', 'nhsuk-list discussion-post__links nhsuk-body-s nhsuk-u-margin-bottom-0');
+    const reload = document.createElement('li');
+    const link = document.createElement('a');
+    link.href = safeHref(post.href);
+    link.textContent = 'Reload to reply, quote or vote';
+    reload.append(link);
+    links.append(reload);
+    content.append(links);
 
-    article.append(content);
-    li.append(article);
+    card.append(content);
+    li.append(card);
     return li;
+  }
+
+  /** The count, and the word after it ("1 reply", "2 replies"). */
+  function showCount(n) {
+    if (!count) return;
+    count.textContent = String(n);
+    const word = count.nextSibling;
+    if (word && word.nodeType === Node.TEXT_NODE && /^\s*repl(y|ies)\b/.test(word.textContent)) word.textContent = word.textContent.replace(/repl(y|ies)/, n === 1 ? 'reply' : 'replies');
   }
 }
 

@@ -162,6 +162,7 @@ function mountOpenApi(app: NestFastifyApplication, config: AppConfig) {
     .addTag('organisations', 'Organisations: finding one to join; for their managers, staff learning and course figures')
     .addTag('exchange', 'The peer exchange: case studies, tools and hacks shared across organisations; marking them helpful, saving them and recording adoptions')
     .addTag('peers', 'Peers: the opt-in profiles of people in other organisations, found by the systems they run and the topics they can help with')
+    .addTag('discussions', 'Discussions: communities, the discussions of courses, lessons, webinars and exchange items, their threads and replies')
     .build();
   // Whoever runs this academy answers for it: its own address, not an e-mail address invented here.
   options.info.contact = { name: config.academyName, url: config.publicUrl };

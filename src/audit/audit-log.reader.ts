@@ -38,6 +38,16 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'exchange.system_changed': 'System on the exchange list renamed',
   'exchange.system_retired': 'System on the exchange list retired',
   'exchange.system_restored': 'System on the exchange list restored',
+  'discussion.thread.pinned': 'Discussion thread pinned',
+  'discussion.thread.unpinned': 'Discussion thread unpinned',
+  'discussion.thread.locked': 'Discussion thread locked',
+  'discussion.thread.unlocked': 'Discussion thread unlocked',
+  'discussion.post.hidden': 'Discussion post hidden by a moderator',
+  'discussion.post.restored': 'Discussion post restored by a moderator',
+  'discussion.post.approved': 'Held discussion post approved',
+  'discussion.reports.dismissed': 'Reports of a discussion post dismissed',
+  'discussion.person.suspended': 'Person suspended from posting in discussions',
+  'discussion.person.suspension-lifted': 'Suspension from posting in discussions lifted',
   'discussion.community.created': 'Discussion community created',
   'discussion.community.edited': 'Discussion community edited',
   'discussion.member.approved': 'Request to join a community approved',
@@ -96,7 +106,8 @@ export function parseAuditQuery(query: AuditQuery): { filters: AuditFilters; val
   const filters: AuditFilters = {};
   const errors: FieldErrors = {};
   if (values.action) {
-    if (/^[a-z_]+(\.[a-z_]+)*$/.test(values.action)) filters.action = values.action;
+    // Codes are dotted words of lower-case letters, underscores and hyphens (discussion.person.suspension-lifted).
+    if (/^[a-z_-]+(\.[a-z_-]+)*$/.test(values.action)) filters.action = values.action;
     else errors.action = 'Choose an action from the list';
   }
   if (/^\d{1,10}$/.test(values.actor)) filters.actorId = Number(values.actor);

@@ -316,6 +316,9 @@ describe('discussion communities: list, administration, membership and moderator
       const asker = await t.signedIn('learner', { name: 'Asha Asker' });
       await asker.get('/communities');
       await asker.submit(`/communities/${community.slug}/join`, {});
+      // Waiting, the community's page is not there for them (the threads part's page, through DiscussionAccess).
+      expect((await asker.get(`/communities/${community.slug}`)).status).toBe(404);
+      expect((await moderator.get(`/communities/${community.slug}`)).status).toBe(200);
 
       const page = await moderator.get(`/communities/${community.slug}/members`);
       expect(page.status).toBe(200);
@@ -337,6 +340,7 @@ describe('discussion communities: list, administration, membership and moderator
       expect(await membership(community.id, asker.userId)).toMatchObject({ status: 'member', decidedById: moderator.userId });
       expect(await follows(community.id, asker.userId)).toBe(1);
       expect(await canRead(asker, community)).toBe(true);
+      expect((await asker.get(`/communities/${community.slug}`)).status).toBe(200);
       expect(await audit('discussion.member.approved', asker.userId)).toEqual([{ actorId: moderator.userId, targetId: asker.userId, targetType: 'user', details: { community: { id: community.id, slug: community.slug, title: community.title } } }]);
 
       // Approving again finds it done and records nothing more.
@@ -379,6 +383,7 @@ describe('discussion communities: list, administration, membership and moderator
       expect(await membership(community.id, member.userId)).toBeNull();
       expect(await follows(community.id, member.userId)).toBe(0);
       expect(await canRead(member, community)).toBe(false);
+      expect((await member.get(`/communities/${community.slug}`)).status).toBe(404);
       expect(await audit('discussion.member.removed', member.userId)).toHaveLength(1);
 
       const before = await auditCount();

@@ -41,6 +41,8 @@ describe('configuration', () => {
     [{ TRUSTED_PROXIES: '10.0.0.0/8/1' }, /TRUSTED_PROXIES must be/],
     [{ TRUSTED_PROXIES: '2001:db8::/129' }, /TRUSTED_PROXIES must be/],
     [{ SESSION_MAX_HOURS: '0' }, /SESSION_MAX_HOURS must be a whole number between 1 and 8760/],
+    [{ STORAGE_URL: 'minio:9000/academy' }, /^Invalid configuration: STORAGE_URL must start with s3:\/\/ .*\(got "minio:9000\/academy"\)$/],
+    [{ STORAGE_URL: 's3://academy?endpoint=minio:9000' }, /STORAGE_URL's endpoint must be an http:\/\/ or https:\/\/ address/],
   ])('refuses %j with one clear line', (env, message) => {
     let error: unknown;
     try {
@@ -51,6 +53,11 @@ describe('configuration', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('keeps files on the local disk unless STORAGE_URL names a bucket', () => {
+    expect(loadConfig(base).objectStorage).toBeNull();
+    expect(loadConfig({ ...base, STORAGE_URL: 's3://academy-files?endpoint=http://minio:9000&region=eu-west-2' }).objectStorage).toEqual({ bucket: 'academy-files', endpoint: 'http://minio:9000', region: 'eu-west-2', forcePathStyle: true });
   });
 
   it('trusts no proxy by default, and takes addresses and CIDR blocks of both families', () => {

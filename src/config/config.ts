@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { parseStorageUrl, type S3Location } from '../storage/storage-url';
 
 /**
  * Every environment variable the academy reads is declared here, once, with its default.
@@ -65,6 +66,14 @@ const envSchema = z.object({
   DATABASE_URL: url('DATABASE_URL', ['mysql', 'mariadb']).optional(),
   REDIS_URL: url('REDIS_URL', ['redis', 'rediss']).optional(),
   REDIS_PREFIX: z.string().regex(/^[\w:.-]{1,40}$/, { error: 'REDIS_PREFIX must be 1-40 letters, digits or :._-' }).default('academy'),
+  STORAGE_URL: z.string().transform((value, ctx) => {
+    const parsed = parseStorageUrl(value);
+    if ('problem' in parsed) {
+      ctx.addIssue({ code: 'custom', message: parsed.problem });
+      return z.NEVER;
+    }
+    return parsed;
+  }).optional(),
   SMTP_URL: url('SMTP_URL', ['smtp', 'smtps']).optional(),
   MAIL_FROM: z.string().min(3, { error: 'MAIL_FROM must be an address such as "Peer Academy <no-reply@example.org>"' }).default('Peer Academy <no-reply@peer-academy.local>'),
   ACADEMY_NAME: z.string().min(1).max(80, { error: 'ACADEMY_NAME must be at most 80 characters' }).default('Peer Academy'),
@@ -111,6 +120,8 @@ export interface AppConfig {
   dataDir: string;
   database: { kind: 'mysql'; url: string } | { kind: 'sqlite'; file: string };
   redis: { url: string; prefix: string } | null;
+  /** The S3 bucket that files (videos, resources, recordings, certificates) live in; null: the local disk, DATA_DIR/files. */
+  objectStorage: S3Location | null;
   mail: { smtpUrl: string | null; from: string; outboxDir: string };
   /** ttlHours: idle lifetime, renewed on use; maxHours: absolute lifetime from sign-in, beyond which renewal stops. */
   session: { secret: string; ttlHours: number; maxHours: number; cookieSecure: boolean };
@@ -185,6 +196,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir,
     database: e.DATABASE_URL ? { kind: 'mysql', url: e.DATABASE_URL } : { kind: 'sqlite', file: join(dataDir, 'academy.sqlite') },
     redis: e.REDIS_URL ? { url: e.REDIS_URL, prefix: e.REDIS_PREFIX } : null,
+    objectStorage: e.STORAGE_URL ?? null,
     mail: { smtpUrl: e.SMTP_URL ?? null, from: e.MAIL_FROM, outboxDir: join(dataDir, 'outbox') },
     session: {
       secret: e.SESSION_SECRET ?? localSecret(dataDir),

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { ServiceUnavailable } from '../common/errors';
 
 export interface StoredFile {
   key: string;
@@ -21,9 +22,25 @@ export class FileTooLargeError extends Error {
 }
 
 /**
+ * Thrown when the file store cannot be reached or cannot serve now (an object store that is down, refusing or
+ * timing out): the request answers 503 and asks to try again; an upload keeps nothing.
+ */
+export class StorageUnavailable extends ServiceUnavailable {
+  constructor(readonly reason: string) {
+    super('We cannot reach the file store just now, so this file cannot be shown or saved. Try again in a minute.');
+  }
+}
+
+/** The keys callers make (`lessons/12/3f9c….mp4`): letters, digits and `_.-/`, relative, never climbing out with `..`. */
+export function isValidStorageKey(key: string): boolean {
+  return /^[\w][\w./-]*$/.test(key) && !key.split('/').includes('..');
+}
+
+/**
  * The storage port: videos, resources and certificate PDFs live here, addressed by a key such as
  * `lessons/12/3f9c….mp4`. Writes stream (never whole in memory) and are atomic: a reader sees the whole
- * file or nothing. Local disk first (LocalFileStorage); an object-store driver would implement the same.
+ * file or nothing. Local disk by default (LocalFileStorage), or an S3 bucket (S3FileStorage, STORAGE_URL); the same
+ * keys on both. A store that cannot be reached makes any method fail with StorageUnavailable.
  */
 export abstract class FileStorage {
   /**

@@ -2,11 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ByteRange, FileStorage, FileTooLargeError, StoredFile } from './file-storage';
-
-const HEAD_BYTES = 4100;
+import { ByteRange, FileStorage, StoredFile } from './file-storage';
+import { MeterAndCheck } from './meter-and-check';
 
 /** Files under one folder (DATA_DIR/files). Writes go to a temporary file renamed into place when complete. */
 export class LocalFileStorage extends FileStorage {
@@ -86,57 +85,6 @@ export class LocalFileStorage extends FileStorage {
     const path = resolve(this.root, key);
     if (!path.startsWith(resolve(this.root) + sep)) throw new Error(`Invalid storage key: ${key}`);
     return path;
-  }
-}
-
-/** Counts and hashes bytes as they pass, stops past the limit, and hands the first bytes to a content check. */
-class MeterAndCheck extends Transform {
-  bytes = 0;
-  readonly hash = createHash('sha256');
-  private head: Buffer[] = [];
-  private headLength = 0;
-  private inspected = false;
-
-  constructor(
-    private readonly maxBytes: number,
-    private readonly inspect?: (head: Buffer) => void,
-  ) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.bytes += chunk.length;
-    if (this.bytes > this.maxBytes) return done(new FileTooLargeError(this.maxBytes));
-    this.hash.update(chunk);
-    if (!this.inspected) {
-      this.head.push(chunk);
-      this.headLength += chunk.length;
-      if (this.headLength < HEAD_BYTES) return done();
-      try {
-        this.runInspection();
-      } catch (err) {
-        return done(err as Error);
-      }
-      this.push(Buffer.concat(this.head));
-      this.head = [];
-      return done();
-    }
-    done(null, chunk);
-  }
-
-  override _flush(done: TransformCallback): void {
-    if (this.inspected) return done();
-    try {
-      this.runInspection();
-    } catch (err) {
-      return done(err as Error);
-    }
-    done(null, Buffer.concat(this.head));
-  }
-
-  private runInspection() {
-    this.inspected = true;
-    this.inspect?.(Buffer.concat(this.head));
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { NotFound } from '../common/errors';
 import type { ByteRange, FileStorage } from './file-storage';
@@ -22,11 +23,30 @@ export async function serveFile(storage: FileStorage, key: string, request: Fast
     return reply.status(416).header('content-range', `bytes */${size}`).send();
   }
   if (range) {
+    const stream = await firstBytes(storage.open(key, range));
     reply.status(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`).header('content-length', range.end - range.start + 1);
-    return reply.send(storage.open(key, range));
+    return reply.send(stream);
   }
+  const stream = size === 0 ? '' : await firstBytes(storage.open(key));
   reply.header('content-length', size);
-  return reply.send(size === 0 ? '' : storage.open(key));
+  return reply.send(stream);
+}
+
+/**
+ * Waits for the stream's first bytes before any header is sent: a store that fails to open the file (an object
+ * store gone down between the size and the read) then answers with its own error page (503), not a cut-off 200.
+ */
+function firstBytes(stream: Readable): Promise<Readable> {
+  return new Promise((resolve, reject) => {
+    // Stays attached: an error between here and the reply taking the stream must not go unhandled.
+    stream.on('error', reject);
+    stream.once('end', () => resolve(stream));
+    stream.once('data', (chunk: Buffer) => {
+      stream.pause();
+      stream.unshift(chunk);
+      resolve(stream);
+    });
+  });
 }
 
 /** One `bytes=` range, resolved against the size; null means "send it all". */

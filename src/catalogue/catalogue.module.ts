@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LessonActivityDirectoryModule } from '../common/lesson-activity';
 import { UnitOfWork } from '../database/unit-of-work';
+import { LiveModule } from '../live/live.module';
 import { AuthoringPagesController } from './authoring/authoring.pages.controller';
 import { AuthoringService } from './authoring/authoring.service';
 import { CatalogueApiController } from './catalogue.api.controller';
@@ -15,7 +16,7 @@ import { Topic } from './entities/topic.entity';
 import { LessonReader } from './lesson.reader';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Topic, Course, CourseModule, Lesson, QuizQuestion, QuizOption]), LessonActivityDirectoryModule],
+  imports: [TypeOrmModule.forFeature([Topic, Course, CourseModule, Lesson, QuizQuestion, QuizOption]), LessonActivityDirectoryModule, LiveModule],
   controllers: [CatalogueApiController, AuthoringPagesController],
   providers: [CatalogueService, CourseImporter, LessonReader, AuthoringService, UnitOfWork],
   exports: [CatalogueService, CourseImporter, LessonReader],

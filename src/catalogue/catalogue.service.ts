@@ -1,9 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Brackets, EntityManager, In, MoreThanOrEqual, Repository } from 'typeorm';
 import type { CurrentUser } from '../accounts/identity';
 import { NotFound } from '../common/errors';
 import { TtlCache } from '../common/ttl-cache';
+import { LiveEvents } from '../live/live-events';
 import { CourseModule } from './entities/course-module.entity';
 import { Course, CourseLevel } from './entities/course.entity';
 import { Lesson, LessonKind } from './entities/lesson.entity';
@@ -81,15 +82,18 @@ export const cpdHours = (minutes: number) => Math.round((minutes / 60) * 100) / 
  * or editing a course clears this process's cache at once; other web processes catch up within this time.
  */
 export const CATALOGUE_CACHE_MS = 10_000;
+/** The live channel that tells every instance the catalogue changed (publishing, editing, withdrawing a course). */
+export const CATALOGUE_CHANNEL = 'catalogue-changed';
 
 /** Reads the catalogue: the published courses people can find, and one course with its syllabus. */
 @Injectable()
-export class CatalogueService {
+export class CatalogueService implements OnModuleInit, OnModuleDestroy {
   constructor(
     @InjectRepository(Course) private readonly courses: Repository<Course>,
     @InjectRepository(Topic) private readonly topics: Repository<Topic>,
     @InjectRepository(CourseModule) private readonly modules: Repository<CourseModule>,
     @InjectRepository(Lesson) private readonly lessons: Repository<Lesson>,
+    private readonly live: LiveEvents,
   ) {}
 
   private readonly pages = new TtlCache<CataloguePage>(CATALOGUE_CACHE_MS, 1000);
@@ -121,14 +125,40 @@ export class CatalogueService {
     return this.changes;
   }
 
-  /** Forgets cached catalogue pages: called when a course is published, changed or withdrawn. */
+  /**
+   * Forgets cached catalogue pages, here at once and on every other instance through a live message: called when a
+   * course is published, changed or withdrawn. Without Redis the message reaches nobody else (there is nobody);
+   * if Redis is away, the other instances' caches still expire within CATALOGUE_CACHE_MS.
+   */
   catalogueChanged(): void {
-    this.changes++;
-    this.pages.clear();
-    this.topicList.clear();
+    this.forgetLocally();
+    this.live.publish(CATALOGUE_CHANNEL, 'changed').catch((err) => this.logger.warn(`Other instances will notice the catalogue change when their caches expire: ${err instanceof Error ? err.message : err}`));
+  }
+
+  /** Runs `listener` whenever the catalogue changes, on this instance or another (home page caches, say). */
+  onCatalogueChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  onModuleInit(): void {
+    this.unsubscribe = this.live.subscribe(CATALOGUE_CHANNEL, () => this.forgetLocally());
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe?.();
   }
 
   private changes = 0;
+  private readonly listeners: Array<() => void> = [];
+  private unsubscribe: (() => void) | undefined;
+  private readonly logger = new Logger('Catalogue');
+
+  private forgetLocally(): void {
+    this.changes++;
+    this.pages.clear();
+    this.topicList.clear();
+    for (const listener of this.listeners) listener();
+  }
 
   private async searchNow(query: CatalogueQuery): Promise<CataloguePage> {
     const page = Math.max(1, query.page ?? 1);

@@ -2,6 +2,7 @@ import { Controller, Get, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../accounts/identity';
+import { CatalogueService } from '../catalogue/catalogue.service';
 import { LessonReader } from '../catalogue/lesson.reader';
 import { TtlCache } from '../common/ttl-cache';
 import { LearningService } from '../learning/learning.service';
@@ -12,14 +13,20 @@ const HOME = { pageTitle: 'Learn from peers across health and care IT' };
 @ApiExcludeController()
 @Controller()
 export class HomeController {
-  /** Every anonymous visitor sees the same home page: rendered once a minute, not on every request. */
+  /**
+   * Every anonymous visitor sees the same home page: rendered once a minute, not on every request, and again at once
+   * when the catalogue changes on any instance (it may show the courses).
+   */
   private readonly anonymousPage = new TtlCache<string>(60_000, 1);
 
   constructor(
     private readonly learning: LearningService,
     private readonly progress: ProgressService,
     private readonly lessons: LessonReader,
-  ) {}
+    catalogue: CatalogueService,
+  ) {
+    catalogue.onCatalogueChange(() => this.anonymousPage.clear());
+  }
 
   @Public()
   @Get()

@@ -16,7 +16,6 @@ const DEFAULT_RETURN = '/communities';
 export function safeReturnTo(raw: unknown): string | null {
   if (typeof raw !== 'string' || raw.length > 500) return null;
   if (!raw.startsWith('/') || raw.startsWith('//') || raw.startsWith('/\\')) return null;
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f\\]/.test(raw)) return null;
   return raw;
 }

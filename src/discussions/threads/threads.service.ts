@@ -18,6 +18,7 @@ import { DiscussionMention, DiscussionPost, DiscussionSuspension, DiscussionThre
 import { ConductNotAccepted, Conduct } from './conduct';
 import { excerpt, handleOf, mentionedIds, plainText, renderPostHtml, renderPostMarkdown } from './post-body';
 import {
+  BODY_MAX_LENGTH,
   checkPostInput,
   checkThreadInput,
   NEW_ACCOUNT_MS,
@@ -32,6 +33,15 @@ import {
   THREADS_PER_PAGE,
   type HeldReason,
 } from './posting-rules';
+
+/** A post's body as stored: its HTML with mentions resolved, its words, and whom it names who can read it. */
+interface RenderedBody {
+  bodyHtml: string;
+  plain: string;
+  title: string | null;
+  searchText: string;
+  mentioned: number[];
+}
 
 /** Who is acting: the signed-in person (CurrentUser has more; these are what the rules need). */
 export type Actor = Pick<CurrentUser, 'id' | 'role' | 'name'>;
@@ -321,11 +331,12 @@ export class ThreadsService {
 
   async startThread(viewer: Actor, spaceId: number, input: { kind?: unknown; title?: unknown; body?: unknown }): Promise<{ thread: DiscussionThread; post: DiscussionPost; held: boolean }> {
     const access = await this.readableSpace(viewer, spaceId);
+    // Who is named, and whether the post waits for a moderator, are read before the transaction (other modules' reads).
+    const [held, rendered] = await Promise.all([this.heldReason(viewer, access), this.renderIfText(access, input.body, typeof input.title === 'string' ? input.title.trim() : null)]);
     const result = await this.uow.run(async (tx) => {
       await this.conductAndSuspension(tx, viewer);
       await this.checkRate(tx, viewer, access);
       const fields = checkThreadInput(input);
-      const held = await this.heldReason(viewer, access);
       const now = this.clock.now();
       const status: PostStatus = held ? 'held' : 'visible';
       const threads = tx.getRepository(DiscussionThread);
@@ -345,7 +356,7 @@ export class ThreadsService {
         updatedAt: now,
       });
       const threadId = Number(inserted.identifiers[0].id);
-      const post = await this.writePost(tx, access, { threadId, authorId: viewer.id, isOpening: true, title: fields.title, body: fields.body, quotedPostId: null, status, statusReason: held, now });
+      const post = await this.writePost(tx, rendered!, { threadId, authorId: viewer.id, isOpening: true, body: fields.body, quotedPostId: null, status, statusReason: held, now });
       await threads.update({ id: threadId }, { openingPostId: post.id });
       await this.follows.follow(viewer.id, { threadId }, tx);
       await recountThread(tx, threadId);
@@ -357,6 +368,7 @@ export class ThreadsService {
 
   async reply(viewer: Actor, threadId: number, input: { body?: unknown; quotedPostId?: unknown }): Promise<{ post: DiscussionPost; held: boolean }> {
     const { access } = await this.readableThread(viewer, threadId);
+    const [held, rendered] = await Promise.all([this.heldReason(viewer, access), this.renderIfText(access, input.body, null)]);
     const result = await this.uow.run(async (tx) => {
       await this.conductAndSuspension(tx, viewer);
       const thread = await tx.getRepository(DiscussionThread).findOneByOrFail({ id: threadId });
@@ -365,9 +377,8 @@ export class ThreadsService {
       await this.checkRate(tx, viewer, access);
       const { body } = checkPostInput(input, false);
       const quotedPostId = await this.checkQuote(tx, thread, input.quotedPostId);
-      const held = await this.heldReason(viewer, access);
       const now = this.clock.now();
-      const post = await this.writePost(tx, access, { threadId, authorId: viewer.id, isOpening: false, title: null, body, quotedPostId, status: held ? 'held' : 'visible', statusReason: held, now });
+      const post = await this.writePost(tx, rendered!, { threadId, authorId: viewer.id, isOpening: false, body, quotedPostId, status: held ? 'held' : 'visible', statusReason: held, now });
       await tx.getRepository(DiscussionThread).update({ id: threadId }, { updatedAt: now });
       await this.follows.follow(viewer.id, { threadId }, tx);
       await recountThread(tx, threadId);
@@ -382,8 +393,9 @@ export class ThreadsService {
    * nothing and leaves no "edited" mark. `changed` says whether anything was saved.
    */
   async editPost(viewer: Actor, postId: number, input: { body?: unknown; title?: unknown }): Promise<{ post: DiscussionPost; thread: DiscussionThread; changed: boolean }> {
-    const { post: found, access } = await this.readablePost(viewer, postId);
+    const { post: found, thread: foundThread, access } = await this.readablePost(viewer, postId);
     if (found.authorId !== viewer.id) throw new Forbidden(NOT_YOUR_POST, 'not_your_post');
+    const rendered = await this.renderIfText(access, input.body, found.isOpening ? (typeof input.title === 'string' ? input.title.trim() : foundThread.title) : null);
     const result = await this.uow.run(async (tx) => {
       const post = await this.uow.lockForUpdate(tx, DiscussionPost, { id: postId });
       if (!post || post.status === 'deleted') throw new NotFound(NO_SUCH_DISCUSSION);
@@ -395,8 +407,10 @@ export class ThreadsService {
       const title = post.isOpening && fields.title !== undefined ? fields.title : thread.title;
       if (fields.body === post.body && title === thread.title) return { post, thread, changed: false, titleChanged: false };
       const now = this.clock.now();
-      const rendered = await this.render(tx, access, { postId: post.id, authorId: viewer.id, body: fields.body, title: post.isOpening ? title : null });
-      await tx.getRepository(DiscussionPost).update({ id: post.id }, { body: fields.body, bodyHtml: rendered.bodyHtml, searchText: rendered.searchText, editedAt: now, updatedAt: now });
+      // The searchable text has the title the thread has now (rendered before the transaction with the title given).
+      const searchText = post.isOpening && rendered!.title !== title ? [title, rendered!.plain].filter(Boolean).join('\n') : rendered!.searchText;
+      await tx.getRepository(DiscussionPost).update({ id: post.id }, { body: fields.body, bodyHtml: rendered!.bodyHtml, searchText, editedAt: now, updatedAt: now });
+      await this.syncMentions(tx, post.id, rendered!.mentioned.filter((id) => id !== viewer.id));
       const titleChanged = title !== thread.title;
       if (titleChanged) await tx.getRepository(DiscussionThread).update({ id: thread.id }, { title, updatedAt: now });
       return { post: await tx.getRepository(DiscussionPost).findOneByOrFail({ id: post.id }), thread: await tx.getRepository(DiscussionThread).findOneByOrFail({ id: thread.id }), changed: true, titleChanged };
@@ -582,10 +596,9 @@ export class ThreadsService {
 
   private async writePost(
     tx: EntityManager,
-    access: SpaceAccessView,
-    fields: { threadId: number; authorId: number; isOpening: boolean; title: string | null; body: string; quotedPostId: number | null; status: PostStatus; statusReason: string | null; now: Date },
+    rendered: RenderedBody,
+    fields: { threadId: number; authorId: number; isOpening: boolean; body: string; quotedPostId: number | null; status: PostStatus; statusReason: string | null; now: Date },
   ): Promise<DiscussionPost> {
-    const rendered = await this.render(tx, access, { postId: null, authorId: fields.authorId, body: fields.body, title: fields.title });
     const repo = tx.getRepository(DiscussionPost);
     const inserted = await repo.insert({
       threadId: fields.threadId,
@@ -604,33 +617,39 @@ export class ThreadsService {
       updatedAt: fields.now,
     });
     const postId = Number(inserted.identifiers[0].id);
-    if (rendered.mentioned.length) await tx.getRepository(DiscussionMention).insert(rendered.mentioned.map((userId) => ({ postId, userId })));
+    const mentioned = rendered.mentioned.filter((id) => id !== fields.authorId);
+    if (mentioned.length) await tx.getRepository(DiscussionMention).insert(mentioned.map((userId) => ({ postId, userId })));
     return repo.findOneByOrFail({ id: postId });
+  }
+
+  /** `render`, for a body that is text within the limit; null otherwise (the checks in the transaction refuse it). */
+  private renderIfText(access: SpaceAccessView, body: unknown, title: string | null): Promise<RenderedBody | null> {
+    return typeof body === 'string' && body.trim() !== '' && body.length <= BODY_MAX_LENGTH ? this.render(access, body, title) : Promise.resolve(null);
   }
 
   /**
    * A body's stored HTML and searchable text, resolving @mentions: only people who can read the space are named in
-   * bold and recorded (for an edit, the post's mention rows are brought in step). Nobody else is told anything.
+   * bold and recorded. Nobody else is told anything, and their handle stays the plain text it was.
    */
-  private async render(tx: EntityManager, access: SpaceAccessView, input: { postId: number | null; authorId: number; body: string; title: string | null }): Promise<{ bodyHtml: string; searchText: string; mentioned: number[] }> {
-    const markdownHtml = renderPostMarkdown(input.body);
+  private async render(access: SpaceAccessView, body: string, title: string | null): Promise<RenderedBody> {
+    const markdownHtml = renderPostMarkdown(body);
     const ids = mentionedIds(markdownHtml);
     const cards = ids.length ? await this.accounts.peopleOf(ids) : new Map<number, PersonCard>();
     const readers = await this.access.readersAmong(access.space, [...cards.values()].filter((c) => c.active).map((c) => ({ id: c.id, role: c.role })));
     const named = new Map([...cards.values()].filter((c) => readers.has(c.id)).map((c) => [c.id, c.name]));
     const bodyHtml = renderPostHtml(markdownHtml, named);
-    const searchText = [input.title, plainText(bodyHtml)].filter(Boolean).join('\n');
-    const mentioned = [...named.keys()].filter((id) => id !== input.authorId);
-    if (input.postId !== null) {
-      const mentions = tx.getRepository(DiscussionMention);
-      const existing = new Set((await mentions.find({ where: { postId: input.postId }, select: { userId: true } })).map((m) => m.userId));
-      const gone = [...existing].filter((id) => !mentioned.includes(id));
-      if (gone.length) await mentions.delete({ postId: input.postId, userId: In(gone) });
-      const added = mentioned.filter((id) => !existing.has(id));
-      if (added.length) await mentions.insert(added.map((userId) => ({ postId: input.postId!, userId })));
-      return { bodyHtml, searchText, mentioned: [] };
-    }
-    return { bodyHtml, searchText, mentioned };
+    const plain = plainText(bodyHtml);
+    return { bodyHtml, plain, title, searchText: [title, plain].filter(Boolean).join('\n'), mentioned: [...named.keys()] };
+  }
+
+  /** An edited post's mention rows in step with whom it names now. */
+  private async syncMentions(tx: EntityManager, postId: number, mentioned: number[]): Promise<void> {
+    const mentions = tx.getRepository(DiscussionMention);
+    const existing = new Set((await mentions.find({ where: { postId }, select: { userId: true } })).map((m) => m.userId));
+    const gone = [...existing].filter((id) => !mentioned.includes(id));
+    if (gone.length) await mentions.delete({ postId, userId: In(gone) });
+    const added = mentioned.filter((id) => !existing.has(id));
+    if (added.length) await mentions.insert(added.map((userId) => ({ postId, userId })));
   }
 
   private replyQuery(thread: DiscussionThread, viewer: Actor, access: SpaceAccessView) {

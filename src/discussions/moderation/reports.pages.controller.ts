@@ -34,8 +34,8 @@ export class ReportsPagesController {
     const postId = postIdOf(id);
     try {
       const input = await parseForm(ReportFormDto, body);
-      const { thread } = await this.reports.report(viewer, postId, { reason: input.reason, details: input.details ?? '' });
-      return reply.redirect(`${threadPath(thread.id)}?notice=reported#post-${postId}`, 303);
+      const { back } = await this.reports.report(viewer, postId, { reason: input.reason, details: input.details ?? '' });
+      return reply.redirect(back, 303);
     } catch (err) {
       const values = { reason: typeof body?.reason === 'string' ? body.reason : '', details: typeof body?.details === 'string' ? body.details : '' };
       if (err instanceof DomainError && err.kind === 'conflict') {

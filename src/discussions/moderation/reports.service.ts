@@ -6,6 +6,7 @@ import { Clock } from '../../common/clock';
 import { Conflict, Forbidden } from '../../common/errors';
 import { isUniqueViolation } from '../../database/errors';
 import { DiscussionReport, type ReportReason } from '../entities';
+import { threadHref, ThreadsService } from '../threads/threads.service';
 import { PostContexts, type PostContext } from './post-context';
 
 export const OWN_POST = 'You cannot report your own post. You can edit or delete it instead.';
@@ -30,6 +31,7 @@ export class DiscussionReports {
   constructor(
     private readonly contexts: PostContexts,
     private readonly clock: Clock,
+    private readonly threads: ThreadsService,
     @InjectRepository(DiscussionReport) private readonly reports: Repository<DiscussionReport>,
   ) {}
 
@@ -41,8 +43,11 @@ export class DiscussionReports {
     return { ...context, alreadyReported };
   }
 
-  /** Records the report; refused (nothing written) for one's own post and for a second report of the same post. */
-  async report(viewer: CurrentUser, postId: number, input: ReportInput): Promise<PostContext> {
+  /**
+   * Records the report; refused (nothing written) for one's own post and for a second report of the same post.
+   * Answers where to go back to: the page of the thread the post is on, with the banner, at the post.
+   */
+  async report(viewer: CurrentUser, postId: number, input: ReportInput): Promise<{ back: string }> {
     const context = await this.reportable(viewer, postId);
     if (context.alreadyReported) throw new Conflict(ALREADY_REPORTED, {}, 'already_reported');
     try {
@@ -53,6 +58,8 @@ export class DiscussionReports {
       throw err;
     }
     this.logger.log(`Post ${postId} reported (${input.reason}) by ${viewer.id}`);
-    return context;
+    const { page } = await this.threads.pageOfPost(viewer, postId);
+    const href = threadHref(context.thread.id, page);
+    return { back: `${href}${href.includes('?') ? '&' : '?'}notice=reported#post-${postId}` };
   }
 }

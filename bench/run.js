@@ -6,7 +6,7 @@
  * enrolments, heartbeat ingest). Run with `npm run bench` (builds first); BENCH_DURATION=30 for longer runs.
  * Always exits 0 once measurements are made: budgets are reported, not enforced.
  *
- * One bench alone (after a build): `node bench/run.js learning|certificates|webinars|organisations|exchange`.
+ * One bench alone (after a build): `node bench/run.js learning|certificates|webinars|organisations|exchange|discussions-thread|discussions-live`.
  */
 
 const fs = require('node:fs');
@@ -18,6 +18,8 @@ const { benchCertificates } = require('./certificates');
 const { benchWebinars } = require('./webinars');
 const { benchOrganisations } = require('./organisations');
 const { benchExchange } = require('./exchange');
+const { benchDiscussionThread } = require('./discussions-thread');
+const { benchDiscussionLive } = require('./discussions-live');
 const { fetchRaw, formatTable, loadNow, measure, startAppServer, startBareServer, stopAll } = require('./lib');
 
 const PAGES = [
@@ -178,6 +180,22 @@ async function main() {
     mariadbError = mariadbError || err;
   }
 
+  // Discussions (issue 15): a thread page with 500 replies; a reply reaching 1,000 open thread pages.
+  let discussionThread;
+  try {
+    discussionThread = await benchDiscussionThread(settings, { resultsDir: RESULTS_DIR });
+  } catch (err) {
+    discussionThread = { error: String(err && err.message ? err.message : err) };
+    mariadbError = mariadbError || err;
+  }
+  let discussionLive;
+  try {
+    discussionLive = await benchDiscussionLive({ resultsDir: RESULTS_DIR });
+  } catch (err) {
+    discussionLive = { error: String(err && err.message ? err.message : err) };
+    mariadbError = mariadbError || err;
+  }
+
   const budgeted = [
     ...pages.filter((p) => p.pass !== null),
     ...(mariadb.budgets || []),
@@ -185,6 +203,8 @@ async function main() {
     ...((webinars && webinars.budgets) || []),
     ...((organisations && organisations.budgets) || []),
     ...((exchange && exchange.budgets) || []),
+    ...((discussionThread && discussionThread.budgets) || []),
+    ...((discussionLive && discussionLive.budgets) || []),
   ];
   const met = budgeted.filter((p) => p.pass).length;
   const report = {
@@ -200,6 +220,8 @@ async function main() {
     webinars,
     organisations,
     exchange,
+    discussionThread,
+    discussionLive,
     budgets: { met, total: budgeted.length },
   };
   const file = path.join(RESULTS_DIR, 'latest.json');
@@ -228,6 +250,8 @@ async function runOne(name) {
     webinars: () => benchWebinars(),
     organisations: () => benchOrganisations(settings, { resultsDir: RESULTS_DIR }),
     exchange: () => benchExchange(settings, { resultsDir: RESULTS_DIR }),
+    'discussions-thread': () => benchDiscussionThread(settings, { resultsDir: RESULTS_DIR }),
+    'discussions-live': () => benchDiscussionLive({ resultsDir: RESULTS_DIR }),
   };
   if (!benches[name]) throw new Error(`No bench called "${name}": choose one of ${Object.keys(benches).join(', ')}`);
   const report = await benches[name]();

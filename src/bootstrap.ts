@@ -159,6 +159,7 @@ function mountOpenApi(app: NestFastifyApplication, config: AppConfig) {
     .addTag('certificates', "The caller's certificates and public verification")
     .addTag('webinars', 'Webinars: registrations, recordings and live questions')
     .addTag('e-mail', 'E-mail preferences and one-click unsubscribe')
+    .addTag('notifications', 'The caller’s in-app notifications (replies, mentions, accepted answers, new threads in followed discussions): listing them and marking them read or unread')
     .addTag('organisations', 'Organisations: finding one to join; for their managers, staff learning and course figures')
     .addTag('exchange', 'The peer exchange: case studies, tools and hacks shared across organisations; marking them helpful, saving them and recording adoptions')
     .addTag('peers', 'Peers: the opt-in profiles of people in other organisations, found by the systems they run and the topics they can help with')

@@ -11,7 +11,8 @@ import { InjectConfig } from '../config/config.module';
 import { LearningService } from '../learning/learning.service';
 import { ProgressService } from '../learning/progress.service';
 import { MailService } from '../mail/mail.service';
-import { MailPreferences, TopicFollow } from './entities';
+import { MailPreferences, NOTIFICATION_KINDS, TopicFollow } from './entities';
+import { isNotificationKind, NotificationSettings } from './in-app/notification-settings';
 
 declare module '../jobs/job-registry' {
   interface JobRegistry {
@@ -20,12 +21,17 @@ declare module '../jobs/job-registry' {
   }
 }
 
-export const MAIL_KINDS = ['course-nudges', 'weekly-digest', 'manager-digest'] as const;
+export const MAIL_KINDS = ['course-nudges', 'weekly-digest', 'manager-digest', ...NOTIFICATION_KINDS, 'discussion-digest'] as const;
 export type MailKind = (typeof MAIL_KINDS)[number];
 const KIND_LABELS: Record<MailKind, string> = {
   'course-nudges': 'reminders about courses you have started',
   'weekly-digest': 'the weekly digest',
   'manager-digest': 'the weekly required learning digest of the organisations you manage',
+  'discussion-reply': 'e-mails about replies in discussions you follow',
+  'discussion-mention': 'e-mails when someone mentions you in a discussion',
+  'discussion-accepted': 'e-mails when your answer to a question is accepted',
+  'discussion-new-thread': 'e-mails about new threads in discussions you follow',
+  'discussion-digest': 'the daily digest of your discussion notifications',
 };
 /** Unsubscribe links in old e-mails keep working this long. */
 const UNSUBSCRIBE_LINK_DAYS = 180;
@@ -54,6 +60,7 @@ export class NotificationsService {
     private readonly progress: ProgressService,
     private readonly catalogue: CatalogueService,
     private readonly mail: MailService,
+    private readonly notificationSettings: NotificationSettings,
     private readonly clock: Clock,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
@@ -72,6 +79,8 @@ export class NotificationsService {
 
   /** Turns one kind of e-mail off, as a signed unsubscribe link asks. */
   async unsubscribe(userId: number, kind: MailKind): Promise<void> {
+    // Discussion e-mails: that kind off, or every kind the daily digest carries (its own link).
+    if (isNotificationKind(kind) || kind === 'discussion-digest') return this.notificationSettings.unsubscribe(userId, kind === 'discussion-digest' ? 'digest' : kind);
     const current = await this.preferencesOf(userId);
     await this.preferences.upsert(
       {

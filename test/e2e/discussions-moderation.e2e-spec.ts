@@ -229,6 +229,29 @@ describe('discussion moderation: reports, the queue, hide, restore, approve, loc
       expect(await reportsOf(inA.reply.id)).toHaveLength(3);
     });
 
+    it('pages each list, oldest first, 25 to a page', async () => {
+      const community = await saveCommunity(t, { title: unique('Digital nurses') });
+      const moderator = await person('learner', 'Pat Pager');
+      await saveMember(t, community.id, moderator.userId, { role: 'moderator' });
+      const { thread: th } = await saveThread(t, { spaceId: community.id, authorId: reader.userId, title: unique('Paged thread') });
+      const start = Date.now() - 40 * 60_000;
+      const held: number[] = [];
+      for (let i = 0; i < 26; i++) {
+        const p = await savePost(t, { threadId: th.id, authorId: outsider.userId, body: `Held number ${i}`, status: 'held', createdAt: new Date(start + i * 60_000) });
+        held.push(p.id);
+      }
+      const first = await moderator.get('/moderation/discussions');
+      const ids = (html: string) => [...heldTable(html).matchAll(/data-post="(\d+)"/g)].map((m) => Number(m[1]));
+      expect(ids(first.body)).toEqual(held.slice(0, 25));
+      expect(text(first.body)).toContain('Waiting for approval 26');
+      expect(decodeHtml(first.body)).toContain('href="/moderation/discussions?heldPage=2"');
+      const second = await moderator.get('/moderation/discussions?heldPage=2');
+      expect(ids(second.body)).toEqual([held[25]]);
+      // A page past the last shows the last; a page that is not a number is refused.
+      expect(ids((await moderator.get('/moderation/discussions?heldPage=9')).body)).toEqual([held[25]]);
+      expect((await moderator.get('/moderation/discussions?heldPage=two')).status).toBe(400);
+    });
+
     it('links the discussions queue from the exchange review queue', async () => {
       const exchange = await siteModerator.get('/moderation');
       expect(exchange.body).toContain('href="/moderation/discussions"');

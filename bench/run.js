@@ -6,7 +6,7 @@
  * enrolments, heartbeat ingest). Run with `npm run bench` (builds first); BENCH_DURATION=30 for longer runs.
  * Always exits 0 once measurements are made: budgets are reported, not enforced.
  *
- * One bench alone (after a build): `node bench/run.js learning|certificates|webinars|organisations|exchange|discussions-thread|discussions-live`.
+ * One bench alone (after a build): `node bench/run.js learning|certificates|webinars|organisations|exchange|discussions-thread|discussions-live|storage-range`.
  */
 
 const fs = require('node:fs');
@@ -20,6 +20,7 @@ const { benchOrganisations } = require('./organisations');
 const { benchExchange } = require('./exchange');
 const { benchDiscussionThread } = require('./discussions-thread');
 const { benchDiscussionLive } = require('./discussions-live');
+const { benchStorageRange } = require('./storage-range');
 const { fetchRaw, formatTable, loadNow, measure, startAppServer, startBareServer, stopAll } = require('./lib');
 
 const PAGES = [
@@ -196,6 +197,15 @@ async function main() {
     mariadbError = mariadbError || err;
   }
 
+  // Storage (issue 16): video Range reads through the S3 driver (against s3rver) beside the disk driver; no budget.
+  let storageRange;
+  try {
+    storageRange = await benchStorageRange(settings);
+  } catch (err) {
+    storageRange = { error: String(err && err.message ? err.message : err) };
+    mariadbError = mariadbError || err;
+  }
+
   const budgeted = [
     ...pages.filter((p) => p.pass !== null),
     ...(mariadb.budgets || []),
@@ -222,6 +232,7 @@ async function main() {
     exchange,
     discussionThread,
     discussionLive,
+    storageRange,
     budgets: { met, total: budgeted.length },
   };
   const file = path.join(RESULTS_DIR, 'latest.json');
@@ -252,6 +263,7 @@ async function runOne(name) {
     exchange: () => benchExchange(settings, { resultsDir: RESULTS_DIR }),
     'discussions-thread': () => benchDiscussionThread(settings, { resultsDir: RESULTS_DIR }),
     'discussions-live': () => benchDiscussionLive({ resultsDir: RESULTS_DIR }),
+    'storage-range': () => benchStorageRange(settings),
   };
   if (!benches[name]) throw new Error(`No bench called "${name}": choose one of ${Object.keys(benches).join(', ')}`);
   const report = await benches[name]();

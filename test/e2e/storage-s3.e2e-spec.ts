@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DataSource } from 'typeorm';
@@ -7,6 +8,7 @@ import { Lesson } from '../../src/catalogue/entities/lesson.entity';
 import { Certificate } from '../../src/certificates/certificate.entity';
 import { Clock } from '../../src/common/clock';
 import { DEMO_CONTENT_DIR } from '../../src/demo/demo.seeder';
+import { FileStorage } from '../../src/storage/file-storage';
 import { MultipartPart, startTestApp, TestApp, Visitor } from '../support/app';
 import { fullCourse } from '../support/courses';
 import { provisionEngines } from '../support/engines';
@@ -138,6 +140,41 @@ describe('files in an S3 bucket (STORAGE_URL, against s3rver)', () => {
       expect(back.status).toBe(206);
       expect(back.bytes.equals(MP4.subarray(0, 262144))).toBe(true);
     });
+  });
+
+  it('copies the files of a local install into the bucket with npm run storage:copy, skipping what is already there', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'storage-copy-'));
+    try {
+      const files = join(dataDir, 'files');
+      mkdirSync(join(files, 'lessons', '7'), { recursive: true });
+      mkdirSync(join(files, 'certificates'), { recursive: true });
+      writeFileSync(join(files, 'lessons', '7', 'talk.mp4'), MP4);
+      writeFileSync(join(files, 'certificates', 'ABCD-EFGH-JKLM.pdf'), '%PDF-1.7 certificate');
+      writeFileSync(join(files, 'certificates', 'WXYZ.pdf.1a2b3c.partial'), 'half a write');
+      const env = { ...s3.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
+
+      const first = run('src/cli/storage-copy.ts', env);
+      expect(await first.exited).toBe(0);
+      expect(first.output().stdout).toContain(`Copying 2 files from ${files} to bucket "${s3.bucket}" at ${s3.endpoint}`);
+      expect(first.output().stdout).toContain('Copied 2 files (0.8 MB), skipped 0 already in the bucket');
+      expect(await keysUnder('lessons/7/')).toEqual(['lessons/7/talk.mp4']);
+      expect(await keysUnder('certificates/')).toEqual(['certificates/ABCD-EFGH-JKLM.pdf']);
+      const storage = t.app.get(FileStorage);
+      expect(Buffer.concat(await storage.open('lessons/7/talk.mp4').toArray()).equals(MP4)).toBe(true);
+
+      // Run again after a file changed on disk: only that one goes again.
+      writeFileSync(join(files, 'certificates', 'ABCD-EFGH-JKLM.pdf'), '%PDF-1.7 certificate, reissued');
+      const second = run('src/cli/storage-copy.ts', env);
+      expect(await second.exited).toBe(0);
+      expect(second.output().stdout).toContain('Copied 1 files (0.0 MB), skipped 1 already in the bucket');
+      expect(await storage.size('certificates/ABCD-EFGH-JKLM.pdf')).toBe('%PDF-1.7 certificate, reissued'.length);
+
+      const unset = run('src/cli/storage-copy.ts', { DATA_DIR: dataDir });
+      expect(await unset.exited).toBe(1);
+      expect(unset.output().stderr).toContain('storage:copy copies files to the bucket that STORAGE_URL names');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   describe('at start', () => {

@@ -7,6 +7,7 @@ import { CourseDefinition, CourseImporter } from '../catalogue/course-importer';
 import { Clock } from '../common/clock';
 import { PROJECT_ROOT } from '../common/paths';
 import { FileStorage } from '../storage/file-storage';
+import { seedDemoDiscussions } from './discussion-seeder';
 import { seedDemoExchange } from './exchange-seeder';
 import { inDemoHistory, seedDemoOrganisations } from './organisation-seeder';
 import { seedDemoWebinars } from './webinar-seeder';
@@ -19,7 +20,8 @@ export const DEMO_CONTENT_DIR = join(PROJECT_ROOT, 'src', 'demo', 'content');
  * the project, in src/demo/content/; three demo organisations with their managers, staff, progress and
  * requirements (organisation-seeder.ts: a story of the past fourteen months, told through the Clock, so the
  * accounts and courses are made at its beginning); the demo exchange with its moderator (exchange-seeder.ts: case
- * studies, tools and hacks shared over the same story, and peer profiles); and the demo webinars
+ * studies, tools and hacks shared over the same story, and peer profiles); the demo discussions (discussion-seeder.ts:
+ * communities and the conversations in them and on the courses); and the demo webinars
  * (src/demo/content/webinars/, times relative to the first start). Safe to run at every start: what exists is left
  * alone.
  */
@@ -38,6 +40,8 @@ export async function seedDemo(app: INestApplicationContext, publicUrl: string, 
   });
   // The exchange's story is told over the same months, after the organisations' (its clock starts again in the past).
   if (authorId) accounts.push(...(await inDemoHistory(app.get(Clock), (history) => seedDemoExchange(app, history))));
+  // Then the discussions, again over the same months: communities, questions and answers between the same people.
+  if (authorId) await inDemoHistory(app.get(Clock), (history) => seedDemoDiscussions(app, history));
   if (accounts.length) {
     const width = Math.max(34, ...accounts.map((a) => a.email.length));
     print('');

@@ -6,7 +6,7 @@
  * enrolments, heartbeat ingest). Run with `npm run bench` (builds first); BENCH_DURATION=30 for longer runs.
  * Always exits 0 once measurements are made: budgets are reported, not enforced.
  *
- * One bench alone (after a build): `node bench/run.js learning|certificates|webinars|organisations|exchange|discussions-thread|discussions-live|storage-range`.
+ * One bench alone (after a build): `node bench/run.js learning|certificates|webinars|organisations|exchange|discussions-thread|discussions-live|discussions-followers|storage-range`.
  */
 
 const fs = require('node:fs');
@@ -20,6 +20,7 @@ const { benchOrganisations } = require('./organisations');
 const { benchExchange } = require('./exchange');
 const { benchDiscussionThread } = require('./discussions-thread');
 const { benchDiscussionLive } = require('./discussions-live');
+const { benchDiscussionFollowers } = require('./discussions-followers');
 const { benchStorageRange } = require('./storage-range');
 const { fetchRaw, formatTable, loadNow, measure, startAppServer, startBareServer, stopAll } = require('./lib');
 
@@ -196,6 +197,14 @@ async function main() {
     discussionLive = { error: String(err && err.message ? err.message : err) };
     mariadbError = mariadbError || err;
   }
+  // A new thread's instant e-mails to 10,000 followers by two workers.
+  let discussionFollowers;
+  try {
+    discussionFollowers = await benchDiscussionFollowers({ resultsDir: RESULTS_DIR });
+  } catch (err) {
+    discussionFollowers = { error: String(err && err.message ? err.message : err) };
+    mariadbError = mariadbError || err;
+  }
 
   // Storage (issue 16): video Range reads through the S3 driver (against s3rver) beside the disk driver; no budget.
   let storageRange;
@@ -215,6 +224,7 @@ async function main() {
     ...((exchange && exchange.budgets) || []),
     ...((discussionThread && discussionThread.budgets) || []),
     ...((discussionLive && discussionLive.budgets) || []),
+    ...((discussionFollowers && discussionFollowers.budgets) || []),
   ];
   const met = budgeted.filter((p) => p.pass).length;
   const report = {
@@ -232,6 +242,7 @@ async function main() {
     exchange,
     discussionThread,
     discussionLive,
+    discussionFollowers,
     storageRange,
     budgets: { met, total: budgeted.length },
   };
@@ -263,6 +274,7 @@ async function runOne(name) {
     exchange: () => benchExchange(settings, { resultsDir: RESULTS_DIR }),
     'discussions-thread': () => benchDiscussionThread(settings, { resultsDir: RESULTS_DIR }),
     'discussions-live': () => benchDiscussionLive({ resultsDir: RESULTS_DIR }),
+    'discussions-followers': () => benchDiscussionFollowers({ resultsDir: RESULTS_DIR }),
     'storage-range': () => benchStorageRange(settings),
   };
   if (!benches[name]) throw new Error(`No bench called "${name}": choose one of ${Object.keys(benches).join(', ')}`);

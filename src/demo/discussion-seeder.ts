@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { AccountsService, DEMO_ADMIN_EMAIL } from '../accounts/accounts.service';
 import type { CurrentUser } from '../accounts/identity';
 import { Course } from '../catalogue/entities/course.entity';
+import { PROJECT_ROOT } from '../common/paths';
 import { CommunitiesService } from '../discussions/communities/communities.service';
 import { DiscussionSpaces } from '../discussions/core/discussion-spaces';
 import { DiscussionSpace, DiscussionThread, type SpaceAccess, type ThreadKind } from '../discussions/entities';
@@ -12,7 +13,6 @@ import { DiscussionModeration } from '../discussions/moderation/discussion-moder
 import { Conduct } from '../discussions/threads/conduct';
 import { handleOf } from '../discussions/threads/post-body';
 import { ThreadsService } from '../discussions/threads/threads.service';
-import { DEMO_CONTENT_DIR } from './demo.seeder';
 import { DEMO_MODERATOR_EMAIL } from './exchange-seeder';
 import { DEMO_HISTORY_DAYS, type DemoHistory } from './organisation-seeder';
 
@@ -44,7 +44,7 @@ export interface ThreadDefinition {
   followers?: string[];
 }
 
-const DISCUSSIONS_DIR = join(DEMO_CONTENT_DIR, 'discussions');
+const DISCUSSIONS_DIR = join(PROJECT_ROOT, 'src', 'demo', 'content', 'discussions');
 const MINUTE = 60_000;
 
 export const demoCommunities = (dir = DISCUSSIONS_DIR): CommunityDefinition[] => JSON.parse(readFileSync(join(dir, 'communities.json'), 'utf8'));

@@ -111,6 +111,8 @@ describe('discussion moderation: reports, the queue, hide, restore, approve, loc
       const sent = await reader.submit(`/discussions/posts/${reply.id}/report`, { reason: 'clinical-risk', details: 'Suggests turning off the drug interaction alerts.' });
       expect(sent.status).toBe(303);
       expect(sent.headers.location).toBe(`/discussions/threads/${th.id}?notice=reported#post-${reply.id}`);
+      // Back on the thread, the banner says what happens next.
+      expect(text((await reader.get(String(sent.headers.location).split('#')[0])).body)).toContain('Thank you for your report. A moderator will look at the post');
       expect(await reportsOf(reply.id)).toMatchObject([{ reporterId: reader.userId, reason: 'clinical-risk', details: 'Suggests turning off the drug interaction alerts.', status: 'open', decidedById: null }]);
 
       // Twice: refused with a clear message, nothing written twice.

@@ -12,9 +12,6 @@ import { PostContexts, type PostContext } from './post-context';
 export const OWN_POST = 'You cannot report your own post. You can edit or delete it instead.';
 export const ALREADY_REPORTED = 'You have already reported this post. A moderator will look at it.';
 
-/** What the thread page says after a report (`?notice=reported`). */
-export const REPORTED_NOTICE = 'Thank you for your report. A moderator will look at the post and decide whether it breaks the code of conduct.';
-
 export interface ReportInput {
   reason: ReportReason;
   details: string;

@@ -34,6 +34,8 @@ const NOTICES: Record<string, string> = {
   unlocked: 'The thread is unlocked: readers can reply again.',
   followed: 'You follow this. You will be told about new posts.',
   unfollowed: 'You no longer follow this.',
+  // After a report (moderation/reports.pages.controller.ts).
+  reported: 'Thank you for your report. A moderator will look at the post and decide whether it breaks the code of conduct.',
 };
 const noticeOf = (code?: string) => (code && Object.hasOwn(NOTICES, code) ? NOTICES[code] : undefined);
 

@@ -12,7 +12,7 @@ import { InAppNotification, NotificationSetting } from '../../src/notifications/
 import { InAppNotifications } from '../../src/notifications/in-app';
 import { InAppEmails } from '../../src/notifications/in-app/in-app-emails';
 import { startTestApp, TestApp, Visitor } from '../support/app';
-import { saveCommunity, saveMember, savePost, saveThread } from '../support/discussions';
+import { saveCommunity, saveMember, savePost, saveThread, trustedPoster } from '../support/discussions';
 import { usingRealEngines } from '../support/engines';
 import { run } from '../support/processes';
 import { startSmtpServer, type ReceivedMail } from '../support/smtp';
@@ -136,6 +136,44 @@ describe('discussion notifications: fan-out, in-app list, e-mails and the daily 
     expect(await notificationsOf(ada.userId)).toHaveLength(1);
     expect(await ds.getRepository(MailMessage).countBy({ template: 'discussion-notification', toAddress: In([ada.email, bob.email]) })).toBe(2);
     expect(mailsTo(ada.email)).toHaveLength(1);
+  });
+
+  it('through the thread pages: a reply tells the followers, an @mention its reader, and each notification opens the page the post is on', async () => {
+    const space = await saveCommunity(t, { title: 'Interoperability', access: 'open' });
+    const [ada, bob, cara, dan, filler] = [await person('Ada'), await person('Bob'), await person('Cara'), await person('Dan'), await person('Fay')];
+    for (const p of [ada, bob, dan]) await trustedPoster(t, p.userId);
+    await ada.get(`/discussions/spaces/${space.id}/new`);
+    const started = await ada.submit(`/discussions/spaces/${space.id}/new`, { kind: 'discussion', title: 'FHIR profiles', body: 'Which UK Core profiles do you use?' });
+    expect(started.status).toBe(303);
+    const threadId = Number(/^\/discussions\/threads\/(\d+)/.exec(started.headers.location as string)![1]);
+    await bob.get(`/discussions/threads/${threadId}`);
+    expect((await bob.submit(`/discussions/threads/${threadId}/follow`, {})).status).toBe(303);
+    // Enough replies before it that the next one is on the thread's second page.
+    for (let i = 0; i < 25; i++) await savePost(t, { threadId, authorId: filler.userId, body: `Earlier reply ${i}`, createdAt: new Date(Date.now() - (30 - i) * 1000) });
+    await settle();
+
+    await dan.get(`/discussions/threads/${threadId}`);
+    const replied = await dan.submit(`/discussions/threads/${threadId}/replies`, { body: `We use Patient and Encounter. @${handleOf({ id: cara.userId, name: cara.name })}, you too?` });
+    expect(replied.status).toBe(303);
+    const [, page, postId] = /^\/discussions\/threads\/\d+\?page=(\d+)[^#]*#post-(\d+)$/.exec(replied.headers.location as string)!;
+    expect(page).toBe('2');
+    await settle();
+
+    const url = `/discussions/threads/${threadId}?page=2#post-${postId}`;
+    expect(await notificationsOf(ada.userId)).toEqual([expect.objectContaining({ kind: 'discussion-reply', url })]);
+    expect(await notificationsOf(bob.userId)).toEqual([expect.objectContaining({ kind: 'discussion-reply', url })]);
+    expect(await notificationsOf(cara.userId)).toEqual([expect.objectContaining({ kind: 'discussion-mention', url, title: `${dan.name} mentioned you in “FHIR profiles”` })]);
+    expect(await notificationsOf(dan.userId)).toHaveLength(0);
+
+    const [mention] = await notificationsOf(cara.userId);
+    const list = await cara.get('/notifications');
+    expect(list.body).toContain(`href="/notifications/${mention.id}/open"`);
+    const open = await cara.get(`/notifications/${mention.id}/open`);
+    expect(open.headers.location).toBe(url);
+    const threadPage = await cara.get(url.split('#')[0]);
+    expect(threadPage.status).toBe(200);
+    expect(threadPage.body).toContain(`id="post-${postId}"`);
+    expect(await inApp.unreadCount(cara.userId)).toBe(0);
   });
 
   it('mentions notify only people who can read the thread, and a mention wins over following', async () => {

@@ -40,7 +40,7 @@ export class DiscussionSearchPagesController {
     const { q, space, result } = view;
     // Every problem is the search box's to fix: a bad space or page comes from a link, and searching again mends it.
     const messages = Object.values(view.fieldErrors ?? {});
-    const params = (page: number) => new URLSearchParams([...(q ? [['q', q]] : []), ...(space ? [['space', String(space.id)]] : []), ...(page > 1 ? [['page', String(page)]] : [])]).toString();
+    const params = (page: number) => new URLSearchParams([...(q ? [['q', q]] : []), ...(space ? [['space', String(space.id)]] : []), ...(page > 1 ? [['page', String(page)]] : [])] as Array<[string, string]>).toString();
     const pageHref = (page: number) => `/discussions/search?${params(page)}`;
     const first = result ? (result.page - 1) * DISCUSSION_SEARCH_PAGE_SIZE + 1 : 0;
     return reply.view('discussions/search/results', {

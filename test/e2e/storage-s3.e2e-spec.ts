@@ -158,7 +158,8 @@ describe('files in an S3 bucket (STORAGE_URL, against s3rver)', () => {
       expect(first.output().stdout).toContain(`Copying 2 files from ${files} to bucket "${s3.bucket}" at ${s3.endpoint}`);
       expect(first.output().stdout).toContain('Copied 2 files (0.8 MB), skipped 0 already in the bucket');
       expect(await keysUnder('lessons/7/')).toEqual(['lessons/7/talk.mp4']);
-      expect(await keysUnder('certificates/')).toEqual(['certificates/ABCD-EFGH-JKLM.pdf']);
+      expect(await keysUnder('certificates/ABCD-EFGH-JKLM')).toEqual(['certificates/ABCD-EFGH-JKLM.pdf']);
+      expect(await keysUnder('certificates/WXYZ')).toEqual([]);
       const storage = t.app.get(FileStorage);
       expect(Buffer.concat(await storage.open('lessons/7/talk.mp4').toArray()).equals(MP4)).toBe(true);
 

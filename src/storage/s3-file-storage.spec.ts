@@ -8,6 +8,7 @@ import { ConfigError } from '../config/config';
 import { FILE_KINDS, FileContentError, requireContent } from './content-check';
 import { FileTooLargeError, StorageUnavailable } from './file-storage';
 import { S3FileStorage } from './s3-file-storage';
+import { serveFile } from './serve-file';
 import { parseStorageUrl, S3Location } from './storage-url';
 
 const read = async (stream: Readable) => Buffer.concat(await stream.toArray());
@@ -138,6 +139,15 @@ describe('S3 file storage (against s3rver)', () => {
       await expect(storage.putBytes('certificates/X.pdf', Buffer.from('%PDF-'))).rejects.toBeInstanceOf(StorageUnavailable);
       await expect(storage.remove('lessons/1/a.csv')).rejects.toBeInstanceOf(StorageUnavailable);
       await expect(storage.removeAbandonedWrites(new Date())).rejects.toBeInstanceOf(StorageUnavailable);
+    });
+
+    it('fails a download before any header is sent when the store goes down between the size and the read', async () => {
+      // The size was read just before the outage: only the read meets it.
+      const sized = Object.assign(Object.create(storage) as S3FileStorage, { size: async () => 10_000 });
+      const reply = { sent: [] as unknown[], status: () => reply, header: () => reply, send: (body: unknown) => reply.sent.push(body) };
+      const request = { headers: { range: 'bytes=0-9' } };
+      await expect(serveFile(sized, 'lessons/1/a.csv', request as never, reply as never, { contentType: 'text/csv' })).rejects.toBeInstanceOf(StorageUnavailable);
+      expect(reply.sent).toEqual([]);
     });
 
     it('stops the process at start with one line naming the unreachable endpoint', async () => {

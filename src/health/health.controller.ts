@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
 import { Public } from '../accounts/identity';
 import { JobsService } from '../jobs/jobs.service';
-import { WorkerHeartbeat } from '../jobs/worker-heartbeat';
+import { WorkerHeartbeat } from './worker-heartbeat';
 import { RedisConnection } from '../redis/redis.module';
 import { Readiness } from './readiness';
 

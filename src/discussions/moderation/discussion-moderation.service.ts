@@ -306,6 +306,9 @@ export class DiscussionModeration {
       await tx.getRepository(DiscussionPost).update({ id: post.id }, { status, statusReason: reason, updatedAt: now });
       // A thread's status follows its opening post's.
       if (post.isOpening) await tx.getRepository(DiscussionThread).update({ id: post.threadId }, { status, updatedAt: now });
+      // A hidden answer is no longer the thread's accepted one (as when its author deletes it): the thread is not
+      // shown as answered by it, and it stays in the replies as the placeholder. The asker may accept it again once restored.
+      if (decision === 'hidden') await tx.getRepository(DiscussionThread).update({ id: post.threadId, acceptedPostId: post.id }, { acceptedPostId: null });
       const upheld = decision === 'hidden' ? await this.closeOpenReports(tx, post.id, 'upheld', moderator.id, now) : 0;
       await recountThread(tx, post.threadId);
       await this.audit.record(

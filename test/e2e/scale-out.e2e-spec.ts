@@ -238,6 +238,30 @@ if (!(process.env.DATABASE_URL && process.env.REDIS_URL)) {
       expect(await search(first)).toContain('Zeppelin hangar evacuation drills');
     }, 60_000);
 
+    it('shows an account change made through one web process on the other at once, and signing out everywhere ends the session on both', async () => {
+      const [first, second] = webs;
+      const learner = await account('learner', 'Mary Anning');
+      await learner.browser.signIn(second.base, learner.email, PASSWORD);
+      // The other process has seen this person, so whatever it keeps of who they are it keeps now.
+      expect((await learner.browser.get(`${second.base}/account`)).body).toContain('value="Mary Anning"');
+      await learner.browser.get(`${first.base}/account`);
+      expect((await learner.browser.submit(`${first.base}/account/details`, { name: 'Mary Anning FRS', jobRole: 'Palaeontologist' })).status).toBe(303);
+      const renamed = (await learner.browser.get(`${second.base}/account`)).body;
+      expect(renamed).toContain('value="Mary Anning FRS"');
+      expect(renamed).toContain('value="Palaeontologist"');
+
+      // A second device, signed in through the other process, and seen there.
+      const phone = new Browser();
+      await phone.signIn(second.base, learner.email, PASSWORD);
+      expect((await phone.get(`${second.base}/account`)).status).toBe(200);
+      expect((await learner.browser.submit(`${first.base}/account/sign-out-everywhere`, {})).status).toBe(303);
+      for (const web of webs) {
+        const page = await phone.get(`${web.base}/account`);
+        expect(page.status).toBe(303);
+        expect(page.headers.get('location')).toMatch(/^\/sign-in/);
+      }
+    });
+
     it('reports both workers as ready on each web process', async () => {
       for (const web of webs) {
         const ready = await fetch(`${web.base}/health/ready`);

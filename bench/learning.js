@@ -30,7 +30,7 @@ const HEARTBEAT_SPAN = 10; // seconds of video per heartbeat
 
 const LEARNER = {
   email: 'bench.learner@example.nhs.uk',
-  password: 'bench learner password, not secret',
+  password: 'quiet harbour lantern meadow 2719',
   name: 'Bench Learner',
   organisation: 'Bench Trust',
   jobRole: 'Analyst',

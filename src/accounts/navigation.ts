@@ -22,7 +22,6 @@ const ITEMS: NavItem[] = [
   { href: '/author/courses', text: 'Authoring', roles: ['author', 'admin'], section: '/author' },
   { href: '/organisation', text: 'Organisation', roles: ['org_manager', 'admin'], section: '/organisation' },
   { href: '/moderation', text: 'Moderation', roles: ['moderator', 'admin'], section: '/moderation' },
-  { href: '/account', text: 'Your account', roles: ['learner', 'author', 'org_manager', 'moderator', 'admin'] },
   { href: '/admin', text: 'Admin', roles: ['admin'] },
 ];
 

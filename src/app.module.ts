@@ -20,6 +20,7 @@ import { HomeModule } from './home/home.module';
 import { JobsModule } from './jobs/jobs.module';
 import { LearningModule } from './learning/learning.module';
 import { MailModule } from './mail/mail.module';
+import { PerPersonCacheModule } from './redis/per-person-cache';
 import { RedisModule } from './redis/redis.module';
 import { StorageModule } from './storage/storage.module';
 import { ClockModule } from './common/clock';
@@ -39,6 +40,7 @@ export class AppModule {
           dataSourceFactory: async (options) => initialiseDataSource(new DataSource(options!), { migrate: config.migrateOnBoot }),
         }),
         RedisModule,
+        PerPersonCacheModule,
         JobsModule,
         MailModule,
         StorageModule,

@@ -10,6 +10,7 @@ import { InjectConfig } from '../config/config.module';
 import { isUniqueViolation } from '../database/errors';
 import { UnitOfWork } from '../database/unit-of-work';
 import { MailService } from '../mail/mail.service';
+import { PerPersonCache, type PerPersonFacts } from '../redis/per-person-cache';
 import { SignUpDto, UpdateDetailsDto } from './accounts.dto';
 import { ApiToken } from './entities/api-token.entity';
 import { OrganisationJoining, type OrganisationPick } from '../common/organisation-joining';
@@ -29,6 +30,9 @@ export const ACCOUNT_DEACTIVATED_MESSAGE = 'This account has been deactivated by
 
 /** A new account's details; the organisation picked on the form, or named by text (the API, the command line, tests). */
 export type RegisterInput = Omit<SignUpDto, 'organisation'> & { organisation: string | OrganisationPick };
+
+/** Who a signed-in person is, as every page needs it: kept per person, read afresh after a change or within 30 s. */
+export const IDENTITY_FACTS: PerPersonFacts = { kind: 'identity', ttlSeconds: 30 };
 
 /** A person as others see them (AccountsService.peopleOf). */
 export interface PersonCard {
@@ -58,6 +62,7 @@ export class AccountsService {
     private readonly mail: MailService,
     private readonly joining: OrganisationJoining,
     @InjectConfig() private readonly config: AppConfig,
+    private readonly personCache: PerPersonCache,
   ) {}
 
   /** The checks of `register` that do not need the organisation: said before sign-up asks which organisation is meant. */
@@ -109,6 +114,7 @@ export class AccountsService {
     const changes = Object.fromEntries(Object.entries(wanted).filter(([key, value]) => user[key as keyof typeof wanted] !== value));
     if (!Object.keys(changes).length) return false;
     await this.users.update({ id: userId }, changes);
+    await this.identitiesChanged([userId]);
     this.logger.log(`Account ${userId} changed its ${Object.keys(changes).join(', ')}`);
     return true;
   }
@@ -155,6 +161,7 @@ export class AccountsService {
   async signOutEverywhere(userId: number): Promise<void> {
     await this.sessions.destroyAllForUser(userId);
     await this.apiTokens.update({ userId, revokedAt: IsNull() }, { revokedAt: this.clock.now() });
+    await this.identitiesChanged([userId]);
   }
 
   /**
@@ -276,10 +283,27 @@ export class AccountsService {
     { maxItems: 500, concurrency: 4 },
   );
 
+  /**
+   * The person signed in with this session. Who they are is kept per person (PerPersonCache: Redis, so every web
+   * instance shares it) rather than read from the database on every page; every change to what it holds (name, job
+   * role, role, organisation, verification, deactivation) calls identitiesChanged once it commits.
+   */
   async userForSession(token: string): Promise<CurrentUser | null> {
     const session = await this.sessions.find(token);
     // Deactivating ends the account's sessions; one that outlived that (a race) answers as signed out all the same.
-    return session ? this.currentUser(session.userId, { activeOnly: true }) : null;
+    return session ? this.personCache.remember<CurrentUser>(IDENTITY_FACTS, session.userId, () => this.currentUser(session.userId, { activeOnly: true })) : null;
+  }
+
+  /** After a change to how these people appear to pages has committed: the next request reads them afresh. */
+  identitiesChanged(userIds: readonly number[]): Promise<void> {
+    return this.personCache.forget(IDENTITY_FACTS, userIds);
+  }
+
+  /** After an organisation's name or its people changed (a rename, a merge): its people are read afresh. */
+  async organisationIdentitiesChanged(organisationIds: readonly number[]): Promise<void> {
+    if (!organisationIds.length) return;
+    const rows = await this.users.find({ where: { organisationId: In([...organisationIds]) }, select: { id: true } });
+    await this.identitiesChanged(rows.map((r) => r.id));
   }
 
   /** The person as a page sees them; with `activeOnly`, null for a deactivated account. */

@@ -5,6 +5,8 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { IsNull, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
+import { PerPersonCache } from '../redis/per-person-cache';
+import { IDENTITY_FACTS } from './accounts.service';
 import { OrganisationJoining } from '../common/organisation-joining';
 import type { AppConfig } from '../config/config';
 import { InjectConfig } from '../config/config.module';
@@ -60,6 +62,7 @@ export class EmailVerification {
     private readonly joining: OrganisationJoining,
     private readonly limiter: RateLimiter,
     @InjectConfig() private readonly config: AppConfig,
+    private readonly personCache: PerPersonCache,
   ) {}
 
   /** The link for this account and address, made now. */
@@ -120,6 +123,8 @@ export class EmailVerification {
       await this.joining.emailVerified(tx, user.id, user.email);
       return true;
     });
+    // Pages read "verified" (and the organisation it may have joined) from the next request on.
+    if (verified) await this.personCache.forget(IDENTITY_FACTS, [user.id]);
     if (!verified) {
       const now = await this.users.findOne({ where: { id: user.id }, select: { id: true, email: true, emailVerifiedAt: true } });
       return { outcome: now && now.email === user.email && now.emailVerifiedAt ? 'already-verified' : 'address-changed', email: user.email };

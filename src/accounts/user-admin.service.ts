@@ -123,7 +123,7 @@ export class UserAdminService {
   /** Gives the person another role; false when it already was theirs. Refuses to demote the last active administrator. */
   async changeRole(actor: AuditActor, userId: number, role: string): Promise<boolean> {
     if (!isRole(role)) throw new ValidationFailed({ role: 'Choose one of the roles listed' });
-    return this.uow.run(async (tx) => {
+    const changed = await this.uow.run(async (tx) => {
       const admins = await this.lockAdministrators(tx, actor);
       const user = await this.lockPerson(tx, userId);
       if (user.role === role) return false;
@@ -137,6 +137,9 @@ export class UserAdminService {
       this.logger.log(`Account ${user.id} is now ${role} (was ${user.role}), by ${actor.id}`);
       return true;
     });
+    // The new role holds from the person's next request, on every instance.
+    if (changed) await this.accounts.identitiesChanged([userId]);
+    return changed;
   }
 
   /**
@@ -175,6 +178,7 @@ export class UserAdminService {
         details: { deactivatedAt: user.deactivatedAt.toISOString() },
       });
     });
+    await this.accounts.identitiesChanged([userId]);
   }
 
   /** E-mails the person a password-reset link (voiding earlier ones), recorded in the audit log with the link. */

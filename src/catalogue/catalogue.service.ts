@@ -98,6 +98,7 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
 
   private readonly pages = new TtlCache<CataloguePage>(CATALOGUE_CACHE_MS, 1000);
   private readonly topicList = new TtlCache<Topic[]>(CATALOGUE_CACHE_MS, 1);
+  private readonly cardCache = new TtlCache<CourseCard>(CATALOGUE_CACHE_MS, 5000);
 
   listTopics(): Promise<Topic[]> {
     return this.topicList.remember('all', () => this.topics.find({ order: { name: 'ASC' } }));
@@ -157,6 +158,7 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
     this.changes++;
     this.pages.clear();
     this.topicList.clear();
+    this.cardCache.clear();
     for (const listener of this.listeners) listener();
   }
 
@@ -220,10 +222,15 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Published course ids and their titles, for the learning module's lists. */
+  /** Cards of these courses (kept like the catalogue's pages: My learning shows twenty of them on every visit). */
   async cards(courseIds: number[]): Promise<Map<number, CourseCard>> {
     if (!courseIds.length) return new Map();
-    const rows = await this.courses.find({ where: { id: In(courseIds) }, relations: { topic: true } });
-    return new Map(rows.map((c) => [c.id, toCard(c)]));
+    const cards = await this.cardCache.rememberMany(courseIds, async (ids) => {
+      const rows = await this.courses.find({ where: { id: In(ids) }, relations: { topic: true } });
+      return new Map(rows.map((c) => [c.id, toCard(c)]));
+    });
+    // In the order asked, as before.
+    return new Map(courseIds.filter((id) => cards.has(id)).map((id) => [id, cards.get(id)!]));
   }
 
   /** Which of these topic ids exist (read fresh, not from the catalogue cache). */

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Repository } from 'typeorm';
+import { TtlCache } from '../common/ttl-cache';
+import { CATALOGUE_CACHE_MS, CatalogueService } from './catalogue.service';
 import { Course } from './entities/course.entity';
 import { Lesson } from './entities/lesson.entity';
 import { QuizOption, QuizQuestion } from './entities/quiz-question.entity';
@@ -22,7 +24,12 @@ export class LessonReader {
     @InjectRepository(Lesson) private readonly lessons: Repository<Lesson>,
     @InjectRepository(QuizQuestion) private readonly questions: Repository<QuizQuestion>,
     @InjectRepository(QuizOption) private readonly options: Repository<QuizOption>,
-  ) {}
+    catalogue: CatalogueService,
+  ) {
+    catalogue.onCatalogueChange(() => this.orders.clear());
+  }
+
+  private readonly orders = new TtlCache<Array<{ id: number; required: boolean }>>(CATALOGUE_CACHE_MS, 5000);
 
   /** One lesson and the essentials of its course, in one query. */
   async lesson(lessonId: number): Promise<LessonWithCourse | null> {
@@ -76,18 +83,22 @@ export class LessonReader {
 
   /** For several courses at once (for "My learning"): lesson ids in syllabus order, per course. */
   async lessonOrders(courseIds: number[]): Promise<Map<number, Array<{ id: number; required: boolean }>>> {
-    const result = new Map<number, Array<{ id: number; required: boolean }>>(courseIds.map((id) => [id, []]));
-    if (!courseIds.length) return result;
-    const rows = await this.lessons
-      .createQueryBuilder('l')
-      .innerJoin('l.module', 'm')
-      .select(['l.id', 'l.courseId', 'l.required'])
-      .where({ courseId: In(courseIds) })
-      .orderBy('m.position', 'ASC')
-      .addOrderBy('l.position', 'ASC')
-      .getMany();
-    for (const row of rows) result.get(row.courseId)!.push({ id: row.id, required: row.required });
-    return result;
+    if (!courseIds.length) return new Map();
+    // Kept like the catalogue's pages (and forgotten with them when any course changes, on every instance).
+    const orders = await this.orders.rememberMany(courseIds, async (ids) => {
+      const loaded = new Map<number, Array<{ id: number; required: boolean }>>(ids.map((id) => [id, []]));
+      const rows = await this.lessons
+        .createQueryBuilder('l')
+        .innerJoin('l.module', 'm')
+        .select(['l.id', 'l.courseId', 'l.required'])
+        .where({ courseId: In(ids) })
+        .orderBy('m.position', 'ASC')
+        .addOrderBy('l.position', 'ASC')
+        .getMany();
+      for (const row of rows) loaded.get(row.courseId)!.push({ id: row.id, required: row.required });
+      return loaded;
+    });
+    return new Map(courseIds.map((id) => [id, orders.get(id) ?? []]));
   }
 
   /** A quiz's questions and options in order, the correct ones marked (two queries). */

@@ -31,4 +31,16 @@ describe('TtlCache', () => {
     cache.clear();
     expect(cache.get('b')).toBeUndefined();
   });
+
+  it('answers several ids from what it keeps and loads the others together, keeping only what exists', async () => {
+    const cache = new TtlCache<string>(1000, 10);
+    const calls: number[][] = [];
+    const load = async (ids: number[]) => {
+      calls.push(ids);
+      return new Map(ids.filter((id) => id !== 3).map((id) => [id, `course ${id}`]));
+    };
+    expect([...(await cache.rememberMany([1, 2, 3], load))]).toEqual([[1, 'course 1'], [2, 'course 2']]);
+    expect([...(await cache.rememberMany([2, 3, 4, 2], load))].sort()).toEqual([[2, 'course 2'], [4, 'course 4']]);
+    expect(calls).toEqual([[1, 2, 3], [3, 4]]);
+  });
 });

@@ -48,6 +48,27 @@ export class TtlCache<V> {
     return promise;
   }
 
+  /**
+   * The values of several ids: those kept are answered from here, the others loaded together by one call of
+   * `loadMissing` (which returns what exists; an id it leaves out is not kept) and kept.
+   */
+  async rememberMany(ids: readonly number[], loadMissing: (ids: number[]) => Promise<Map<number, V>>): Promise<Map<number, V>> {
+    const found = new Map<number, V>();
+    const missing: number[] = [];
+    for (const id of new Set(ids)) {
+      const hit = this.get(String(id));
+      if (hit === undefined) missing.push(id);
+      else found.set(id, hit);
+    }
+    if (missing.length) {
+      for (const [id, value] of await loadMissing(missing)) {
+        this.set(String(id), value);
+        found.set(id, value);
+      }
+    }
+    return found;
+  }
+
   delete(key: string): void {
     this.entries.delete(key);
   }

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Brackets, DataSource, EntityManager, In, Not, Repository } from 'typeorm';
+import { AccountsService } from '../accounts/accounts.service';
 import { AuditTrail, type AuditActor } from '../audit/audit-trail';
 import { Clock } from '../common/clock';
 import { Conflict, FieldErrors, NotFound, ValidationFailed } from '../common/errors';
@@ -130,6 +131,7 @@ export class OrganisationAdminService {
     @InjectRepository(Membership) private readonly memberships: Repository<Membership>,
     private readonly uow: UnitOfWork,
     private readonly audit: AuditTrail,
+    private readonly accounts: AccountsService,
   ) {}
 
   // ------------------------------------------------------------------ reading
@@ -284,7 +286,7 @@ export class OrganisationAdminService {
   /** Saves the organisation's details; returns the names of the fields that changed (none: nothing written). */
   async update(actor: AuditActor, organisationId: number, input: OrganisationInput): Promise<string[]> {
     const values = validated(input);
-    return this.uniquely(values, () =>
+    const changed = await this.uniquely(values, () =>
       this.uow.run(async (tx) => {
         const organisation = await this.lock(tx, organisationId);
         if (organisation.status === 'merged') throw new Conflict('This organisation has been merged into another and cannot be changed');
@@ -300,6 +302,9 @@ export class OrganisationAdminService {
         return [...fields];
       }),
     );
+    // Its people's pages name it: they read the new name from their next request.
+    if (changed.includes('name')) await this.accounts.organisationIdentitiesChanged([organisationId]);
+    return changed;
   }
 
   // ------------------------------------------------------------------ requested organisations
@@ -337,7 +342,7 @@ export class OrganisationAdminService {
    */
   async merge(actor: AuditActor, duplicateId: number, intoId: number): Promise<{ moved: number; combined: number; accounts: number; domains: number; requirements: number; activated: number }> {
     if (!Number.isSafeInteger(intoId) || intoId < 1) throw new ValidationFailed({ into: 'Choose the organisation to merge this one into' });
-    return this.uow.run(async (tx) => {
+    const merged = await this.uow.run(async (tx) => {
       const locked = await this.uow.lockAllForUpdate(tx, Organisation, [{ id: duplicateId }, { id: intoId }]);
       const duplicate = locked.find((o) => o.id === duplicateId);
       const into = locked.find((o) => o.id === intoId);
@@ -376,6 +381,9 @@ export class OrganisationAdminService {
       this.logger.log(`Organisation ${duplicate.id} merged into ${into.id} by ${actor.id}: ${JSON.stringify(outcome)}`);
       return outcome;
     });
+    // The duplicate's accounts now belong to the organisation it was merged into.
+    await this.accounts.organisationIdentitiesChanged([intoId]);
+    return merged;
   }
 
   // ------------------------------------------------------------------ verified domains
@@ -434,7 +442,7 @@ export class OrganisationAdminService {
   async appointManager(actor: AuditActor, organisationId: number, rawEmail: string, options: { addAsMember?: boolean } = {}): Promise<{ userId: number; name: string; addedAsMember: boolean }> {
     const email = String(rawEmail ?? '').trim().toLowerCase();
     if (!email) throw new ValidationFailed({ email: 'Enter the e-mail address of the person to appoint' });
-    return this.uow.run(async (tx) => {
+    const appointed = await this.uow.run(async (tx) => {
       const organisation = await this.lock(tx, organisationId);
       if (organisation.status !== 'active') throw new Conflict('Managers can only be appointed to an active organisation', { email: 'Managers can only be appointed to an active organisation' });
       const found = await this.people(tx).findOne({ where: { email }, select: { id: true } });
@@ -465,6 +473,9 @@ export class OrganisationAdminService {
       });
       return { userId: person.id, name: person.name, addedAsMember };
     });
+    // A learner appointed is an organisation manager from their next request (the menu, the manager's pages).
+    await this.accounts.identitiesChanged([appointed.userId]);
+    return appointed;
   }
 
   /**
@@ -472,7 +483,7 @@ export class OrganisationAdminService {
    * removed. Someone who then manages nothing goes back from organisation manager to learner.
    */
   async removeManager(actor: AuditActor, organisationId: number, userId: number): Promise<{ name: string; roleDropped: boolean }> {
-    return this.uow.run(async (tx) => {
+    const removed = await this.uow.run(async (tx) => {
       const organisation = await this.lock(tx, organisationId);
       const person = Number.isSafeInteger(userId) && userId > 0 ? await this.uow.lockForUpdate<PersonRow>(tx, PERSON, { id: userId }) : null;
       const members = tx.getRepository(Membership);
@@ -492,6 +503,8 @@ export class OrganisationAdminService {
       });
       return { name: person.name, roleDropped };
     });
+    if (removed.roleDropped) await this.accounts.identitiesChanged([userId]);
+    return removed;
   }
 
   /** A manager of this organisation, for the removal confirmation page. */

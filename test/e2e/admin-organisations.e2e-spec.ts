@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { AccountsService } from '../../src/accounts/accounts.service';
 import { User } from '../../src/accounts/entities/user.entity';
 import type { Role } from '../../src/accounts/roles';
 import { Membership } from '../../src/organisations/entities/membership.entity';
@@ -258,6 +259,7 @@ describe('administration of organisations (/admin/organisations)', () => {
       await ds.getRepository(Membership).update({ organisationId: duplicate.id, userId: leftHere.id }, { status: 'left' });
       await addMember(t, keep.id, leftHere.id);
       await ds.getRepository(User).update({ id: onlyActive.id }, { organisationId: duplicate.id });
+      await t.app.get(AccountsService).identitiesChanged([onlyActive.id]);
       const author = await t.signedIn('author');
       const required = await course(t, { authorId: author.userId });
       await ds.query(`INSERT INTO organisation_requirements (organisation_id, course_id, audience, due_kind, due_days, due_date, renewal_months, created_by_id, created_at, updated_at, archived_at) VALUES (?, ?, 'everyone', 'days', 30, NULL, NULL, NULL, ?, ?, NULL)`, [
@@ -436,6 +438,7 @@ describe('administration of organisations (/admin/organisations)', () => {
       expect(empty.body).toContain('Enter the e-mail address of the person to appoint');
       const gone = await person();
       await ds.getRepository(User).update({ id: gone.id }, { deactivatedAt: new Date() });
+      await t.app.get(AccountsService).identitiesChanged([gone.id]);
       const deactivated = await admin.submit(`/admin/organisations/${organisation.id}/managers`, { email: gone.email, addAsMember: 'yes' });
       expect(deactivated.status).toBe(409);
       expect(deactivated.body).toContain('account is deactivated');

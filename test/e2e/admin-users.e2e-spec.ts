@@ -1,4 +1,5 @@
 import { DataSource, IsNull } from 'typeorm';
+import { AccountsService } from '../../src/accounts/accounts.service';
 import { ACCOUNT_DEACTIVATED_MESSAGE } from '../../src/accounts/accounts.service';
 import { ApiToken } from '../../src/accounts/entities/api-token.entity';
 import { User } from '../../src/accounts/entities/user.entity';
@@ -286,6 +287,7 @@ describe('administration of people (/admin/users)', () => {
       const person = await t.signedIn('learner');
       const api = await t.apiClient(person.email, PASSWORD);
       await t.app.get(DataSource).getRepository(User).update({ id: person.userId }, { deactivatedAt: new Date() });
+      await t.app.get(AccountsService).identitiesChanged([person.userId]);
       expect((await person.get('/account')).headers.location).toMatch(/^\/sign-in/);
       expect((await api.get('/api/v1/me')).status).toBe(401);
     });

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { AccountsService } from '../../src/accounts/accounts.service';
 import { User } from '../../src/accounts/entities/user.entity';
 import { AuditEntry } from '../../src/audit/audit-entry.entity';
 import { Clock } from '../../src/common/clock';
@@ -194,9 +195,11 @@ describe('discussions: threads, replies and the posting rules', () => {
     const unverified = await person('learner', false);
     await trustedPoster(t, unverified.userId);
     await ds.getRepository(User).update({ id: unverified.userId }, { emailVerifiedAt: null });
+    await t.app.get(AccountsService).identitiesChanged([unverified.userId]);
     const brandNew = await person('learner', false);
     await trustedPoster(t, brandNew.userId);
     await ds.getRepository(User).update({ id: brandNew.userId }, { createdAt: new Date(Date.now() - 3600_000) });
+    await t.app.get(AccountsService).identitiesChanged([brandNew.userId]);
 
     const held = await reply(unverified, th.id, 'An unverified reply');
     expect(held.headers.location).toContain('notice=reply_held');

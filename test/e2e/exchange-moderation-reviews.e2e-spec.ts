@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { AccountsService } from '../../src/accounts/accounts.service';
 import { User } from '../../src/accounts/entities/user.entity';
 import { Clock } from '../../src/common/clock';
 import { ExchangeItem } from '../../src/exchange/entities/exchange-item.entity';
@@ -94,6 +95,7 @@ describe('exchange moderation: review dates', () => {
     await addMember(t, organisationId, leaver.userId);
     const deactivated = await published('Deactivated author review', { authorId: leaver.userId });
     await db.getRepository(User).update({ id: leaver.userId }, { deactivatedAt: clock.now() });
+    await t.app.get(AccountsService).identitiesChanged([leaver.userId]);
     const lonelyOrganisation = (await createOrganisation(t)).id;
     const lonely = await published('Nobody to ask review', { organisationId: lonelyOrganisation });
     await db.getRepository(ExchangeItem).update({ id: lonely.id }, { authorId: null });

@@ -1,4 +1,5 @@
 import { DataSource, LessThan } from 'typeorm';
+import { AccountsService } from '../../src/accounts/accounts.service';
 import { User } from '../../src/accounts/entities/user.entity';
 import type { Role } from '../../src/accounts/roles';
 import { searchWords, whereFullTextMatches } from '../../src/common/full-text';
@@ -534,6 +535,7 @@ describe('exchange moderation: the review workflow', () => {
       await addMember(t, organisationId, gone.userId);
       const item = await submitted('Author deactivated', { authorId: gone.userId });
       await db.getRepository(User).update({ id: gone.userId }, { deactivatedAt: new Date() });
+      await t.app.get(AccountsService).identitiesChanged([gone.userId]);
       expect((await decide(moderator, item.latestRevisionId!, 'publish', ALL_CHECKS)).status).toBe(303);
       expect((await itemOf(item.id)).status).toBe('published');
       expect(await outbox('exchange-published', gone.email)).toEqual([]);

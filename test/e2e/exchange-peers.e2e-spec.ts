@@ -1,4 +1,5 @@
 import { DataSource, In } from 'typeorm';
+import { AccountsService } from '../../src/accounts/accounts.service';
 import { User } from '../../src/accounts/entities/user.entity';
 import { Clock } from '../../src/common/clock';
 import { PeerBlock, PeerMessage, PeerProfile, PeerProfileSystem, PeerProfileTopic } from '../../src/exchange/entities/peer.entities';
@@ -64,8 +65,12 @@ describe('peers: profiles, "who else runs X?", and the contact relay', () => {
     const name = `${first} ${tag}${++sequence}`;
     const signed = await t.signedIn('learner', { name });
     await ds.getRepository(User).update({ id: signed.userId }, { jobRole: options.jobRole ?? 'Clinical safety officer' });
+    await t.app.get(AccountsService).identitiesChanged([signed.userId]);
     if (organisation) await addMember(t, organisation.id, signed.userId, { status: options.status });
-    else await ds.getRepository(User).update({ id: signed.userId }, { emailVerifiedAt: new Date() });
+    else {
+      await ds.getRepository(User).update({ id: signed.userId }, { emailVerifiedAt: new Date() });
+      await t.app.get(AccountsService).identitiesChanged([signed.userId]);
+    }
     return Object.assign(signed, { name });
   }
 
@@ -232,6 +237,7 @@ describe('peers: profiles, "who else runs X?", and the contact relay', () => {
       await ds.getRepository(Membership).update({ userId: left.userId }, { status: 'left' });
       gone = await listedPeer('Gil', fTrust, { systems: [fMillennium.id] });
       await ds.getRepository(User).update({ id: gone.userId }, { deactivatedAt: new Date() });
+      await t.app.get(AccountsService).identitiesChanged([gone.userId]);
     });
 
     it('"who else runs X?": the page leads with it, and the system filter finds exactly those who run it', async () => {

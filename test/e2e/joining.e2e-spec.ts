@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { AccountsService } from '../../src/accounts/accounts.service';
 import { User } from '../../src/accounts/entities/user.entity';
 import { VERIFICATION_RESENDS_PER_HOUR } from '../../src/accounts/email-verification';
 import { AuditEntry } from '../../src/audit/audit-entry.entity';
@@ -243,6 +244,7 @@ describe('joining organisations', () => {
       const user = await userByEmail(email);
       const changed = uniqueEmail('changed');
       await db.getRepository(User).update({ id: user.id }, { email: changed });
+      await t.app.get(AccountsService).identitiesChanged([user.id]);
       const answer = await t.visitor().get(link);
       expect(answer.status).toBe(400);
       expect(answer.body).toContain('This link is for an old e-mail address');
@@ -364,6 +366,7 @@ describe('joining organisations', () => {
       const { email } = await signUp(trust.name);
       const user = await userByEmail(email);
       await db.getRepository(User).update({ id: user.id }, { emailVerifiedAt: new Date() });
+      await t.app.get(AccountsService).identitiesChanged([user.id]);
       const [request] = await membershipsOf(user.id);
 
       for (const visitor of [otherManager, learner]) {
@@ -432,6 +435,7 @@ describe('joining organisations', () => {
       const person = await t.signedIn('learner');
       // Verified, and a member of nothing yet (not even the Test Trust that t.signedIn named).
       await db.getRepository(User).update({ id: person.userId }, { emailVerifiedAt: new Date() });
+      await t.app.get(AccountsService).identitiesChanged([person.userId]);
       await db.getRepository(Membership).delete({ userId: person.userId });
       await person.get('/account/organisations');
       const exact = await person.submit('/account/organisations', { organisation: 'qwe1' });

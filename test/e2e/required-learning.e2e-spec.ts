@@ -1,4 +1,5 @@
 import { DataSource, In, Like } from 'typeorm';
+import { AccountsService } from '../../src/accounts/accounts.service';
 import { User } from '../../src/accounts/entities/user.entity';
 import { AuditEntry } from '../../src/audit/audit-entry.entity';
 import { Certificate } from '../../src/certificates/certificate.entity';
@@ -571,6 +572,7 @@ describe('required learning across time: due dates, renewals and notices', () =>
     const deactivated = await a.person('Dee Activated', 'Analyst');
     await addMember(t, org, deactivated, { joinedAt: new Date(clock.now().getTime() - 70 * DAY) });
     await a.ds.getRepository(User).update({ id: deactivated }, { deactivatedAt: clock.now() });
+    await t.app.get(AccountsService).identitiesChanged([deactivated]);
     const sent = await Promise.all([mailer().sendNotices(), mailer().sendNotices(), mailer().sendNotices()]);
     expect(sent.reduce((x, y) => x + y, 0)).toBe(2);
     for (const id of newcomers) expect((await noticeMail(id)).map((m) => m.template)).toEqual(['requirement-overdue']);

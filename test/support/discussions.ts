@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { AccountsService } from '../../src/accounts/accounts.service';
 import { DataSource } from 'typeorm';
 import { User } from '../../src/accounts/entities/user.entity';
 import { renderMarkdown } from '../../src/common/markdown';
@@ -97,5 +98,6 @@ export async function saveThread(t: TestApp, fields: { spaceId: number; authorId
 export async function trustedPoster(t: TestApp, userId: number): Promise<void> {
   const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600 * 1000);
   await t.app.get(DataSource).getRepository(User).update({ id: userId }, { emailVerifiedAt: twoDaysAgo, createdAt: twoDaysAgo });
+  await t.app.get(AccountsService).identitiesChanged([userId]);
   if (!(await repo(t, ConductAcceptance).exists({ where: { userId } }))) await acceptConduct(t, userId);
 }

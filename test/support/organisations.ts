@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { AccountsService } from '../../src/accounts/accounts.service';
 import { User } from '../../src/accounts/entities/user.entity';
 import { Membership } from '../../src/organisations/entities/membership.entity';
 import { OrganisationDomain } from '../../src/organisations/entities/organisation-domain.entity';
@@ -40,6 +41,7 @@ export async function addMember(t: TestApp, organisationId: number, userId: numb
   const db = t.app.get(DataSource);
   const now = options.joinedAt ?? new Date();
   await db.getRepository(User).update({ id: userId }, { emailVerifiedAt: now, ...(options.manager ? { role: 'org_manager' as const } : {}) });
+  await t.app.get(AccountsService).identitiesChanged([userId]);
   const status = options.status ?? 'active';
   const values = { status, isManager: !!options.manager, joinedAt: status === 'active' ? now : null, updatedAt: now };
   const existing = await db.getRepository(Membership).findOne({ where: { organisationId, userId } });

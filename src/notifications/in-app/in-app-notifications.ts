@@ -1,3 +1,4 @@
+import { PerPersonCache, type PerPersonFacts } from '../../redis/per-person-cache';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, IsNull, Not, Repository } from 'typeorm';
@@ -57,6 +58,9 @@ const clip = (text: string, max: number) => (text.length <= max ? text : `${text
  * kind; instant ones get their e-mail job(s) at once, a batch of notifications per job. Listed newest first, read and
  * unread by their person only (anyone else's is 404).
  */
+/** How many unread notifications a person has, for the header. */
+const UNREAD_FACTS: PerPersonFacts = { kind: 'unread-notifications', ttlSeconds: 60 };
+
 @Injectable()
 export class InAppNotifications {
   constructor(
@@ -64,6 +68,7 @@ export class InAppNotifications {
     private readonly settings: NotificationSettings,
     private readonly jobs: JobsService,
     private readonly clock: Clock,
+    private readonly people: PerPersonCache,
   ) {}
 
   /**
@@ -93,6 +98,7 @@ export class InAppNotifications {
         createdAt,
       }));
       await this.notifications.createQueryBuilder().insert().values(rows).orIgnore().updateEntity(false).execute();
+      await this.people.forget(UNREAD_FACTS, [...new Set(rows.map((r) => r.userId))]);
       const instant = rows.filter((r) => r.email === 'instant');
       if (instant.length) await this.enqueueEmails(instant);
     }
@@ -110,9 +116,17 @@ export class InAppNotifications {
     for (const batch of emailBatches(ids)) await this.jobs.tryEnqueue(INSTANT_EMAIL_JOB, { ids: batch.ids }, { jobId: batch.jobId, attempts: 8 });
   }
 
-  /** One indexed COUNT (idx_in_app_notifications_unread), for the header of every signed-in page. */
+  /** One indexed COUNT (idx_in_app_notifications_unread). */
   unreadCount(userId: number): Promise<number> {
     return this.notifications.count({ where: { userId, readAt: IsNull() } });
+  }
+
+  /**
+   * The count in the header of every signed-in page: kept per person (PerPersonCache, shared by every instance), so a
+   * page costs no query for it; forgotten whenever the person's notifications are added to or marked.
+   */
+  async headerUnreadCount(userId: number): Promise<number> {
+    return (await this.people.remember<number>(UNREAD_FACTS, userId, () => this.unreadCount(userId))) ?? 0;
   }
 
   async list(userId: number, page: number, options: { unreadOnly?: boolean } = {}): Promise<NotificationPage> {
@@ -146,19 +160,26 @@ export class InAppNotifications {
   /** Marks the person's notification read (already read: unchanged); someone else's is 404. */
   async markRead(userId: number, id: number): Promise<NotificationView> {
     const n = await this.own(userId, id);
-    if (!n.read) await this.notifications.update({ id, userId, readAt: IsNull() }, { readAt: this.clock.now() });
+    if (!n.read) {
+      await this.notifications.update({ id, userId, readAt: IsNull() }, { readAt: this.clock.now() });
+      await this.people.forget(UNREAD_FACTS, [userId]);
+    }
     return { ...n, read: true };
   }
 
   async markUnread(userId: number, id: number): Promise<NotificationView> {
     const n = await this.own(userId, id);
-    if (n.read) await this.notifications.update({ id, userId, readAt: Not(IsNull()) }, { readAt: null });
+    if (n.read) {
+      await this.notifications.update({ id, userId, readAt: Not(IsNull()) }, { readAt: null });
+      await this.people.forget(UNREAD_FACTS, [userId]);
+    }
     return { ...n, read: false };
   }
 
   /** Marks every unread notification of the person read; how many were. */
   async markAllRead(userId: number): Promise<number> {
     const result = await this.notifications.update({ userId, readAt: IsNull() }, { readAt: this.clock.now() });
+    await this.people.forget(UNREAD_FACTS, [userId]);
     return result.affected ?? 0;
   }
 

@@ -9,7 +9,7 @@ const wantsPage = (request: FastifyRequest) =>
 
 /**
  * Puts the signed-in person's unread notification count in the page locals (`unreadNotifications`), for the header's
- * "Notifications" link: one indexed COUNT per signed-in page, none for anonymous visitors, the API or event streams.
+ * "Notifications" link: kept per person (no query on most pages), one indexed COUNT when it changed, none for anonymous visitors, the API or event streams.
  * A count that cannot be read leaves the link without a number rather than failing the page.
  */
 @Injectable()
@@ -26,7 +26,7 @@ export class UnreadCountHook implements OnModuleInit {
     fastify.addHook('preHandler', async (request, reply) => {
       if (!wantsPage(request) || !reply.locals) return;
       try {
-        reply.locals.unreadNotifications = await this.notifications.unreadCount(request.identity!.user.id);
+        reply.locals.unreadNotifications = await this.notifications.headerUnreadCount(request.identity!.user.id);
       } catch {
         reply.locals.unreadNotifications = null;
       }

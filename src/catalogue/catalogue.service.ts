@@ -99,6 +99,7 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
   private readonly pages = new TtlCache<CataloguePage>(CATALOGUE_CACHE_MS, 1000);
   private readonly topicList = new TtlCache<Topic[]>(CATALOGUE_CACHE_MS, 1);
   private readonly cardCache = new TtlCache<CourseCard>(CATALOGUE_CACHE_MS, 5000);
+  private readonly subjectCache = new TtlCache<Pick<Course, 'id' | 'slug' | 'title' | 'status' | 'authorId'>>(CATALOGUE_CACHE_MS, 5000);
 
   listTopics(): Promise<Topic[]> {
     return this.topicList.remember('all', () => this.topics.find({ order: { name: 'ASC' } }));
@@ -159,6 +160,7 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
     this.pages.clear();
     this.topicList.clear();
     this.cardCache.clear();
+    this.subjectCache.clear();
     for (const listener of this.listeners) listener();
   }
 
@@ -264,8 +266,16 @@ export class CatalogueService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Slug, title, status and author of any course (discussions decide who sees what); null if there is none. */
-  courseSubject(courseId: number): Promise<Pick<Course, 'id' | 'slug' | 'title' | 'status' | 'authorId'> | null> {
-    return this.courses.findOne({ where: { id: courseId }, select: { id: true, slug: true, title: true, status: true, authorId: true } });
+  async courseSubject(courseId: number): Promise<Pick<Course, 'id' | 'slug' | 'title' | 'status' | 'authorId'> | null> {
+    // Kept like the catalogue's pages: every page of a course's discussion asks.
+    return (
+      (
+        await this.subjectCache.rememberMany([courseId], async (ids) => {
+          const rows = await this.courses.find({ where: { id: In(ids) }, select: { id: true, slug: true, title: true, status: true, authorId: true } });
+          return new Map(rows.map((c) => [c.id, c]));
+        })
+      ).get(courseId) ?? null
+    );
   }
 
   /** Whether a learner may enrol: the course exists and is published. */

@@ -1,3 +1,4 @@
+import { PerPersonCache, type PerPersonFacts } from '../../redis/per-person-cache';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
@@ -30,11 +31,13 @@ export class Conduct {
     @InjectRepository(ConductAcceptance) private readonly acceptances: Repository<ConductAcceptance>,
     private readonly clock: Clock,
     private readonly uow: UnitOfWork,
+    private readonly people: PerPersonCache,
   ) {}
 
+  /** Whether the person accepted the current version: once they have, kept per person (every thread page asks). */
   async hasAccepted(userId: number): Promise<boolean> {
-    const row = await this.acceptances.findOne({ where: { userId }, select: { id: true, version: true } });
-    return isCurrent(row);
+    const accepted = await this.people.remember<true>(CONDUCT_FACTS, userId, async () => (isCurrent(await this.acceptances.findOne({ where: { userId }, select: { id: true, version: true } })) ? true : null));
+    return accepted === true;
   }
 
   /** Records that the person accepts the current version (accepting again is success; an older acceptance is brought up to date). */
@@ -62,5 +65,8 @@ export class Conduct {
     if (!isCurrent(await this.uow.lockForUpdate(tx, ConductAcceptance, { userId }))) throw new ConductNotAccepted();
   }
 }
+
+/** An acceptance of the current version, kept once made (a new version has a new kind, so nobody keeps an old yes). */
+const CONDUCT_FACTS: PerPersonFacts = { kind: `discussion-conduct-v${CONDUCT_VERSION}`, ttlSeconds: 3600 };
 
 const isCurrent = (row: Pick<ConductAcceptance, 'version'> | null) => row !== null && row.version >= CONDUCT_VERSION;

@@ -2,6 +2,8 @@ import { Controller, Get, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Roles } from '../accounts/identity';
+import { londonDateTime } from '../common/london-time';
+import { WorkerHeartbeat } from '../health/worker-heartbeat';
 import { JobsService } from '../jobs/jobs.service';
 import { MailService } from '../mail/mail.service';
 import { OutboxReader } from '../mail/outbox.reader';
@@ -16,12 +18,20 @@ export class AdminController {
     private readonly mail: MailService,
     private readonly jobs: JobsService,
     private readonly organisations: OrganisationAdminService,
+    private readonly heartbeat: WorkerHeartbeat,
   ) {}
 
   @Get()
   async index(@Res() reply: FastifyReply) {
-    const [queue, requestedOrganisations] = await Promise.all([this.jobs.stats().catch(() => null), this.organisations.requestedCount()]);
-    return reply.view('admin/index', { pageTitle: 'Admin', queue, mailTransport: this.mail.transportKind, requestedOrganisations });
+    const [queue, requestedOrganisations, workers] = await Promise.all([this.jobs.stats().catch(() => null), this.organisations.requestedCount(), this.heartbeat.alive()]);
+    return reply.view('admin/index', {
+      pageTitle: 'Admin',
+      queue,
+      mailTransport: this.mail.transportKind,
+      requestedOrganisations,
+      // The workers that beat in the last 30 s (null: Redis does not answer, so nobody can tell).
+      workers: workers && workers.map((w) => ({ ...w, since: londonDateTime(new Date(w.startedAt)), beat: londonDateTime(new Date(w.beatAt)) })),
+    });
   }
 
   @Get('outbox')

@@ -6,6 +6,7 @@ import { CertificatesModule } from '../certificates/certificates.module';
 import { PersonalDataModule } from '../common/personal-data';
 import { UnitOfWork } from '../database/unit-of-work';
 import { LearningModule } from '../learning/learning.module';
+import { HealthModule } from '../health/health.module';
 import { MailModule } from '../mail/mail.module';
 import { OrganisationsModule } from '../organisations/organisations.module';
 import { AdminAuditController } from './admin-audit.controller';
@@ -22,7 +23,7 @@ import { SiteFiguresReader } from './site-figures.reader';
  * modules' services.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([LearnerActivityMonth]), MailModule, AccountsModule, OrganisationsModule, AuditModule, LearningModule, CertificatesModule, PersonalDataModule],
+  imports: [TypeOrmModule.forFeature([LearnerActivityMonth]), MailModule, AccountsModule, OrganisationsModule, AuditModule, LearningModule, CertificatesModule, HealthModule, PersonalDataModule],
   controllers: [AdminController, AdminUsersController, AdminOrganisationsController, AdminAuditController, AdminFiguresController],
   providers: [SiteFiguresReader, LearnerActivity, LearnerActivityJob, UnitOfWork],
 })

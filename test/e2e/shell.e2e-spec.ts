@@ -86,6 +86,16 @@ describe('page shell, errors and operations', () => {
     expect(JSON.stringify((await t.visitor().get('/health')).json())).not.toMatch(/waiting|failed|delayed/);
   });
 
+  it('shows administrators the worker processes alive, and nobody else', async () => {
+    const admin = await t.signedIn('admin');
+    const page = await admin.get('/admin');
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('Worker processes');
+    // This test app consumes its own jobs: it is the one worker, with its process id.
+    expect(page.body).toContain(`(${process.pid})`);
+    expect((await (await t.signedIn('learner')).get('/admin')).status).toBe(403);
+  });
+
   it('tags every response with a request id, keeping a sane one the client sent', async () => {
     const mine = await t.visitor().get('/', { 'x-request-id': 'trace-123' });
     expect(mine.headers['x-request-id']).toBe('trace-123');

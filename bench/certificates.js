@@ -3,7 +3,8 @@
 /**
  * Certificate issuing throughput (issue 4): 1,000 course completions turned into certificates end to end
  * (PDF rendered and stored, row written, e-mail delivered to a local SMTP server) by ONE worker process on
- * MariaDB + Redis. Budget: ≥ 150 certificates/s per worker. Also reports the PDF render time alone.
+ * MariaDB + Redis. Budget: ≥ 150 certificates/s per worker. Also reports the PDF render time alone. Then the same
+ * completions in a fresh database by TWO worker processes sharing the queue (issue 16): budget ≥ 1.8 × one's rate.
  *
  * Usable alone: `node bench/certificates.js` (after a build); run.js calls it. Needs MariaDB
  * (BENCH_MYSQL_URL, default mysql://root@127.0.0.1:3306) and Redis (BENCH_REDIS_URL); skips without them.
@@ -19,6 +20,7 @@ const { deleteRedisKeys, loadNow, mysqlReachable, startAppServer, startSmtpSink,
 
 const COMPLETIONS = Number(process.env.BENCH_CERTIFICATES || 1000);
 const BUDGET_PER_SECOND = 150;
+const SCALING_BUDGET = 1.8; // two worker processes issue at least 1.8 × one's rate
 const WORKER_CONCURRENCY = Number(process.env.BENCH_WORKER_CONCURRENCY || 16);
 const DATABASE = 'academy_bench_certificates';
 const ROOT = path.resolve(__dirname, '..');
@@ -76,6 +78,24 @@ async function benchCertificates({ mysqlUrl = process.env.BENCH_MYSQL_URL || 'my
     console.log('bench: certificates: skipped: MariaDB not reachable');
     return null;
   }
+  const one = await issueCertificates({ mysqlUrl, redisUrl, workers: 1, withRender: true });
+  // Scaling (issue 16): the same completions, a fresh database, two worker processes sharing the queue.
+  console.log(`bench: certificates: the same ${COMPLETIONS} completions by two worker processes (JOBS_CONCURRENCY=${WORKER_CONCURRENCY} each)`);
+  const two = await issueCertificates({ mysqlUrl, redisUrl, workers: 2, withRender: false });
+  const scaling = two.perSecond / one.perSecond;
+  const scalingPass = scaling >= SCALING_BUDGET && two.duplicates === 0 && two.emails === COMPLETIONS;
+  console.log(
+    `bench: certificates: two workers ${two.perSecond.toFixed(0)}/s vs one ${one.perSecond.toFixed(0)}/s = ${scaling.toFixed(2)}× (budget ≥ ${SCALING_BUDGET}×: ${scalingPass ? 'PASS' : 'FAIL'}); ${two.files} PDFs, ${two.emails} e-mails, ${two.duplicates} duplicates   (${loadNow().text}, shared with MariaDB, Redis and the SMTP sink)`,
+  );
+  const budgets = [
+    { name: 'certificates issued per second (one worker)', pass: one.pass },
+    { name: `certificates: two workers ≥ ${SCALING_BUDGET}× one`, pass: scalingPass },
+  ];
+  return { ...one, twoWorkers: { ...two, scaling, budget: SCALING_BUDGET, pass: scalingPass }, budgets };
+}
+
+/** `workers` worker processes issue COMPLETIONS certificates into a fresh database; with `withRender`, also the PDF render time alone. */
+async function issueCertificates({ mysqlUrl, redisUrl, workers: workerCount, withRender }) {
   const admin = await mysql.createConnection(mysqlUrl);
   await admin.query(`DROP DATABASE IF EXISTS \`${DATABASE}\``);
   await admin.query(`CREATE DATABASE \`${DATABASE}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
@@ -88,10 +108,10 @@ async function benchCertificates({ mysqlUrl = process.env.BENCH_MYSQL_URL || 'my
   const smtp = await startSmtpSink();
   const db = await mysql.createConnection({ uri: databaseUrl, multipleStatements: false });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'academy-bench-worker-'));
-  let worker = null;
+  const workers = [];
   try {
     const enrolmentIds = await seed(db);
-    worker = startWorker('worker', {
+    const workerEnv = {
       NODE_ENV: 'production',
       PROCESS_ROLE: 'worker',
       DATABASE_URL: databaseUrl,
@@ -104,8 +124,9 @@ async function benchCertificates({ mysqlUrl = process.env.BENCH_MYSQL_URL || 'my
       JOBS_CONCURRENCY: String(WORKER_CONCURRENCY),
       LOG_LEVEL: 'info', // for its "Worker started" line
       PUBLIC_URL: web.url,
-    });
-    await worker.ready;
+    };
+    for (let i = 0; i < workerCount; i++) workers.push(startWorker(`worker ${i + 1}`, workerEnv));
+    await Promise.all(workers.map((w) => w.ready));
     // The app's BullMQ queue ("academy", keys under REDIS_PREFIX:bull, job ids with ':' written as '~').
     const redisAddress = new URL(redisUrl);
     const queue = new Queue('academy', { connection: { host: redisAddress.hostname, port: Number(redisAddress.port || 6379) }, prefix: `${prefix}:bull` });
@@ -124,6 +145,7 @@ async function benchCertificates({ mysqlUrl = process.env.BENCH_MYSQL_URL || 'my
     const [[{ duplicates }]] = await db.query('SELECT COUNT(*) - COUNT(DISTINCT user_id) AS duplicates FROM certificates');
     await queue.close();
     const perSecond = COMPLETIONS / seconds;
+    if (!withRender) return { workers: workerCount, completions: COMPLETIONS, seconds, perSecond, files, emails: smtp.arrivals.length, duplicates: Number(duplicates), loadAverage: loadNow() };
     const render = await renderTimeMs();
     const renderMs = render.latin;
     const verdict = perSecond >= BUDGET_PER_SECOND ? 'PASS' : 'FAIL';
@@ -131,9 +153,9 @@ async function benchCertificates({ mysqlUrl = process.env.BENCH_MYSQL_URL || 'my
     console.log(
       `bench: certificates: PDF render alone (in this process, per certificate): ${renderMs.toFixed(2)} ms for a Latin name (the bench's), ${render.chinese.toFixed(2)} ms Chinese, ${render.arabic.toFixed(2)} ms Arabic, ${render.devanagari.toFixed(2)} ms Devanagari (shaped and subset per document); the first Chinese one ${render.first.toFixed(0)} ms (reads Noto Sans SC)`,
     );
-    return { completions: COMPLETIONS, seconds, perSecond, budget: BUDGET_PER_SECOND, pass: perSecond >= BUDGET_PER_SECOND, renderMs, renderMsByScript: render, files, emails: smtp.arrivals.length, duplicates: Number(duplicates), loadAverage: loadNow() };
+    return { workers: workerCount, completions: COMPLETIONS, seconds, perSecond, budget: BUDGET_PER_SECOND, pass: perSecond >= BUDGET_PER_SECOND, renderMs, renderMsByScript: render, files, emails: smtp.arrivals.length, duplicates: Number(duplicates), loadAverage: loadNow() };
   } finally {
-    if (worker) {
+    for (const worker of workers) {
       worker.child.kill('SIGTERM');
       await new Promise((r) => (worker.child.exitCode !== null ? r() : worker.child.once('exit', r)));
     }

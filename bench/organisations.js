@@ -239,4 +239,4 @@ async function benchOrganisations(settings, { resultsDir, log = console.log } = 
   return report;
 }
 
-module.exports = { benchOrganisations };
+module.exports = { benchOrganisations, ensureOrganisation, signedInManager };

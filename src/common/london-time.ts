@@ -20,7 +20,18 @@ export function londonTime(moment: Date): string {
 }
 
 /** "24 November 2026 at 3:05pm", "at 9am", "at midday": the London day and time (see londonTime). */
-export const londonDateTime = (moment: Date) => `${londonDate(moment)} at ${londonTime(moment)}`;
+export function londonDateTime(moment: Date): string {
+  // Pages list many posts, each with its times, on every visit: formatted once per minute of time.
+  const minute = Math.floor(moment.getTime() / 60_000);
+  let text = dateTimes.get(minute);
+  if (text === undefined) {
+    text = `${londonDate(moment)} at ${londonTime(moment)}`;
+    if (dateTimes.size >= 20_000) dateTimes.clear();
+    dateTimes.set(minute, text);
+  }
+  return text;
+}
+const dateTimes = new Map<number, string>();
 /** "2026-11-24": the calendar day in London, for files and machines. */
 export const londonIsoDate = (moment: Date) => ISO_DATE.format(moment);
 /** "2026" */

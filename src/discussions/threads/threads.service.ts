@@ -6,6 +6,7 @@ import type { CurrentUser } from '../../accounts/identity';
 import { ROLE_LABELS, type Role } from '../../accounts/roles';
 import { AuditTrail } from '../../audit/audit-trail';
 import { Clock } from '../../common/clock';
+import { TtlCache } from '../../common/ttl-cache';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../../common/errors';
 import { isUniqueViolation } from '../../database/errors';
 import { UnitOfWork } from '../../database/unit-of-work';
@@ -45,6 +46,10 @@ interface RenderedBody {
 
 /** Who is acting: the signed-in person (CurrentUser has more; these are what the rules need). */
 export type Actor = Pick<CurrentUser, 'id' | 'role' | 'name'>;
+
+/** What a thread page shows of a post: not its Markdown source nor its search text, the two largest columns. */
+const SHOWN_POST_COLUMNS = ['id', 'threadId', 'authorId', 'isOpening', 'bodyHtml', 'quotedPostId', 'status', 'statusReason', 'helpfulCount', 'editedAt', 'createdAt'] as const;
+const SHOWN_POST_SELECT = Object.fromEntries(SHOWN_POST_COLUMNS.map((c) => [c, true])) as Partial<Record<keyof DiscussionPost, true>>;
 
 /** A person as a post, a thread list or the participants list shows them. */
 export interface PersonView {
@@ -227,13 +232,9 @@ export class ThreadsService {
     const pages = Math.max(1, Math.ceil(total / REPLIES_PER_PAGE));
     const current = Math.min(Math.max(1, page), pages);
     const [pageRows, topRows, participantIds, following, canReply] = await Promise.all([
-      replies.orderBy('p.createdAt', 'ASC').addOrderBy('p.id', 'ASC').skip((current - 1) * REPLIES_PER_PAGE).take(REPLIES_PER_PAGE).getMany(),
-      this.posts.find({ where: { id: In([thread.openingPostId, thread.acceptedPostId].filter((id): id is number => id !== null)) } }),
-      this.posts
-        .createQueryBuilder('p')
-        .select('DISTINCT p.authorId', 'authorId')
-        .where("p.threadId = :id AND p.status = 'visible' AND p.authorId IS NOT NULL", { id: thread.id })
-        .getRawMany<{ authorId: number | string }>(),
+      replies.select(SHOWN_POST_COLUMNS.map((c) => `p.${c}`)).orderBy('p.createdAt', 'ASC').addOrderBy('p.id', 'ASC').skip((current - 1) * REPLIES_PER_PAGE).take(REPLIES_PER_PAGE).getMany(),
+      this.posts.find({ where: { id: In([thread.openingPostId, thread.acceptedPostId].filter((id): id is number => id !== null)) }, select: SHOWN_POST_SELECT }),
+      this.participantIdsOf(thread),
       this.follows.isFollowing(viewer.id, { threadId: thread.id }),
       this.replyPermission(viewer, thread, access),
     ]);
@@ -245,7 +246,7 @@ export class ThreadsService {
       quotedIds.length ? this.posts.find({ where: { id: In(quotedIds), threadId: thread.id }, select: { id: true, authorId: true, status: true, bodyHtml: true, isOpening: true, createdAt: true } }) : Promise.resolve([]),
       shown.length ? this.votes.find({ where: { userId: viewer.id, postId: In(shown.map((p) => p.id)) }, select: { postId: true } }) : Promise.resolve([]),
     ]);
-    const people = await this.people([...shown.map((p) => p.authorId), ...quotedRows.map((p) => p.authorId), ...participantIds.map((r) => Number(r.authorId))]);
+    const people = await this.people([...shown.map((p) => p.authorId), ...quotedRows.map((p) => p.authorId), ...participantIds]);
     const quotedPages = await this.pagesOf(thread, viewer, access, quotedRows.filter((q) => !q.isOpening && q.id !== thread.acceptedPostId));
     const voted = new Set(votedRows.map((v) => v.postId));
     const isAsker = thread.authorId === viewer.id;
@@ -286,7 +287,7 @@ export class ThreadsService {
       };
     };
     const participants = participantIds
-      .map((r) => people.get(Number(r.authorId)))
+      .map((id) => people.get(id))
       .filter((p): p is PersonView => p !== undefined)
       .sort((a, b) => a.name.localeCompare(b.name, 'en-GB'));
     return {
@@ -651,6 +652,26 @@ export class ThreadsService {
     const added = mentioned.filter((id) => !existing.has(id));
     if (added.length) await mentions.insert(added.map((userId) => ({ postId, userId })));
   }
+
+  /**
+   * Who has a visible post in the thread. The same for every reader, and it changes only when a post becomes visible
+   * or stops being so, which recounts the thread (reply count, last activity): kept under a key made of those, so a
+   * change on any instance is a new key there too.
+   */
+  private participantIdsOf(thread: DiscussionThread): Promise<number[]> {
+    const version = `${thread.id}:${thread.replyCount}:${thread.lastActivityAt.getTime()}:${thread.status}`;
+    return this.participantCache.remember(version, async () =>
+      (
+        await this.posts
+          .createQueryBuilder('p')
+          .select('DISTINCT p.authorId', 'authorId')
+          .where("p.threadId = :id AND p.status = 'visible' AND p.authorId IS NOT NULL", { id: thread.id })
+          .getRawMany<{ authorId: number | string }>()
+      ).map((r) => Number(r.authorId)),
+    );
+  }
+
+  private readonly participantCache = new TtlCache<number[]>(60_000, 5000);
 
   private replyQuery(thread: DiscussionThread, viewer: Actor, access: SpaceAccessView) {
     const query = this.posts.createQueryBuilder('p').where('p.threadId = :threadId AND p.isOpening = :no', { threadId: thread.id, no: false });

@@ -74,20 +74,17 @@ export class DiscussionSubjects {
     switch (subject.kind) {
       case 'course':
       case 'lesson':
-        return this.catalogueReaders(subject, userIds);
-      case 'webinar': {
-        const registered = await this.webinars.registeredAmong(subject.id, userIds);
-        if (subject.authorId !== null && userIds.includes(subject.authorId)) registered.add(subject.authorId);
-        return registered;
-      }
+        return withAuthor(await this.learning.enrolledAmong(subject.courseId!, userIds), subject, userIds);
+      case 'webinar':
+        return withAuthor(await this.webinars.registeredAmong(subject.id, userIds), subject, userIds);
       case 'exchange':
         return subject.live ? new Set(userIds) : new Set();
     }
   }
+}
 
-  private async catalogueReaders(subject: SpaceSubject, userIds: readonly number[]): Promise<Set<number>> {
-    const enrolled = await this.learning.enrolledAmong(subject.courseId!, userIds);
-    if (subject.authorId !== null && userIds.includes(subject.authorId)) enrolled.add(subject.authorId);
-    return enrolled;
-  }
+/** A course's or webinar's author reads its discussion, enrolled or not. */
+function withAuthor(readers: Set<number>, subject: SpaceSubject, userIds: readonly number[]): Set<number> {
+  if (subject.authorId !== null && userIds.includes(subject.authorId)) readers.add(subject.authorId);
+  return readers;
 }

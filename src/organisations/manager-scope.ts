@@ -42,11 +42,13 @@ export class ManagerScope implements OnModuleInit {
   /** The organisation, if the viewer may manage it (an administrator may manage any live one); NotFound otherwise. */
   async organisationFor(viewer: CurrentUser, organisationId: number): Promise<Organisation> {
     if (!Number.isSafeInteger(organisationId) || organisationId < 1) throw new NotFound(NOT_YOUR_ORGANISATION);
-    const organisation = await this.organisations.findOne({ where: { id: organisationId } });
+    // The organisation and the viewer's managing membership of it in one query (every manager page asks).
+    const query = this.organisations.createQueryBuilder('o').where('o.id = :organisationId', { organisationId });
+    if (viewer.role !== 'admin') {
+      query.innerJoin(Membership, 'm', 'm.organisationId = o.id AND m.userId = :viewerId AND m.status = :active AND m.isManager = :yes', { viewerId: viewer.id, active: 'active', yes: true });
+    }
+    const organisation = await query.getOne();
     if (!organisation || organisation.status !== 'active') throw new NotFound(NOT_YOUR_ORGANISATION);
-    if (viewer.role === 'admin') return organisation;
-    const manages = await this.memberships.exists({ where: { organisationId, userId: viewer.id, status: 'active', isManager: true } });
-    if (!manages) throw new NotFound(NOT_YOUR_ORGANISATION);
     return organisation;
   }
 

@@ -486,6 +486,9 @@ describe('discussion moderation: reports, the queue, hide, restore, approve, loc
       }
       expect(await ds.getRepository(DiscussionSuspension).countBy({ userId: target.userId })).toBe(0);
 
+      // The thread page offers the reply form until the suspension, says why not while it lasts, offers it again once lifted.
+      const replyRefusal = async () => (await target.get(`/discussions/threads/${th.id}`)).body.includes('data-cannot-reply="suspended"');
+      expect(await replyRefusal()).toBe(false);
       const suspended = await send(siteModerator, `${form}?post=${reply.id}`, form, { days: '7', reason: 'Repeated personal attacks after a warning', post: String(reply.id) });
       expect(suspended.status).toBe(303);
       expect(suspended.headers.location).toBe(`${pageOfPost}?notice=suspended`);
@@ -509,6 +512,7 @@ describe('discussion moderation: reports, the queue, hide, restore, approve, loc
         { actorId: siteModerator.userId, actorName: 'Mo Moderator', targetType: 'user', details: { suspensionId: row.id, days: 7, until: row.endsAt.toISOString(), reason: 'Repeated personal attacks after a warning' } },
       ]);
 
+      expect(await replyRefusal()).toBe(true);
       // Posting is refused while it lasts, and nothing is written.
       const threads = t.app.get(ThreadsService);
       const before = await ds.getRepository(DiscussionPost).countBy({ threadId: th.id });
@@ -532,6 +536,7 @@ describe('discussion moderation: reports, the queue, hide, restore, approve, loc
       const lifted = await send(admin, form, `/moderation/discussions/people/${target.userId}/lift`);
       expect(lifted.status).toBe(303);
       expect((await ds.getRepository(DiscussionSuspension).findOneByOrFail({ id: row.id })).liftedAt).not.toBeNull();
+      expect(await replyRefusal()).toBe(false);
       expect(await audit('discussion.person.suspension-lifted', target.userId)).toMatchObject([{ actorId: admin.userId, details: { suspensionIds: [row.id] } }]);
       const liftAgain = await send(admin, form, `/moderation/discussions/people/${target.userId}/lift`);
       expect(liftAgain.status).toBe(409);

@@ -3,6 +3,7 @@ import { AccountsService } from '../../src/accounts/accounts.service';
 import { User } from '../../src/accounts/entities/user.entity';
 import { AuditEntry } from '../../src/audit/audit-entry.entity';
 import { Clock } from '../../src/common/clock';
+import { PostingStanding } from '../../src/discussions/core/posting-standing';
 import { ConductAcceptance, DiscussionFollow, DiscussionMention, DiscussionPost, DiscussionSuspension, DiscussionThread, DiscussionVote, type DiscussionSpace } from '../../src/discussions/entities';
 import { handleOf } from '../../src/discussions/threads/post-body';
 import { POSTING_WINDOW_MS, POSTS_PER_WINDOW } from '../../src/discussions/threads/posting-rules';
@@ -81,6 +82,7 @@ describe('discussions: threads, replies and the posting rules', () => {
   it('asks for the code of conduct before a first post, goes back afterwards, and then the post goes through', async () => {
     const newcomer = await person();
     await ds.getRepository(ConductAcceptance).delete({ userId: newcomer.userId });
+    await t.app.get(PostingStanding).forget(newcomer.userId);
     const { thread: th } = await thread(moderator.userId);
     const page = await newcomer.get(`/discussions/threads/${th.id}`);
     expect(page.body).toContain('data-cannot-reply="conduct"');
@@ -153,6 +155,7 @@ describe('discussions: threads, replies and the posting rules', () => {
     const now = new Date();
     const endsAt = new Date(Date.UTC(2099, 5, 1, 14, 30));
     const suspension = await ds.getRepository(DiscussionSuspension).save({ userId: suspended.userId, reason: 'Posting patient details', suspendedById: moderator.userId, startsAt: new Date(now.getTime() - 60_000), endsAt, liftedAt: null, createdAt: now });
+    await t.app.get(PostingStanding).forget(suspended.userId);
     const page = await suspended.get(`/discussions/threads/${th.id}`);
     expect(page.body).toContain('data-cannot-reply="suspended"');
     const refused = await reply(suspended, th.id, 'Let me explain');
@@ -165,6 +168,27 @@ describe('discussions: threads, replies and the posting rules', () => {
 
     await ds.getRepository(DiscussionSuspension).update({ id: suspension.id }, { liftedAt: new Date() });
     expect((await reply(suspended, th.id, 'Thank you')).status).toBe(303);
+  });
+
+  it('keeps a reader\'s standing with its times: a suspension that starts or ends later changes the page when it does', async () => {
+    const later = await person();
+    const { thread: th } = await thread(moderator.userId);
+    const clock = t.app.get(Clock);
+    const now = clock.now();
+    const hour = 3_600_000;
+    await ds.getRepository(DiscussionSuspension).save({ userId: later.userId, reason: 'Starts in an hour', suspendedById: moderator.userId, startsAt: new Date(now.getTime() + hour), endsAt: new Date(now.getTime() + 3 * hour), liftedAt: null, createdAt: now });
+    await t.app.get(PostingStanding).forget(later.userId);
+    const refusal = async () => (await later.get(`/discussions/threads/${th.id}`)).body.includes('data-cannot-reply="suspended"');
+    expect(await refusal()).toBe(false);
+    expect(await refusal()).toBe(false); // kept now
+    clock.travel(2 * hour);
+    try {
+      expect(await refusal()).toBe(true);
+      clock.travel(2 * hour);
+      expect(await refusal()).toBe(false);
+    } finally {
+      clock.travel(-4 * hour);
+    }
   });
 
   it(`allows ${POSTS_PER_WINDOW} posts in ${POSTING_WINDOW_MS / 60_000} minutes, then says when the person can post again; moderators are not limited`, async () => {
@@ -404,5 +428,34 @@ describe('discussions: threads, replies and the posting rules', () => {
     expect(second).toContain(`id="post-${opening.id}"`);
     expect(second).toContain('Reply number 26<');
     expect(second).not.toContain('Reply number 24<');
+    // A page past the last (an old link) shows the last page; the count is the replies this viewer sees.
+    const past = (await writer.get(`/discussions/threads/${th.id}?page=9`)).body;
+    expect(past).toContain('Reply number 26<');
+    expect(past).toContain('<span id="discussion-reply-count">27</span>');
+  });
+
+  it('shows each reader their own votes and follow on every page, and nobody else\'s', async () => {
+    const writer = await person();
+    const { thread: th, opening } = await thread(writer.userId);
+    const base = Date.now() - 60_000;
+    const replies = [];
+    for (let i = 0; i < 26; i++) replies.push(await savePost(t, { threadId: th.id, authorId: writer.userId, body: `Answer ${i}`, createdAt: new Date(base + i * 10) }));
+    const [fan, other] = await Promise.all([person(), person()]);
+    await fan.get(`/discussions/threads/${th.id}`);
+    expect((await fan.submit(`/discussions/posts/${opening.id}/helpful`, {})).status).toBe(303);
+    expect((await fan.submit(`/discussions/posts/${replies[25].id}/helpful`, {})).status).toBe(303);
+    expect((await fan.submit(`/discussions/threads/${th.id}/follow`, {})).status).toBe(303);
+    const removeForm = (postId: number) => `action="/discussions/posts/${postId}/helpful/remove"`;
+    const fanFirst = (await fan.get(`/discussions/threads/${th.id}`)).body;
+    expect(postOf(fanFirst, opening.id)).toContain(removeForm(opening.id));
+    expect(postOf(fanFirst, replies[0].id)).not.toContain(removeForm(replies[0].id));
+    expect(fanFirst).toContain('Stop following');
+    const fanSecond = (await fan.get(`/discussions/threads/${th.id}?page=2`)).body;
+    expect(postOf(fanSecond, replies[25].id)).toContain(removeForm(replies[25].id));
+    expect(postOf(fanSecond, opening.id)).toContain(removeForm(opening.id));
+    const otherSecond = (await other.get(`/discussions/threads/${th.id}?page=2`)).body;
+    expect(otherSecond).not.toContain('/helpful/remove');
+    expect(otherSecond).not.toContain('Stop following');
+    expect(postOf(otherSecond, replies[25].id)).toContain('1 person found this helpful');
   });
 });

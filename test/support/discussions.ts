@@ -3,6 +3,7 @@ import { AccountsService } from '../../src/accounts/accounts.service';
 import { DataSource } from 'typeorm';
 import { User } from '../../src/accounts/entities/user.entity';
 import { renderMarkdown } from '../../src/common/markdown';
+import { PostingStanding } from '../../src/discussions/core/posting-standing';
 import { ConductAcceptance, DiscussionPost, DiscussionSpace, DiscussionSpaceMember, DiscussionThread, type SpaceAccess, type ThreadKind } from '../../src/discussions/entities';
 import type { TestApp } from './app';
 
@@ -37,6 +38,8 @@ export async function saveMember(t: TestApp, spaceId: number, userId: number, fi
 
 export async function acceptConduct(t: TestApp, userId: number): Promise<void> {
   await repo(t, ConductAcceptance).save({ userId, version: 1, acceptedAt: new Date() });
+  // Written past Conduct.accept: the kept standing is forgotten as accept would.
+  await t.app.get(PostingStanding).forget(userId);
 }
 
 export async function savePost(t: TestApp, fields: { threadId: number; authorId: number; body?: string; isOpening?: boolean; status?: DiscussionPost['status']; createdAt?: Date }): Promise<DiscussionPost> {

@@ -13,6 +13,7 @@ import { InjectConfig } from '../../config/config.module';
 import { UnitOfWork } from '../../database/unit-of-work';
 import { JobsService } from '../../jobs/jobs.service';
 import { MailService } from '../../mail/mail.service';
+import { PostingStanding } from '../core/posting-standing';
 import { DiscussionSuspension } from '../entities';
 import { isActive } from './discussion-moderation.service';
 import { isSiteModerator } from './post-context';
@@ -56,6 +57,7 @@ export class DiscussionSuspensions {
     private readonly jobs: JobsService,
     @InjectRepository(DiscussionSuspension) private readonly suspensions: Repository<DiscussionSuspension>,
     @InjectConfig() private readonly config: AppConfig,
+    private readonly standing: PostingStanding,
   ) {}
 
   /** The suspension in force for the person now, if any (the latest to end, should two overlap). */
@@ -109,6 +111,7 @@ export class DiscussionSuspensions {
       }
       return saved;
     });
+    await this.standing.forget(userId);
     for (const messageId of messageIds) await this.jobs.tryEnqueue('mail.deliver', { messageId }, { jobId: `mail.deliver:${messageId}` });
     this.logger.log(`Person ${userId} suspended from discussions for ${input.days} day(s) by ${moderator.id}`);
     return suspension;
@@ -130,6 +133,7 @@ export class DiscussionSuspensions {
       );
       return active.length;
     });
+    await this.standing.forget(userId);
     this.logger.log(`Discussion suspension of person ${userId} lifted by ${moderator.id}`);
     return { lifted };
   }

@@ -1,4 +1,3 @@
-import { PerPersonCache, type PerPersonFacts } from '../../redis/per-person-cache';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
@@ -6,6 +5,7 @@ import { Clock } from '../../common/clock';
 import { Forbidden } from '../../common/errors';
 import { isUniqueViolation } from '../../database/errors';
 import { UnitOfWork } from '../../database/unit-of-work';
+import { PostingStanding } from '../core/posting-standing';
 import { ConductAcceptance } from '../entities';
 
 /**
@@ -31,13 +31,12 @@ export class Conduct {
     @InjectRepository(ConductAcceptance) private readonly acceptances: Repository<ConductAcceptance>,
     private readonly clock: Clock,
     private readonly uow: UnitOfWork,
-    private readonly people: PerPersonCache,
+    private readonly standing: PostingStanding,
   ) {}
 
-  /** Whether the person accepted the current version: once they have, kept per person (every thread page asks). */
+  /** Whether the person accepted the current version (kept with their posting standing: every thread page asks). */
   async hasAccepted(userId: number): Promise<boolean> {
-    const accepted = await this.people.remember<true>(CONDUCT_FACTS, userId, async () => (isCurrent(await this.acceptances.findOne({ where: { userId }, select: { id: true, version: true } })) ? true : null));
-    return accepted === true;
+    return isCurrent({ version: (await this.standing.of(userId)).conductVersion });
   }
 
   /** Records that the person accepts the current version (accepting again is success; an older acceptance is brought up to date). */
@@ -47,14 +46,15 @@ export class Conduct {
     if (isCurrent(existing)) return;
     if (existing) {
       await this.acceptances.update({ id: existing.id }, { version: CONDUCT_VERSION, acceptedAt: now });
-      return;
+    } else {
+      try {
+        await this.acceptances.insert({ userId, version: CONDUCT_VERSION, acceptedAt: now });
+      } catch (err) {
+        // Two tabs accepting at once: the other one wrote it.
+        if (!isUniqueViolation(err)) throw err;
+      }
     }
-    try {
-      await this.acceptances.insert({ userId, version: CONDUCT_VERSION, acceptedAt: now });
-    } catch (err) {
-      // Two tabs accepting at once: the other one wrote it.
-      if (!isUniqueViolation(err)) throw err;
-    }
+    await this.standing.forget(userId);
   }
 
   /**
@@ -66,7 +66,4 @@ export class Conduct {
   }
 }
 
-/** An acceptance of the current version, kept once made (a new version has a new kind, so nobody keeps an old yes). */
-const CONDUCT_FACTS: PerPersonFacts = { kind: `discussion-conduct-v${CONDUCT_VERSION}`, ttlSeconds: 3600 };
-
-const isCurrent = (row: Pick<ConductAcceptance, 'version'> | null) => row !== null && row.version >= CONDUCT_VERSION;
+const isCurrent = (row: { version: number | null } | null) => row !== null && row.version !== null && row.version >= CONDUCT_VERSION;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Brackets, EntityManager, In, IsNull, LessThanOrEqual, MoreThan, Not, Repository } from 'typeorm';
+import { Brackets, EntityManager, In, IsNull, LessThanOrEqual, MoreThan, Not, Repository, type SelectQueryBuilder } from 'typeorm';
 import { AccountsService, type PersonCard } from '../../accounts/accounts.service';
 import type { CurrentUser } from '../../accounts/identity';
 import { ROLE_LABELS, type Role } from '../../accounts/roles';
@@ -14,8 +14,9 @@ import { DiscussionAccess, NO_SUCH_DISCUSSION, type SpaceAccessView } from '../c
 import { DiscussionSpaces } from '../core/discussion-spaces';
 import { Follows } from '../core/follows';
 import { PostEvents } from '../core/post-events';
+import { PostingStanding } from '../core/posting-standing';
 import { recountThread } from '../core/thread-counts';
-import { DiscussionMention, DiscussionPost, DiscussionSuspension, DiscussionThread, DiscussionVote, type PostStatus, type ThreadKind } from '../entities';
+import { DiscussionFollow, DiscussionMention, DiscussionPost, DiscussionSpace, DiscussionSpaceMember, DiscussionSuspension, DiscussionThread, DiscussionVote, type PostStatus, type ThreadKind } from '../entities';
 import { ConductNotAccepted, Conduct } from './conduct';
 import { excerpt, handleOf, mentionedIds, plainText, renderPostHtml, renderPostMarkdown } from './post-body';
 import {
@@ -49,7 +50,6 @@ export type Actor = Pick<CurrentUser, 'id' | 'role' | 'name'>;
 
 /** What a thread page shows of a post: not its Markdown source nor its search text, the two largest columns. */
 const SHOWN_POST_COLUMNS = ['id', 'threadId', 'authorId', 'isOpening', 'bodyHtml', 'quotedPostId', 'status', 'statusReason', 'helpfulCount', 'editedAt', 'createdAt'] as const;
-const SHOWN_POST_SELECT = Object.fromEntries(SHOWN_POST_COLUMNS.map((c) => [c, true])) as Partial<Record<keyof DiscussionPost, true>>;
 
 /** A person as a post, a thread list or the participants list shows them. */
 export interface PersonView {
@@ -158,6 +158,7 @@ export class ThreadsService {
     private readonly accounts: AccountsService,
     private readonly audit: AuditTrail,
     private readonly conduct: Conduct,
+    private readonly standing: PostingStanding,
   ) {}
 
   // ---- Reading ------------------------------------------------------------------------------------------------
@@ -169,11 +170,30 @@ export class ThreadsService {
 
   /** The thread, if the viewer may read it: its space readable, and a held or hidden thread only its author's or a moderator's. */
   async readableThread(viewer: Actor, threadId: number): Promise<{ thread: DiscussionThread; access: SpaceAccessView }> {
-    const thread = Number.isSafeInteger(threadId) && threadId > 0 ? await this.threads.findOneBy({ id: threadId }) : null;
-    if (!thread) throw new NotFound(NO_SUCH_DISCUSSION);
-    const access = await this.access.requireReader(viewer, await this.spaces.byId(thread.spaceId));
-    if (!threadVisibleTo(thread, viewer, access)) throw new NotFound(NO_SUCH_DISCUSSION);
+    const { thread, access } = await this.readableThreadRead(viewer, threadId, false);
     return { thread, access };
+  }
+
+  /**
+   * readableThread in one query: the thread, its space and the viewer's membership of the space read together (and,
+   * for the thread page, whether the viewer follows the thread), rather than one query for each.
+   */
+  private async readableThreadRead(viewer: Actor, threadId: number, withFollow: boolean): Promise<{ thread: DiscussionThread; access: SpaceAccessView; following: boolean }> {
+    if (!Number.isSafeInteger(threadId) || threadId < 1) throw new NotFound(NO_SUCH_DISCUSSION);
+    const query = this.threads
+      .createQueryBuilder('t')
+      .innerJoinAndMapOne('t.readSpace', DiscussionSpace, 's', 's.id = t.spaceId')
+      .leftJoinAndMapOne('t.readMembership', DiscussionSpaceMember, 'm', 'm.spaceId = t.spaceId AND m.userId = :viewerId', { viewerId: viewer.id })
+      .where('t.id = :threadId', { threadId });
+    if (withFollow) query.leftJoinAndMapOne('t.readFollow', DiscussionFollow, 'f', 'f.threadId = t.id AND f.userId = :viewerId');
+    const read = (await query.getOne()) as (DiscussionThread & { readSpace?: DiscussionSpace; readMembership?: DiscussionSpaceMember | null; readFollow?: DiscussionFollow | null }) | null;
+    if (!read?.readSpace) throw new NotFound(NO_SUCH_DISCUSSION);
+    const { readSpace: space, readMembership, readFollow, ...columns } = read;
+    // The thread as the other reads return it: its own columns only.
+    const thread = Object.assign(new DiscussionThread(), columns);
+    const access = await this.access.requireReader(viewer, space, { membership: readMembership ?? null });
+    if (!threadVisibleTo(thread, viewer, access)) throw new NotFound(NO_SUCH_DISCUSSION);
+    return { thread, access, following: !!readFollow };
   }
 
   /** The post and its thread, if the viewer may read the thread and see that the post is there (held posts: author and moderators). */
@@ -226,29 +246,25 @@ export class ThreadsService {
    * whether the viewer follows it and may reply.
    */
   async threadPage(viewer: Actor, threadId: number, page: number): Promise<ThreadPageData> {
-    const { thread, access } = await this.readableThread(viewer, threadId);
+    const { thread, access, following } = await this.readableThreadRead(viewer, threadId, true);
     const replies = this.replyQuery(thread, viewer, access);
-    const total = await replies.clone().getCount();
-    const pages = Math.max(1, Math.ceil(total / REPLIES_PER_PAGE));
-    const current = Math.min(Math.max(1, page), pages);
-    const [pageRows, topRows, participantIds, following, canReply] = await Promise.all([
-      replies.select(SHOWN_POST_COLUMNS.map((c) => `p.${c}`)).orderBy('p.createdAt', 'ASC').addOrderBy('p.id', 'ASC').skip((current - 1) * REPLIES_PER_PAGE).take(REPLIES_PER_PAGE).getMany(),
-      this.posts.find({ where: { id: In([thread.openingPostId, thread.acceptedPostId].filter((id): id is number => id !== null)) }, select: SHOWN_POST_SELECT }),
+    const topIds = [thread.openingPostId, thread.acceptedPostId].filter((id): id is number => id !== null);
+    const [pageRead, topRead, participantIds, canReply] = await Promise.all([
+      this.repliesPage(replies, viewer, Math.max(1, page)),
+      topIds.length ? this.shownPosts(this.posts.createQueryBuilder('p').where('p.id IN (:...topIds)', { topIds }), viewer) : Promise.resolve({ rows: [], voted: new Set<number>(), total: 0 }),
       this.participantIdsOf(thread),
-      this.follows.isFollowing(viewer.id, { threadId: thread.id }),
       this.replyPermission(viewer, thread, access),
     ]);
-    const openingRow = topRows.find((p) => p.id === thread.openingPostId) ?? null;
-    const acceptedRow = topRows.find((p) => p.id === thread.acceptedPostId && p.status === 'visible') ?? null;
+    const { rows: pageRows, total, page: current } = pageRead;
+    const pages = Math.max(1, Math.ceil(total / REPLIES_PER_PAGE));
+    const openingRow = topRead.rows.find((p) => p.id === thread.openingPostId) ?? null;
+    const acceptedRow = topRead.rows.find((p) => p.id === thread.acceptedPostId && p.status === 'visible') ?? null;
     const shown = [openingRow, acceptedRow, ...pageRows].filter((p): p is DiscussionPost => p !== null);
     const quotedIds = [...new Set(shown.map((p) => p.quotedPostId).filter((id): id is number => id !== null))];
-    const [quotedRows, votedRows] = await Promise.all([
-      quotedIds.length ? this.posts.find({ where: { id: In(quotedIds), threadId: thread.id }, select: { id: true, authorId: true, status: true, bodyHtml: true, isOpening: true, createdAt: true } }) : Promise.resolve([]),
-      shown.length ? this.votes.find({ where: { userId: viewer.id, postId: In(shown.map((p) => p.id)) }, select: { postId: true } }) : Promise.resolve([]),
-    ]);
+    const quotedRows = quotedIds.length ? await this.posts.find({ where: { id: In(quotedIds), threadId: thread.id }, select: { id: true, authorId: true, status: true, bodyHtml: true, isOpening: true, createdAt: true } }) : [];
     const people = await this.people([...shown.map((p) => p.authorId), ...quotedRows.map((p) => p.authorId), ...participantIds]);
     const quotedPages = await this.pagesOf(thread, viewer, access, quotedRows.filter((q) => !q.isOpening && q.id !== thread.acceptedPostId));
-    const voted = new Set(votedRows.map((v) => v.postId));
+    const voted = new Set([...topRead.voted, ...pageRead.voted]);
     const isAsker = thread.authorId === viewer.id;
     const view = (p: DiscussionPost): PostView => {
       const mine = p.authorId === viewer.id;
@@ -315,7 +331,7 @@ export class ThreadsService {
 
   /** Whether the person may post anywhere now: the code of conduct accepted and no suspension in force. */
   async posterPermission(viewer: Actor): Promise<ThreadPageData['canReply']> {
-    const [accepted, suspension] = await Promise.all([this.conduct.hasAccepted(viewer.id), this.activeSuspension(viewer.id)]);
+    const [accepted, { activeSuspension: suspension }] = await Promise.all([this.conduct.hasAccepted(viewer.id), this.standing.of(viewer.id)]);
     if (suspension) return { allowed: false, reason: 'suspended', message: new PostingSuspended(suspension.endsAt, suspension.reason).message };
     if (!accepted) return { allowed: false, reason: 'conduct', message: new ConductNotAccepted().message };
     return { allowed: true, reason: null, message: null };
@@ -672,6 +688,31 @@ export class ThreadsService {
   }
 
   private readonly participantCache = new TtlCache<number[]>(60_000, 5000);
+
+  /**
+   * A page of replies (the last one if `page` is past it), with how many replies the viewer sees in all and which of
+   * the page's posts they found helpful, in one query (a window count and a join to their votes).
+   */
+  private async repliesPage(replies: SelectQueryBuilder<DiscussionPost>, viewer: Actor, page: number): Promise<{ rows: DiscussionPost[]; voted: Set<number>; total: number; page: number }> {
+    const read = (at: number) => this.shownPosts(replies.clone().orderBy('p.createdAt', 'ASC').addOrderBy('p.id', 'ASC').offset((at - 1) * REPLIES_PER_PAGE).limit(REPLIES_PER_PAGE), viewer, true);
+    const first = await read(page);
+    if (first.rows.length || page === 1) return { ...first, page };
+    // Past the last page (an old link, a typed number): the count says which page is last.
+    const last = Math.max(1, Math.ceil((await replies.clone().getCount()) / REPLIES_PER_PAGE));
+    return { ...(await read(last)), page: last };
+  }
+
+  /** The posts of the query with the columns a thread page shows, and which of them the viewer found helpful; with `counted`, the query's row count before its limit. */
+  private async shownPosts(query: SelectQueryBuilder<DiscussionPost>, viewer: Actor, counted = false): Promise<{ rows: DiscussionPost[]; voted: Set<number>; total: number }> {
+    query
+      .select(SHOWN_POST_COLUMNS.map((c) => `p.${c}`))
+      .leftJoin(DiscussionVote, 'v', 'v.postId = p.id AND v.userId = :voterId', { voterId: viewer.id })
+      .addSelect('v.id', 'voteId');
+    if (counted) query.addSelect('COUNT(*) OVER ()', 'total');
+    const { entities, raw } = await query.getRawAndEntities<{ voteId: number | string | null; total?: number | string; p_id: number | string }>();
+    const voted = new Set(raw.filter((r) => r.voteId !== null && r.voteId !== undefined).map((r) => Number(r.p_id)));
+    return { rows: entities, voted, total: counted && raw.length ? Number(raw[0].total) : 0 };
+  }
 
   private replyQuery(thread: DiscussionThread, viewer: Actor, access: SpaceAccessView) {
     const query = this.posts.createQueryBuilder('p').where('p.threadId = :threadId AND p.isOpening = :no', { threadId: thread.id, no: false });

@@ -247,10 +247,9 @@ export class ThreadsService {
    */
   async threadPage(viewer: Actor, threadId: number, page: number): Promise<ThreadPageData> {
     const { thread, access, following } = await this.readableThreadRead(viewer, threadId, true);
-    const replies = this.replyQuery(thread, viewer, access);
     const topIds = [thread.openingPostId, thread.acceptedPostId].filter((id): id is number => id !== null);
     const [pageRead, topRead, participantIds, canReply] = await Promise.all([
-      this.repliesPage(replies, viewer, Math.max(1, page)),
+      this.repliesPage(thread, viewer, access, Math.max(1, page)),
       topIds.length ? this.shownPosts(this.posts.createQueryBuilder('p').where('p.id IN (:...topIds)', { topIds }), viewer) : Promise.resolve({ rows: [], voted: new Set<number>(), total: 0 }),
       this.participantIdsOf(thread),
       this.replyPermission(viewer, thread, access),
@@ -693,32 +692,33 @@ export class ThreadsService {
    * A page of replies (the last one if `page` is past it), with how many replies the viewer sees in all and which of
    * the page's posts they found helpful, in one query (a window count and a join to their votes).
    */
-  private async repliesPage(replies: SelectQueryBuilder<DiscussionPost>, viewer: Actor, page: number): Promise<{ rows: DiscussionPost[]; voted: Set<number>; total: number; page: number }> {
-    const read = (at: number) => this.shownPosts(replies.clone().orderBy('p.createdAt', 'ASC').addOrderBy('p.id', 'ASC').offset((at - 1) * REPLIES_PER_PAGE).limit(REPLIES_PER_PAGE), viewer, true);
+  private async repliesPage(thread: DiscussionThread, viewer: Actor, access: SpaceAccessView, page: number): Promise<{ rows: DiscussionPost[]; voted: Set<number>; total: number; page: number }> {
+    // The count as a subquery rather than COUNT(*) OVER (): the window made MariaDB copy every reply, bodies and
+    // all, into a temporary table (620 µs of its time against 255 µs for a page of 100 replies).
+    const count = (sub: SelectQueryBuilder<DiscussionPost>) => repliesShownTo(sub.select('COUNT(*)').from(DiscussionPost, 'c'), 'c', thread, viewer, access);
+    const read = (at: number) =>
+      this.shownPosts(this.replyQuery(thread, viewer, access).orderBy('p.createdAt', 'ASC').addOrderBy('p.id', 'ASC').offset((at - 1) * REPLIES_PER_PAGE).limit(REPLIES_PER_PAGE), viewer, count);
     const first = await read(page);
     if (first.rows.length || page === 1) return { ...first, page };
     // Past the last page (an old link, a typed number): the count says which page is last.
-    const last = Math.max(1, Math.ceil((await replies.clone().getCount()) / REPLIES_PER_PAGE));
+    const last = Math.max(1, Math.ceil((await this.replyQuery(thread, viewer, access).getCount()) / REPLIES_PER_PAGE));
     return { ...(await read(last)), page: last };
   }
 
-  /** The posts of the query with the columns a thread page shows, and which of them the viewer found helpful; with `counted`, the query's row count before its limit. */
-  private async shownPosts(query: SelectQueryBuilder<DiscussionPost>, viewer: Actor, counted = false): Promise<{ rows: DiscussionPost[]; voted: Set<number>; total: number }> {
+  /** The posts of the query with the columns a thread page shows and which of them the viewer found helpful; with `count`, that subquery's answer as `total`. */
+  private async shownPosts(query: SelectQueryBuilder<DiscussionPost>, viewer: Actor, count?: (sub: SelectQueryBuilder<DiscussionPost>) => SelectQueryBuilder<DiscussionPost>): Promise<{ rows: DiscussionPost[]; voted: Set<number>; total: number }> {
     query
       .select(SHOWN_POST_COLUMNS.map((c) => `p.${c}`))
       .leftJoin(DiscussionVote, 'v', 'v.postId = p.id AND v.userId = :voterId', { voterId: viewer.id })
       .addSelect('v.id', 'voteId');
-    if (counted) query.addSelect('COUNT(*) OVER ()', 'total');
+    if (count) query.addSelect(count, 'total');
     const { entities, raw } = await query.getRawAndEntities<{ voteId: number | string | null; total?: number | string; p_id: number | string }>();
     const voted = new Set(raw.filter((r) => r.voteId !== null && r.voteId !== undefined).map((r) => Number(r.p_id)));
-    return { rows: entities, voted, total: counted && raw.length ? Number(raw[0].total) : 0 };
+    return { rows: entities, voted, total: raw.length && raw[0].total !== undefined ? Number(raw[0].total) : 0 };
   }
 
   private replyQuery(thread: DiscussionThread, viewer: Actor, access: SpaceAccessView) {
-    const query = this.posts.createQueryBuilder('p').where('p.threadId = :threadId AND p.isOpening = :no', { threadId: thread.id, no: false });
-    if (thread.acceptedPostId !== null) query.andWhere('p.id <> :accepted', { accepted: thread.acceptedPostId });
-    if (!access.canModerate) query.andWhere(new Brackets((w) => w.where("p.status IN ('visible', 'hidden', 'deleted')").orWhere("p.status = 'held' AND p.authorId = :me", { me: viewer.id })));
-    return query;
+    return repliesShownTo(this.posts.createQueryBuilder('p'), 'p', thread, viewer, access);
   }
 
   /** The page of the thread a reply is on for this viewer (1 for the opening post and the accepted answer, shown on every page). */
@@ -753,6 +753,14 @@ export class ThreadsService {
 }
 
 export const personView = (card: PersonCard): PersonView => ({ id: card.id, name: card.name, roleLabel: ROLE_LABELS[card.role], organisationName: card.organisationName, handle: handleOf(card) });
+
+/** The replies of the thread this viewer sees, as `alias`: not the opening post nor the accepted answer (shown above them); held ones only to their author and moderators. */
+function repliesShownTo<Q extends SelectQueryBuilder<DiscussionPost>>(query: Q, alias: string, thread: DiscussionThread, viewer: Actor, access: SpaceAccessView): Q {
+  query.where(`${alias}.threadId = :threadId AND ${alias}.isOpening = :no`, { threadId: thread.id, no: false });
+  if (thread.acceptedPostId !== null) query.andWhere(`${alias}.id <> :accepted`, { accepted: thread.acceptedPostId });
+  if (!access.canModerate) query.andWhere(new Brackets((w) => w.where(`${alias}.status IN ('visible', 'hidden', 'deleted')`).orWhere(`${alias}.status = 'held' AND ${alias}.authorId = :me`, { me: viewer.id })));
+  return query;
+}
 
 /** A thread's own state lets this viewer see it: visible to every reader; held or hidden to its author and moderators; deleted to moderators. */
 function threadVisibleTo(thread: DiscussionThread, viewer: Actor, access: SpaceAccessView): boolean {

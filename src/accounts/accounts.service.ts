@@ -356,6 +356,13 @@ export class AccountsService {
     );
   }
 
+  /** The ids of the active accounts with one of these roles (the site's moderators and administrators: a handful). */
+  async activeIdsWithRoles(roles: readonly Role[]): Promise<number[]> {
+    if (!roles.length) return [];
+    const rows = await this.users.find({ where: { role: In([...roles]), deactivatedAt: IsNull() }, select: { id: true }, order: { id: 'ASC' } });
+    return rows.map((u) => u.id);
+  }
+
   async userIdByEmail(email: string): Promise<number | null> {
     const user = await this.users.findOne({ where: { email: email.trim().toLowerCase() }, select: { id: true } });
     return user?.id ?? null;

@@ -45,7 +45,7 @@ export class TopicFollow {
 }
 
 /** The kinds of in-app notification; each has its own e-mail setting (NotificationSetting). */
-export const NOTIFICATION_KINDS = ['discussion-reply', 'discussion-mention', 'discussion-accepted', 'discussion-new-thread'] as const;
+export const NOTIFICATION_KINDS = ['discussion-reply', 'discussion-mention', 'discussion-accepted', 'discussion-new-thread', 'community-join-request'] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
 /** How a person wants a kind of notification by e-mail: as it happens, in a daily digest, or not at all. */

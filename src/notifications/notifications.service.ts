@@ -31,6 +31,7 @@ const KIND_LABELS: Record<MailKind, string> = {
   'discussion-mention': 'e-mails when someone mentions you in a discussion',
   'discussion-accepted': 'e-mails when your answer to a question is accepted',
   'discussion-new-thread': 'e-mails about new threads in discussions you follow',
+  'community-join-request': 'e-mails when someone asks to join a community you moderate',
   'discussion-digest': 'the daily digest of your discussion notifications',
 };
 /** Unsubscribe links in old e-mails keep working this long. */

@@ -276,16 +276,65 @@ describe('discussion notifications: fan-out, in-app list, e-mails and the daily 
     expect(mailsTo(ada.email)).toHaveLength(1);
   });
 
+  it('tells a members-only community’s moderators of each request to join, once however often it is asked, with an e-mail as it happens', async () => {
+    const community = await saveCommunity(t, { title: `Chief clinical information officers ${counter}`, access: 'members' });
+    const [mona, asha, mel] = [await person('Mona'), await person('Asha'), await person('Mel')];
+    await saveMember(t, community.id, mona.userId, { role: 'moderator' });
+    await saveMember(t, community.id, mel.userId);
+    await asha.get('/communities');
+    for (let i = 0; i < 2; i++) expect((await asha.submit(`/communities/${community.slug}/join`, {})).status).toBe(303);
+    await Promise.all([asha.submit(`/communities/${community.slug}/join`, {}), asha.submit(`/communities/${community.slug}/join`, {})]);
+    const told = await notificationsOf(mona.userId);
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatchObject({ kind: 'community-join-request', title: `${asha.name} asked to join “${community.title}”`, url: `/communities/${community.slug}/members#requests`, actorId: asha.userId, email: 'instant' });
+    expect(await notificationsOf(mel.userId)).toHaveLength(0);
+    expect(await notificationsOf(asha.userId)).toHaveLength(0);
+    await settle();
+    const mails = mailsTo(mona.email);
+    expect(mails).toHaveLength(1);
+    expect(mails[0].subject).toContain(`${asha.name} asked to join`);
+    expect(mails[0].text).toContain('You moderate this community.');
+    // The link leads to the request, waiting on the members page.
+    const requests = await mona.get(told[0].url.split('#')[0]);
+    expect(requests.status).toBe(200);
+    expect(text(requests.body)).toContain(asha.name);
+
+    // Withdrawn and asked again: a new request, told again.
+    await asha.submit(`/communities/${community.slug}/leave`, {});
+    await asha.submit(`/communities/${community.slug}/join`, {});
+    expect(await notificationsOf(mona.userId)).toHaveLength(2);
+    // Joining an open community asks nobody.
+    const open = await saveCommunity(t, { title: `Open to all ${counter}`, access: 'open' });
+    await saveMember(t, open.id, mona.userId, { role: 'moderator' });
+    await asha.submit(`/communities/${open.slug}/join`, {});
+    expect(await notificationsOf(mona.userId)).toHaveLength(2);
+  });
+
+  it('tells the site’s moderators and administrators of a request to a community that has no moderators yet', async () => {
+    const orphan = await saveCommunity(t, { title: `No moderators yet ${counter}`, access: 'members' });
+    const [siteModerator, admin] = [await t.signedIn('moderator', { name: `Sid Moderator${++counter}` }), await t.signedIn('admin', { name: `Ann Admin${++counter}` })];
+    const asker = await person('Asif');
+    await asker.get('/communities');
+    expect((await asker.submit(`/communities/${orphan.slug}/join`, {})).status).toBe(303);
+    for (const decider of [siteModerator, admin]) {
+      const told = await notificationsOf(decider.userId);
+      expect(told).toHaveLength(1);
+      expect(told[0]).toMatchObject({ kind: 'community-join-request', url: `/communities/${orphan.slug}/members#requests` });
+      expect((await decider.get(`/communities/${orphan.slug}/members`)).status).toBe(200);
+    }
+    expect(await notificationsOf(asker.userId)).toHaveLength(0);
+  });
+
   it('chooses each kind’s e-mail on the preferences page; saving unchanged changes nothing; a made-up choice is refused', async () => {
     const ada = await person('Ada');
     const page = await ada.get('/account/email-preferences');
     expect(page.status).toBe(200);
-    for (const [kind, value] of [['discussion-reply', 'instant'], ['discussion-mention', 'instant'], ['discussion-accepted', 'instant'], ['discussion-new-thread', 'daily']]) {
+    for (const [kind, value] of [['discussion-reply', 'instant'], ['discussion-mention', 'instant'], ['discussion-accepted', 'instant'], ['discussion-new-thread', 'daily'], ['community-join-request', 'instant']]) {
       expect(page.body).toMatch(new RegExp(`id="notify-${kind}-${value}" name="notify-${kind}" type="radio" value="${value}" checked`));
     }
     const form = { emails: 'course-nudges', 'notify-discussion-reply': 'daily', 'notify-discussion-mention': 'instant', 'notify-discussion-accepted': 'off', 'notify-discussion-new-thread': 'daily' };
     expect((await ada.submit('/account/email-preferences', form)).status).toBe(303);
-    expect(await inApp.settingsOf(ada.userId)).toEqual({ 'discussion-reply': 'daily', 'discussion-mention': 'instant', 'discussion-accepted': 'off', 'discussion-new-thread': 'daily' });
+    expect(await inApp.settingsOf(ada.userId)).toEqual({ 'discussion-reply': 'daily', 'discussion-mention': 'instant', 'discussion-accepted': 'off', 'discussion-new-thread': 'daily', 'community-join-request': 'instant' });
     const rows = await ds.getRepository(NotificationSetting).find({ where: { userId: ada.userId }, order: { kind: 'ASC' } });
     // Only what differs from the defaults is written.
     expect(rows.map((r) => [r.kind, r.delivery])).toEqual([['discussion-accepted', 'off'], ['discussion-reply', 'daily']]);

@@ -10,6 +10,7 @@ import { Conflict, Forbidden, NotFound, ValidationFailed } from '../../common/er
 import { slugify } from '../../common/slug';
 import { isUniqueViolation } from '../../database/errors';
 import { UnitOfWork } from '../../database/unit-of-work';
+import { InAppNotifications } from '../../notifications/in-app';
 import { DiscussionAccess, type SpaceAccessView, type Viewer } from '../core/discussion-access';
 import { DiscussionSpaces } from '../core/discussion-spaces';
 import { Follows } from '../core/follows';
@@ -116,6 +117,7 @@ export class CommunitiesService {
     private readonly audit: AuditTrail,
     private readonly uow: UnitOfWork,
     private readonly clock: Clock,
+    private readonly notifications: InAppNotifications,
   ) {}
 
   // ---- Reading ---------------------------------------------------------------------------------------------
@@ -215,8 +217,9 @@ export class CommunitiesService {
    * Joins an open community at once (and follows it), or asks a members-only community's moderators. Joining twice
    * is joining once, and asking twice is one request.
    */
-  async join(viewer: Viewer, slug: string): Promise<{ space: DiscussionSpace; outcome: JoinOutcome }> {
+  async join(viewer: Viewer & Pick<CurrentUser, 'name'>, slug: string): Promise<{ space: DiscussionSpace; outcome: JoinOutcome }> {
     const space = await this.bySlug(slug);
+    let requestId = 0;
     const attempt = () =>
       this.uow.run(async (tx): Promise<JoinOutcome> => {
         const existing = await this.uow.lockForUpdate(tx, DiscussionSpaceMember, { spaceId: space.id, userId: viewer.id });
@@ -231,15 +234,45 @@ export class CommunitiesService {
           return 'joined';
         }
         if (existing) return 'already_requested';
-        await repo.insert({ spaceId: space.id, userId: viewer.id, status: 'requested', role: 'member', requestedAt: now, decidedAt: null, decidedById: null });
+        const inserted = await repo.insert({ spaceId: space.id, userId: viewer.id, status: 'requested', role: 'member', requestedAt: now, decidedAt: null, decidedById: null });
+        requestId = Number(inserted.identifiers[0].id);
         return 'requested';
       });
+    let outcome: JoinOutcome;
     try {
-      return { space, outcome: await attempt() };
+      outcome = await attempt();
     } catch (err) {
       // The same person's other request got there first (two presses at once): the second is the first.
       if (!isUniqueViolation(err)) throw err;
-      return { space, outcome: await attempt() };
+      outcome = await attempt();
+    }
+    if (outcome === 'requested') await this.tellDeciders(space, viewer, requestId);
+    return { space, outcome };
+  }
+
+  /**
+   * Tells who decides a new request to join: the community's moderators, or, while it has none, the site's moderators
+   * and administrators (who may decide for any community), so that no request waits unseen. One notification per
+   * request and person (its dedupe key names the request). The request is kept whatever happens here: a failure is
+   * logged, and the members page lists every waiting request.
+   */
+  private async tellDeciders(space: DiscussionSpace, asker: Viewer & Pick<CurrentUser, 'name'>, requestId: number): Promise<void> {
+    try {
+      const moderators = (await this.members.find({ where: { spaceId: space.id, status: 'member', role: 'moderator' }, select: { userId: true } })).map((m) => m.userId);
+      const deciders = (moderators.length ? moderators : await this.accounts.activeIdsWithRoles(['moderator', 'admin'])).filter((id) => id !== asker.id);
+      await this.notifications.notify(
+        deciders.map((userId) => ({
+          userId,
+          kind: 'community-join-request' as const,
+          dedupeKey: `community-join-request:${requestId}`,
+          title: `${asker.name} asked to join “${space.title}”`,
+          excerpt: 'Approve or decline the request on the community’s members page.',
+          url: `/communities/${encodeURIComponent(space.slug!)}/members#requests`,
+          actorId: asker.id,
+        })),
+      );
+    } catch (err) {
+      this.logger.warn(`Could not tell the deciders of request ${requestId} to join community ${space.id}: ${err instanceof Error ? err.message : err}`);
     }
   }
 

@@ -68,6 +68,7 @@ const WHY: Record<NotificationKind, string> = {
   'discussion-mention': 'Someone mentioned you in a discussion you can read.',
   'discussion-accepted': 'Your reply was accepted as the answer.',
   'discussion-new-thread': 'You follow this discussion.',
+  'community-join-request': 'You moderate this community.',
 };
 
 type Claimable = Pick<InAppNotification, 'id' | 'userId' | 'kind' | 'title' | 'excerpt' | 'url' | 'createdAt'>;

@@ -14,6 +14,7 @@ export const DEFAULT_DELIVERY: Record<NotificationKind, EmailDelivery> = {
   'discussion-mention': 'instant',
   'discussion-accepted': 'instant',
   'discussion-new-thread': 'daily',
+  'community-join-request': 'instant',
 };
 
 /** Each kind in words, for the preferences page (the question) and the e-mails. */
@@ -22,6 +23,7 @@ export const NOTIFICATION_KIND_LABELS: Record<NotificationKind, { legend: string
   'discussion-mention': { legend: 'When someone mentions you', hint: 'Someone writes your @name in a discussion you can read' },
   'discussion-accepted': { legend: 'When your answer is accepted', hint: 'The person who asked a question, or a moderator, accepts your reply as its answer' },
   'discussion-new-thread': { legend: 'New threads in spaces you follow', hint: 'Someone starts a thread in a course, webinar or community discussion you follow' },
+  'community-join-request': { legend: 'Requests to join a community you moderate', hint: 'Someone asks to join a members-only community; its moderators (or, while it has none, the site’s moderators) approve or decline' },
 };
 
 export const DELIVERY_LABELS: Record<EmailDelivery, string> = { instant: 'As it happens', daily: 'In a daily digest (after 7am)', off: 'Never' };

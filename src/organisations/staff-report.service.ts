@@ -202,43 +202,46 @@ export class StaffReportService {
     const { start: yearStart, year } = this.yearStart();
     const months = this.monthStarts();
     const windowStart = months[0].start < yearStart ? months[0].start : yearStart;
-    const [members, enrolled, completions, cpd] = await Promise.all([
+    const parts = [
       this.db
         .createQueryBuilder()
         .from('organisation_memberships', 'm')
         .select("SUM(CASE WHEN m.status = 'active' THEN 1 ELSE 0 END)", 'active')
         .addSelect("SUM(CASE WHEN m.status = 'pending' THEN 1 ELSE 0 END)", 'pending')
         .where('m.organisation_id = :organisationId', { organisationId })
-        .andWhere("m.status IN ('active', 'pending')")
-        .getRawOne<Raw>(),
+        .andWhere("m.status IN ('active', 'pending')"),
       // A plain count: a CASE per enrolment would cost as much again (in progress is on the courses report).
-      this.activeStaffEnrolments(organisationId).select('COUNT(*)', 'enrolled').getRawOne<Raw>(),
+      this.activeStaffEnrolments(organisationId).select('COUNT(*)', 'enrolled'),
       // Only the completions of the period: a range of (user_id, status, completed_at) per member.
       this.activeStaffEnrolments(organisationId)
         .select('SUM(CASE WHEN e.completed_at >= :yearStart THEN 1 ELSE 0 END)', 'thisYear')
         .addSelect(months.slice(0, -1).map((_, i) => `SUM(CASE WHEN e.completed_at >= :m${i} AND e.completed_at < :m${i + 1} THEN 1 ELSE 0 END) AS month${i}`))
         .andWhere("e.status = 'completed' AND e.completed_at >= :windowStart", { windowStart })
-        .setParameters({ yearStart, ...Object.fromEntries(months.map((m, i) => [`m${i}`, m.start])) })
-        .getRawOne<Raw>(),
+        .setParameters({ yearStart, ...Object.fromEntries(months.map((m, i) => [`m${i}`, m.start])) }),
       this.db
         .createQueryBuilder()
         .from('certificates', 'c')
         .innerJoin('organisation_memberships', 'm', "m.user_id = c.user_id AND m.organisation_id = :organisationId AND m.status = 'active'", { organisationId })
         .select('SUM(c.cpd_minutes)', 'minutes')
-        .where("c.status = 'valid' AND c.issued_at >= :yearStart", { yearStart })
-        .getRawOne<Raw>(),
-    ]);
+        .where("c.status = 'valid' AND c.issued_at >= :yearStart", { yearStart }),
+    ].map((query) => query.getQueryAndParameters());
+    // The four aggregates (one row each) side by side in one statement: one round trip rather than four.
+    const rows: Raw[] = await this.db.query(
+      `SELECT * FROM ${parts.map(([sql], i) => `(${sql}) figures${i}`).join(' CROSS JOIN ')}`,
+      parts.flatMap(([, parameters]) => parameters),
+    );
+    const figures = rows[0] ?? {};
     return {
-      activeStaff: num(members?.active),
-      pendingRequests: num(members?.pending),
-      enrolments: num(enrolled?.enrolled),
-      completionsThisYear: num(completions?.thisYear),
-      cpdHoursThisYear: hours(num(cpd?.minutes)),
+      activeStaff: num(figures.active),
+      pendingRequests: num(figures.pending),
+      enrolments: num(figures.enrolled),
+      completionsThisYear: num(figures.thisYear),
+      cpdHoursThisYear: hours(num(figures.minutes)),
       year,
       completionsPerMonth: months.slice(0, -1).map((m, i) => ({
         month: `${m.year}-${String(m.month).padStart(2, '0')}`,
         label: `${MONTH_LABELS[m.month - 1]} ${m.year}`,
-        completions: num(completions?.[`month${i}`]),
+        completions: num(figures[`month${i}`]),
       })),
     };
   }

@@ -10,6 +10,7 @@ import { POSTING_WINDOW_MS, POSTS_PER_WINDOW } from '../../src/discussions/threa
 import { startTestApp, TestApp, Visitor } from '../support/app';
 import { saveCommunity, saveMember, savePost, saveThread, trustedPoster } from '../support/discussions';
 import { decodeHtml } from '../support/html-forms';
+import { selectsDuring } from '../support/queries';
 
 type Person = Visitor & { userId: number; name: string };
 
@@ -432,6 +433,29 @@ describe('discussions: threads, replies and the posting rules', () => {
     const past = (await writer.get(`/discussions/threads/${th.id}?page=9`)).body;
     expect(past).toContain('Reply number 26<');
     expect(past).toContain('<span id="discussion-reply-count">27</span>');
+  });
+
+  it('reads a page of a thread in four SELECTs, whoever wrote its replies and however many there are', async () => {
+    const writers = [await person(), await person(), await person()];
+    const { thread: th, opening } = await thread(writers[0].userId);
+    const base = Date.now() - 60_000;
+    for (let i = 0; i < 30; i++) await savePost(t, { threadId: th.id, authorId: writers[i % 3].userId, body: `Reply ${i}`, createdAt: new Date(base + i * 10) });
+    const reader = await person();
+    await reader.get(`/discussions/threads/${th.id}`);
+    expect((await reader.submit(`/discussions/posts/${opening.id}/helpful`, {})).status).toBe(303);
+    for (const path of [`/discussions/threads/${th.id}`, `/discussions/threads/${th.id}?page=2`]) {
+      await reader.get(path); // what is kept per person and per thread version is kept now
+      let status = 0;
+      const selects = await selectsDuring(ds, async () => {
+        status = (await reader.get(path)).status;
+      });
+      expect(status).toBe(200);
+      // The thread with its space, the reader's membership and follow; the page of replies with its count and the
+      // reader's votes; the opening post (and accepted answer) with them; the people named. (Not the session: on
+      // embedded defaults sessions are in the database, with Redis they are not.)
+      const page = selects.filter((sql) => !sql.includes('SessionRecord'));
+      expect([path, page.length]).toEqual([path, 4]);
+    }
   });
 
   it('shows each reader their own votes and follow on every page, and nobody else\'s', async () => {

@@ -9,6 +9,7 @@ import { LearningService } from '../../src/learning/learning.service';
 import { ProgressService } from '../../src/learning/progress.service';
 import { WebinarAttendance } from '../../src/webinars/entities';
 import { startTestApp, TestApp, uniqueEmail, Visitor } from '../support/app';
+import { selectsDuring } from '../support/queries';
 import { course } from '../support/courses';
 import { addMember, createOrganisation } from '../support/organisations';
 import { saveWebinar } from '../support/webinars';
@@ -197,6 +198,13 @@ describe("the manager's view", () => {
       const summary = await api.get(`/api/v1/organisations/${orgA}`);
       expect(summary.status).toBe(200);
       expect(summary.json()).toMatchObject({ id: orgA, figures: { activeStaff: 3, pendingRequests: 1, enrolments: 5, completionsThisYear: thisYear, cpdHoursThisYear: 1.5 } });
+    });
+
+    it('costs two SELECTs: the organisation with the manager\'s membership, and the four figures in one statement', async () => {
+      await managerA.get(`/organisation/${orgA}`);
+      const selects = await selectsDuring(ds, () => managerA.get(`/organisation/${orgA}`));
+      // Not the session: on embedded defaults sessions are in the database, with Redis they are not.
+      expect(selects.filter((sql) => !sql.includes('SessionRecord'))).toHaveLength(2);
     });
 
     it('charts completions per month for the last 12 months, with a title, a description and the same figures as a table', async () => {

@@ -147,8 +147,6 @@ export class ThreadsService {
   constructor(
     @InjectRepository(DiscussionThread) private readonly threads: Repository<DiscussionThread>,
     @InjectRepository(DiscussionPost) private readonly posts: Repository<DiscussionPost>,
-    @InjectRepository(DiscussionVote) private readonly votes: Repository<DiscussionVote>,
-    @InjectRepository(DiscussionSuspension) private readonly suspensions: Repository<DiscussionSuspension>,
     private readonly uow: UnitOfWork,
     private readonly clock: Clock,
     private readonly access: DiscussionAccess,
@@ -336,11 +334,10 @@ export class ThreadsService {
     return { allowed: true, reason: null, message: null };
   }
 
-  /** The person's suspension from posting that is in force now, if any (the one ending last). */
-  async activeSuspension(userId: number, tx?: EntityManager): Promise<DiscussionSuspension | null> {
+  /** Inside a posting transaction: the person's suspension from posting in force now, if any (the one ending last). Pages read PostingStanding. */
+  private async activeSuspension(userId: number, tx: EntityManager): Promise<DiscussionSuspension | null> {
     const now = this.clock.now();
-    const repo = tx ? tx.getRepository(DiscussionSuspension) : this.suspensions;
-    return repo.findOne({ where: { userId, liftedAt: IsNull(), startsAt: LessThanOrEqual(now), endsAt: MoreThan(now) }, order: { endsAt: 'DESC' } });
+    return tx.getRepository(DiscussionSuspension).findOne({ where: { userId, liftedAt: IsNull(), startsAt: LessThanOrEqual(now), endsAt: MoreThan(now) }, order: { endsAt: 'DESC' } });
   }
 
   // ---- Posting ------------------------------------------------------------------------------------------------
@@ -690,7 +687,7 @@ export class ThreadsService {
 
   /**
    * A page of replies (the last one if `page` is past it), with how many replies the viewer sees in all and which of
-   * the page's posts they found helpful, in one query (a window count and a join to their votes).
+   * the page's posts they found helpful, in one query (a count subquery and a join to their votes).
    */
   private async repliesPage(thread: DiscussionThread, viewer: Actor, access: SpaceAccessView, page: number): Promise<{ rows: DiscussionPost[]; voted: Set<number>; total: number; page: number }> {
     // The count as a subquery rather than COUNT(*) OVER (): the window made MariaDB copy every reply, bodies and
